@@ -1,0 +1,2 @@
+// The `loopgate` command line (placeholder until the engine lands).
+console.log('loopgate: not yet');

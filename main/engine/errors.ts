@@ -1,0 +1,75 @@
+// Loopgate's own error answers (400, 403, 404, 413, 421, 502, 504): short bodies that name route and target.
+import type { ServerResponse } from 'node:http';
+import type { ErrorInfo, Side } from '../../shared/events.ts';
+
+export const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  413: 'Request Entity Too Large',
+  421: 'Misdirected Request',
+  502: 'Bad Gateway',
+  504: 'Gateway Timeout',
+};
+
+/** Map a socket or undici error to a stable code, a side and a sentence a user can act on. */
+export function describeUpstreamError(err: unknown, target: string): { status: number; error: ErrorInfo } {
+  const e = err as { code?: string; message?: string; name?: string };
+  const code = e?.code ?? e?.name ?? 'ERROR';
+  const side: Side = 'backend';
+  switch (code) {
+    case 'ECONNREFUSED':
+      return { status: 502, error: { code, side, message: `backend refused the connection (${target}): is it running?` } };
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+    case 'EPIPE':
+      return { status: 502, error: { code: 'ECONNRESET', side, message: `backend closed the connection unexpectedly (${target})` } };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { status: 502, error: { code, side, message: `backend host not found (${target})` } };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'CONNECT_TIMEOUT':
+      return { status: 504, error: { code: 'CONNECT_TIMEOUT', side, message: `backend did not accept the connection within the connect timeout (${target})` } };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'READ_TIMEOUT':
+      return { status: 504, error: { code: 'READ_TIMEOUT', side, message: `backend sent nothing within the read timeout (${target})` } };
+    case 'SEND_TIMEOUT':
+      return { status: 504, error: { code, side, message: `backend did not take the request body within the send timeout (${target})` } };
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return {
+        status: 502,
+        error: { code, side, message: `backend TLS certificate rejected (${target}): ${e.message ?? code}; turn off "secure" on the route for self-signed backends` },
+      };
+    default:
+      return { status: 502, error: { code, side, message: `${e?.message ?? String(err)} (${target})` } };
+  }
+}
+
+/**
+ * Answer with Loopgate's own error. `extra` headers (CORS, add_header) are applied so errors carry
+ * them too (nginx's `always`). Does nothing useful if headers were already sent: the caller then
+ * destroys the response instead.
+ */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  extra: Array<[string, string]> = [],
+): void {
+  if (res.headersSent || res.destroyed) {
+    res.destroy();
+    return;
+  }
+  const body = `${status} ${REASONS[status] ?? ''}\n${message}\n(Loopgate)\n`;
+  res.statusCode = status;
+  for (const [k, v] of extra) res.appendHeader(k, v);
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.setHeader('x-loopgate-error', message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
+  res.end(res.req?.method === 'HEAD' ? undefined : body);
+}

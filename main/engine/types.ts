@@ -1,0 +1,152 @@
+// Leaf module of the engine: the compiled config snapshot and the recorder contract every part uses.
+import type { CookieRewrite } from '../../shared/config.ts';
+import type { FrameRecord, HttpRecord, WsSessionRecord } from '../../shared/events.ts';
+
+export type MatchKind = 'exact' | 'prefix' | 'prefix-stop' | 'regex';
+
+export interface Timeouts {
+  /** ms; nginx proxy_connect_timeout. */
+  connect: number;
+  /** ms; nginx proxy_send_timeout (idle between two writes to the backend). */
+  send: number;
+  /** ms; nginx proxy_read_timeout (idle between two reads from the backend). */
+  read: number;
+}
+
+export interface CorsPolicy {
+  origins: '*' | 'reflect' | string[];
+  credentials: boolean;
+  methods: string[];
+  headers: 'reflect' | string[];
+  exposeHeaders: string[];
+  /** seconds */
+  maxAge: number;
+  preflight: 'local' | 'forward';
+  privateNetwork: boolean;
+  backendHeaders: 'replace' | 'keep';
+}
+
+export interface ForwardedHeaders {
+  realIp: boolean;
+  forwardedFor: boolean;
+  forwardedProto: boolean;
+  forwardedHost: boolean;
+}
+
+/** A route ready for the hot path: every default and override already merged. */
+export interface CompiledRoute {
+  /** Position in the config's routes array (config order matters for regexes). */
+  index: number;
+  /** What the log shows: the route's name, or its match string. */
+  label: string;
+  /** The match string as written ("^~ /static"). */
+  match: string;
+  kind: MatchKind;
+  /** The location pattern without its modifier ("/static", or the regex source). */
+  pattern: string;
+  regex?: RegExp;
+  /** Parsed target; ws: / wss: already mapped to http: / https:. */
+  target: URL;
+  /** The target's URI part (nginx proxy_pass with a URI), or null when it has none. */
+  targetPath: string | null;
+  ws: boolean;
+  changeOrigin: boolean;
+  /** Verify the backend's TLS certificate. */
+  secure: boolean;
+  rewriteOrigin: boolean;
+  /** Request headers to set (lower-case name, value); value "" removes. */
+  setHeaders: Array<[string, string]>;
+  /** Lower-case request header names to drop. */
+  removeHeaders: Set<string>;
+  forwarded: ForwardedHeaders;
+  /** Response headers added on every status. */
+  addHeaders: Array<[string, string]>;
+  rewriteRedirects: boolean;
+  cookies: CookieRewrite | null;
+  timeouts: Timeouts;
+  /** bytes; 0 = unlimited. */
+  maxBodySize: number;
+  /** ms; 0 = no pings. */
+  keepAlivePing: number;
+  /** null when CORS is off for this route. */
+  cors: CorsPolicy | null;
+}
+
+export interface StaticSite {
+  /** Absolute, real path of the folder served. */
+  root: string;
+  index: string[];
+  spa: boolean;
+  autoindex: boolean;
+  charset: string;
+  /** Response headers added to static answers too (nginx add_header at server level). */
+  addHeaders: Array<[string, string]>;
+}
+
+export interface InspectOptions {
+  bodyBytes: number;
+  storeBytes: number;
+  frameBytes: number;
+  frames: boolean;
+}
+
+/** One immutable, validated view of the config. New work uses the newest; old work keeps its own. */
+export interface Snapshot {
+  version: number;
+  listen: { host: string; port: number };
+  site: StaticSite | null;
+  routes: CompiledRoute[];
+  /** Server-level defaults (also used for requests no route takes). */
+  maxBodySize: number;
+  timeouts: Timeouts;
+  cors: CorsPolicy | null;
+  /** Lower-case host names (no port) accepted in Host; localhost names always are. */
+  allowedHosts: Set<string>;
+  inspect: InspectOptions;
+}
+
+/**
+ * Where the engine reports. Records are passed by reference and updated in place; the engine calls
+ * again on each change of state so the recorder can publish the new state.
+ */
+export interface Recorder {
+  nextId(): number;
+  http(record: HttpRecord): void;
+  ws(record: WsSessionRecord): void;
+  frame(frame: FrameRecord): void;
+}
+
+/** A recorder that keeps nothing (tests, benchmarks with inspection off). */
+export const nullRecorder: Recorder = {
+  nextId: (() => {
+    let id = 0;
+    return () => ++id;
+  })(),
+  http() {},
+  ws() {},
+  frame() {},
+};
+
+/** One HTTP request on its way through the engine, after routing. */
+export interface Exchange {
+  req: import('node:http').IncomingMessage;
+  res: import('node:http').ServerResponse;
+  snapshot: Snapshot;
+  route: CompiledRoute;
+  record: HttpRecord;
+  recorder: Recorder;
+  /** Path and query sent upstream, after nginx's proxy_pass rewrite. */
+  upstreamPath: string;
+}
+
+/** One WebSocket upgrade on its way through the engine, after routing and the origin check. */
+export interface UpgradeExchange {
+  req: import('node:http').IncomingMessage;
+  socket: import('node:stream').Duplex;
+  head: Buffer;
+  snapshot: Snapshot;
+  route: CompiledRoute;
+  record: WsSessionRecord;
+  recorder: Recorder;
+  upstreamPath: string;
+}

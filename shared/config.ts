@@ -1,0 +1,245 @@
+// The loopgate.json schema: what users write by hand, validated, with nginx units normalized.
+import { z } from 'zod';
+import { parseDuration, parseSize } from './units.ts';
+
+const size = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    const bytes = parseSize(v);
+    if (bytes === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a size: use bytes or nginx units like "512k", "15m", "1g"` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const duration = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${v}" is not a time: use seconds (90) or nginx units like "90s", "500ms", "2m"` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
+const headerMap = z.record(headerName, z.string());
+
+export const TimeoutsSchema = z.strictObject({
+  /** nginx proxy_connect_timeout: how long to wait for the backend to accept the connection. */
+  connect: duration.optional(),
+  /** nginx proxy_send_timeout: longest pause between two writes to the backend. */
+  send: duration.optional(),
+  /** nginx proxy_read_timeout: longest pause between two reads from the backend (idle WebSockets too). */
+  read: duration.optional(),
+});
+
+const originList = z.union([z.literal('*'), z.literal('reflect'), z.array(z.string().min(1))]);
+
+export const CorsSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  /** "*", "reflect" (echo the request's Origin), or a list of allowed origins. */
+  origins: originList.optional(),
+  credentials: z.boolean().optional(),
+  methods: z.array(z.string().min(1)).optional(),
+  /** Allowed request headers, or "reflect" to echo Access-Control-Request-Headers. */
+  headers: z.union([z.literal('reflect'), z.array(z.string().min(1))]).optional(),
+  exposeHeaders: z.array(z.string().min(1)).optional(),
+  maxAge: duration.optional(),
+  /** "local": Loopgate answers OPTIONS preflights; "forward": the backend does. */
+  preflight: z.enum(['local', 'forward']).optional(),
+  /** Answer Private Network Access preflights (Access-Control-Allow-Private-Network). */
+  privateNetwork: z.boolean().optional(),
+  /** What to do with the backend's own CORS headers: "replace" with ours, or "keep" theirs. */
+  backendHeaders: z.enum(['replace', 'keep']).optional(),
+});
+
+export const CookieRewriteSchema = z.strictObject({
+  /** Domain attribute: "remove" drops it, any other string replaces it, omitted keeps it. */
+  domain: z.string().optional(),
+  /** Path attribute: { from: to } prefix rewrites (nginx proxy_cookie_path). */
+  path: z.record(z.string(), z.string()).optional(),
+  secure: z.enum(['keep', 'remove', 'add']).optional(),
+  sameSite: z.enum(['keep', 'remove', 'Lax', 'Strict', 'None']).optional(),
+  httpOnly: z.enum(['keep', 'remove', 'add']).optional(),
+});
+
+export const ForwardedSchema = z.strictObject({
+  realIp: z.boolean().optional(),
+  forwardedFor: z.boolean().optional(),
+  forwardedProto: z.boolean().optional(),
+  forwardedHost: z.boolean().optional(),
+});
+
+export const RouteSchema = z.strictObject({
+  /** Optional label shown in the log. */
+  name: z.string().optional(),
+  /** nginx location: "/api", "= /x", "^~ /x", "~ regex", "~* regex". */
+  match: z.string().min(1, 'match is empty: use "/api", "= /x", "^~ /x", "~ regex" or "~* regex"'),
+  /** nginx proxy_pass: with a path it replaces the matched prefix; without one the URI passes unchanged. */
+  target: z.string().min(1),
+  enabled: z.boolean().optional(),
+  /** Proxy WebSocket upgrades on this route. */
+  ws: z.boolean().optional(),
+  /** One switch for pointing a local build at a remote backend (see README). */
+  remote: z.boolean().optional(),
+  /** Send Host (and TLS SNI) of the target instead of the client's Host. */
+  changeOrigin: z.boolean().optional(),
+  /** Verify the backend's TLS certificate; off for self-signed backends. */
+  secure: z.boolean().optional(),
+  /** Rewrite Origin (and Referer) to the target's origin. */
+  rewriteOrigin: z.boolean().optional(),
+  /** Request headers to set (nginx proxy_set_header); an empty string removes the header. */
+  setHeaders: headerMap.optional(),
+  removeHeaders: z.array(headerName).optional(),
+  forwarded: ForwardedSchema.optional(),
+  /** Response headers added on every status (nginx add_header ... always). */
+  addHeaders: headerMap.optional(),
+  /** Rewrite Location/Refresh pointing at the target back to the local origin. */
+  rewriteRedirects: z.boolean().optional(),
+  cookies: CookieRewriteSchema.optional(),
+  timeouts: TimeoutsSchema.optional(),
+  maxBodySize: size.optional(),
+  /** Send WebSocket pings to both peers at this interval so idle tunnels survive the read timeout. */
+  keepAlivePing: duration.optional(),
+  cors: CorsSchema.optional(),
+});
+
+export const ListenSchema = z.strictObject({
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+});
+
+export const InspectSchema = z.strictObject({
+  /** Bytes of each HTTP body kept in the log. */
+  bodyBytes: size.optional(),
+  /** Memory cap of the session log (requests, sessions, frames). */
+  storeBytes: size.optional(),
+  /** Bytes of each WebSocket payload kept (the rest is counted, flagged as truncated). */
+  frameBytes: size.optional(),
+  /** Record WebSocket frames at all. */
+  frames: z.boolean().optional(),
+});
+
+export const ProfileSchema = z.strictObject({
+  routes: z.array(RouteSchema),
+});
+
+export const ConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  listen: ListenSchema.optional(),
+  /** Folder with the built SPA (nginx root); null or omitted serves no files. */
+  root: z.string().nullable().optional(),
+  index: z.array(z.string().min(1)).optional(),
+  /** SPA history fallback (try_files $uri $uri/ /index.html). */
+  spa: z.boolean().optional(),
+  autoindex: z.boolean().optional(),
+  charset: z.string().optional(),
+  /** nginx client_max_body_size; 0 turns the check off. */
+  maxBodySize: size.optional(),
+  timeouts: TimeoutsSchema.optional(),
+  cors: CorsSchema.optional(),
+  /** Host names accepted besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). */
+  allowedHosts: z.array(z.string().min(1)).optional(),
+  inspect: InspectSchema.optional(),
+  routes: z.array(RouteSchema).optional(),
+  profiles: z.record(z.string().min(1), ProfileSchema).optional(),
+  activeProfile: z.string().optional(),
+});
+
+/** What users write (units as strings, everything optional). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type RouteInput = z.input<typeof RouteSchema>;
+export type CorsInput = z.input<typeof CorsSchema>;
+/** Validated, with sizes in bytes and times in milliseconds. */
+export type Config = z.output<typeof ConfigSchema>;
+export type RouteConfig = z.output<typeof RouteSchema>;
+export type CorsConfig = z.output<typeof CorsSchema>;
+export type CookieRewrite = z.output<typeof CookieRewriteSchema>;
+
+export interface ConfigError {
+  /** Dotted path of the field, e.g. "routes.0.target". */
+  path: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: ConfigError[] };
+
+/** Validate a parsed loopgate.json (structure and every field, cross-field rules included). */
+export function validateConfig(input: unknown): ConfigResult {
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(config)', message: i.message })),
+    };
+  }
+  const errors = crossCheck(parsed.data);
+  return errors.length ? { ok: false, errors } : { ok: true, config: parsed.data };
+}
+
+function crossCheck(config: Config): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (config.activeProfile !== undefined && !config.profiles?.[config.activeProfile]) {
+    errors.push({ path: 'activeProfile', message: `no profile named "${config.activeProfile}" in profiles` });
+  }
+  const check = (routes: RouteConfig[], base: string) =>
+    routes.forEach((r, i) => errors.push(...checkRoute(r).map((e) => ({ path: `${base}.${i}.${e.path}`, message: e.message }))));
+  check(config.routes ?? [], 'routes');
+  for (const [name, p] of Object.entries(config.profiles ?? {})) check(p.routes, `profiles.${name}.routes`);
+  return errors;
+}
+
+/** The parts of a location string: "^~ /x" → { modifier: "^~", pattern: "/x" }. */
+export function splitMatch(match: string): { modifier: '' | '=' | '^~' | '~' | '~*'; pattern: string } {
+  const m = /^\s*(=|\^~|~\*|~)\s+(.+?)\s*$/.exec(match);
+  if (m) return { modifier: m[1] as '=' | '^~' | '~' | '~*', pattern: m[2]! };
+  return { modifier: '', pattern: match.trim() };
+}
+
+export function checkRoute(r: RouteConfig): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const { modifier, pattern } = splitMatch(r.match);
+  if (modifier === '~' || modifier === '~*') {
+    try {
+      new RegExp(pattern, modifier === '~*' ? 'i' : '');
+    } catch (e) {
+      errors.push({ path: 'match', message: `invalid regular expression: ${(e as Error).message}` });
+    }
+  } else if (!pattern.startsWith('/')) {
+    errors.push({ path: 'match', message: `"${r.match}" must start with "/" (or be "= /x", "^~ /x", "~ regex", "~* regex")` });
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(r.target);
+  } catch {
+    errors.push({ path: 'target', message: `"${r.target}" is not a URL: write it like http://localhost:8888/api` });
+  }
+  if (url) {
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
+      errors.push({ path: 'target', message: `unsupported scheme "${url.protocol}" (use http or https)` });
+    }
+    if (url.search || url.hash) errors.push({ path: 'target', message: 'target may not have a query string or fragment' });
+    const hasPath = targetHasPath(r.target);
+    if (hasPath && (modifier === '~' || modifier === '~*')) {
+      errors.push({
+        path: 'target',
+        message: 'a regex route cannot have a path in its target (nginx: "proxy_pass cannot have URI part in location given by regular expression")',
+      });
+    }
+  }
+  return errors;
+}
+
+/** nginx's rule: does proxy_pass carry a URI part ("http://h:1/" does, "http://h:1" does not)? */
+export function targetHasPath(target: string): boolean {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(target);
+  return Boolean(m && m[1] !== undefined);
+}
+
+/** Format config errors one per line, as the CLI prints them. */
+export function formatConfigErrors(errors: ConfigError[]): string {
+  return errors.map((e) => `  ${e.path}: ${e.message}`).join('\n');
+}

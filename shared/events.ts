@@ -1,0 +1,125 @@
+// Shapes of what the session log records and streams: HTTP exchanges, WebSocket sessions, frames.
+
+/** Which side an error or a close came from. */
+export type Side = 'client' | 'loopgate' | 'backend';
+
+export interface ErrorInfo {
+  /** Stable code: ECONNREFUSED, ECONNRESET, CONNECT_TIMEOUT, READ_TIMEOUT, SEND_TIMEOUT, BODY_TOO_LARGE, ... */
+  code: string;
+  message: string;
+  side: Side;
+}
+
+export type Headers = Record<string, string | string[]>;
+
+/** How a request was handled. */
+export type Handler = 'proxy' | 'static' | 'preflight' | 'refused' | 'not-found';
+
+export interface HttpRecord {
+  kind: 'http';
+  id: number;
+  /** Epoch ms when the request arrived. */
+  startedAt: number;
+  method: string;
+  /** The path and query as the client sent them. */
+  url: string;
+  host: string;
+  clientAddress: string;
+  handler: Handler;
+  /** The route's match string (or name), when a route took it. */
+  route?: string;
+  routeIndex?: number;
+  /** Full upstream URL after the path rewrite. */
+  target?: string;
+  status?: number;
+  /** ms from startedAt: response headers received / response complete. */
+  timings: { headers?: number; end?: number };
+  bytesIn: number;
+  bytesOut: number;
+  requestHeaders: Headers;
+  responseHeaders?: Headers;
+  /** First bytes of each body, base64 (inspect.bodyBytes). */
+  requestBody?: string;
+  responseBody?: string;
+  requestBodyTruncated?: boolean;
+  responseBodyTruncated?: boolean;
+  error?: ErrorInfo;
+  /** true once the exchange is finished (completed, failed or aborted). */
+  done: boolean;
+}
+
+export type SessionState = 'connecting' | 'open' | 'closed' | 'failed';
+
+export interface WsSessionRecord {
+  kind: 'ws';
+  id: number;
+  startedAt: number;
+  url: string;
+  host: string;
+  clientAddress: string;
+  route?: string;
+  routeIndex?: number;
+  target?: string;
+  state: SessionState;
+  requestHeaders: Headers;
+  /** The backend's handshake answer (101, or the refusal relayed as HTTP). */
+  status?: number;
+  responseHeaders?: Headers;
+  /** Excerpt of a non-101 answer's body, for "why did the upgrade fail". */
+  responseBody?: string;
+  subprotocol?: string;
+  extensions?: string;
+  openedAt?: number;
+  closedAt?: number;
+  closeCode?: number;
+  closeReason?: string;
+  /** Who ended the session: client, backend, or loopgate (idle timeout, user close, error). */
+  closedBy?: Side;
+  error?: ErrorInfo;
+  counts: {
+    framesToBackend: number;
+    framesToClient: number;
+    bytesToBackend: number;
+    bytesToClient: number;
+  };
+}
+
+export type Opcode = 0 | 1 | 2 | 8 | 9 | 10;
+
+export interface FrameRecord {
+  /** Session id. */
+  session: number;
+  /** Sequence number within the session, from 1. */
+  seq: number;
+  /** HAR: "send" is client → backend, "receive" is backend → client. */
+  type: 'send' | 'receive';
+  /** HAR: epoch seconds, fractional. */
+  time: number;
+  /** HAR: opcode of the message (1 text, 2 binary, 8 close, 9 ping, 10 pong). */
+  opcode: Opcode;
+  /** HAR: text as is; binary as base64. Decoded (unmasked, inflated, assembled). */
+  data: string;
+  /** How `data` is encoded. */
+  encoding: 'text' | 'base64';
+  /** Payload length after decoding (exact even when data is truncated). */
+  length: number;
+  /** Bytes on the wire for this message (all its frames, headers included). */
+  wireLength: number;
+  /** Number of wire frames the message was assembled from. */
+  fragments: number;
+  compressed?: boolean;
+  truncated?: boolean;
+  injected?: boolean;
+  /** For close frames. */
+  closeCode?: number;
+  closeReason?: string;
+  /** Protocol problems seen on this frame (invalid UTF-8, bad opcode, ...). */
+  problems?: string[];
+}
+
+export type LogEvent =
+  | { type: 'http'; record: HttpRecord }
+  | { type: 'ws'; record: WsSessionRecord }
+  | { type: 'frame'; frame: FrameRecord }
+  | { type: 'cleared' }
+  | { type: 'config'; version: number };
