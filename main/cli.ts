@@ -1,2 +1,211 @@
-// The `loopgate` command line (placeholder until the engine lands).
-console.log('loopgate: not yet');
+// The `loopgate` command line: serve, start, check, import-nginx, export-nginx.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { ConfigInput, RouteInput } from '../shared/config.ts';
+import { formatConfigErrors, validateConfig } from '../shared/config.ts';
+import { ConfigFileError } from './config/store.ts';
+import { exportNginx } from './config/nginx/export.ts';
+import { importNginx, NginxSyntaxError } from './config/nginx/import.ts';
+import { routeWarnings } from './engine/router.ts';
+import { compileSnapshot } from './engine/snapshot.ts';
+import { launchDesktopOrBrowser } from './launch.ts';
+import { Runtime, StartError, type Overlay } from './runtime.ts';
+
+const HELP = `loopgate — a local nginx you can see into
+
+Usage:
+  loopgate serve [--config FILE | --nginx FILE] [--host H] [--port N] [--root DIR]
+                 [--route PREFIX=URL]... [--control-port N] [--token T] [--no-control]
+  loopgate start [same options]      desktop app; browser mode when Electron cannot start
+  loopgate check [--config FILE]     validate a config and show the routes as nginx would match them
+  loopgate import-nginx FILE         nginx server block → loopgate.json on stdout (warnings on stderr)
+  loopgate export-nginx [--config FILE] [--server-name NAME]   loopgate.json → nginx server block
+
+Without --config, ./loopgate.json is used when it exists. --route may repeat:
+  loopgate serve --root dist --route /api=http://localhost:8888/api --route /ws=ws://localhost:8888
+`;
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  nginx: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string', short: 'p' },
+  root: { type: 'string' },
+  route: { type: 'string', multiple: true },
+  'control-port': { type: 'string' },
+  'control-host': { type: 'string' },
+  token: { type: 'string' },
+  'no-control': { type: 'boolean' },
+  'no-watch': { type: 'boolean' },
+  'server-name': { type: 'string' },
+  open: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+class UsageError extends Error {}
+
+function parseRouteFlag(flag: string): RouteInput {
+  const m = /^(.+?)=((?:https?|wss?):\/\/.+)$/i.exec(flag);
+  if (!m) throw new UsageError(`--route "${flag}": write it as PREFIX=URL, e.g. /api=http://localhost:8888/api`);
+  return { match: m[1]!, target: m[2]! };
+}
+
+function parsePort(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} "${value}" is not a port number (0-65535)`);
+  return n;
+}
+
+function readJson(file: string): unknown {
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** The UI bundle folder, next to the CLI bundle (dist/renderer) or built from the source tree. */
+export function findUiDir(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return [resolve(here, 'renderer'), resolve(here, '../dist/renderer')].find((d) => existsSync(resolve(d, 'index.html')));
+}
+
+function configFileFrom(values: { config?: string }): string | undefined {
+  if (values.config) return resolve(values.config);
+  return existsSync('loopgate.json') ? resolve('loopgate.json') : undefined;
+}
+
+async function serve(values: Record<string, unknown>, mode: 'serve' | 'start'): Promise<void> {
+  const v = values as { [K in keyof typeof OPTIONS]?: never } & Record<string, string | string[] | boolean | undefined>;
+  const overlay: Overlay = {};
+  if (v.host !== undefined || v.port !== undefined) {
+    overlay.listen = {
+      ...(v.host !== undefined ? { host: String(v.host) } : {}),
+      ...(v.port !== undefined ? { port: parsePort(String(v.port), '--port') } : {}),
+    };
+  }
+  if (v.root !== undefined) overlay.root = resolve(String(v.root));
+  overlay.routes = ((v.route as string[] | undefined) ?? []).map(parseRouteFlag);
+  let input: ConfigInput | undefined;
+  let configFile: string | undefined;
+  if (v.nginx) {
+    const file = resolve(String(v.nginx));
+    const result = importNginx(readFileSync(file, 'utf8'), { file });
+    for (const w of result.warnings) console.error(`warning: ${w.file}:${w.line}: ${w.directive}: ${w.message}`);
+    if (result.sites.length === 0) throw new UsageError(`${file} has no server block`);
+    if (result.sites.length > 1) console.error(`note: ${file} has ${result.sites.length} server blocks; serving the first (${result.sites[0]!.name})`);
+    input = result.sites[0]!.config;
+  } else {
+    configFile = configFileFrom(v as { config?: string });
+  }
+  const rt = await Runtime.start({
+    configFile,
+    input,
+    baseDir: process.cwd(),
+    overlay,
+    watch: !v['no-watch'],
+    control: v['no-control']
+      ? false
+      : {
+          host: v['control-host'] ? String(v['control-host']) : undefined,
+          port: v['control-port'] !== undefined ? parsePort(String(v['control-port']), '--control-port') : 0,
+          token: v.token ? String(v.token) : undefined,
+          uiDir: findUiDir(),
+        },
+  });
+  const snap = rt.engine.snapshot!;
+  console.log(`Loopgate serving ${rt.siteUrl}`);
+  if (configFile) console.log(`  config   ${configFile} (watched)`);
+  if (snap.site) console.log(`  root     ${snap.site.root}${snap.site.spa ? ' (SPA fallback on)' : ''}`);
+  for (const r of snap.routes) {
+    console.log(`  route    ${r.match.padEnd(16)} → ${r.target.href}${r.ws ? ' (+WebSocket)' : ''}`);
+    for (const w of routeWarnings(r)) console.log(`           warning: ${w}`);
+  }
+  if (rt.controlUrl) console.log(`Control  ${rt.controlUrl}/?token=${rt.token}`);
+  if (mode === 'start' || v.open) await launchDesktopOrBrowser(rt);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    console.log(`\n${signal}: draining and stopping…`);
+    await rt.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+function check(values: { config?: string }): void {
+  const file = configFileFrom(values);
+  if (!file) throw new UsageError('no config: pass --config FILE (or run where loopgate.json is)');
+  const result = validateConfig(readJson(file));
+  if (!result.ok) {
+    console.error(`${file} is not valid:\n${formatConfigErrors(result.errors)}`);
+    process.exitCode = 1;
+    return;
+  }
+  const snap = compileSnapshot(result.config, { baseDir: dirname(file) });
+  console.log(`${file} is valid. Routes (nginx order: "=" exact, then longest prefix; "^~" stops; else regexes in order):`);
+  for (const r of snap.routes) {
+    console.log(`  ${r.match.padEnd(20)} → ${r.target.href}`);
+    for (const w of routeWarnings(r)) console.log(`    warning: ${w}`);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const [command = 'serve', ...rest] = positionals;
+  if (values.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    console.log(pkg.version);
+    return;
+  }
+  if (values.help || command === 'help') {
+    console.log(HELP);
+    return;
+  }
+  switch (command) {
+    case 'serve':
+    case 'start':
+      return serve(values, command);
+    case 'check':
+      return check(values);
+    case 'import-nginx': {
+      const file = rest[0];
+      if (!file) throw new UsageError('import-nginx needs a FILE');
+      const path = resolve(file);
+      const result = importNginx(readFileSync(path, 'utf8'), { file: path });
+      for (const w of result.warnings) console.error(`warning: ${w.file}:${w.line}: ${w.directive}: ${w.message}`);
+      const out = result.sites.length === 1 ? result.sites[0]!.config : { sites: result.sites };
+      console.log(JSON.stringify(out, null, 2));
+      return;
+    }
+    case 'export-nginx': {
+      const file = configFileFrom(values);
+      if (!file) throw new UsageError('no config: pass --config FILE (or run where loopgate.json is)');
+      const result = validateConfig(readJson(file));
+      if (!result.ok) throw new UsageError(`${file} is not valid:\n${formatConfigErrors(result.errors)}`);
+      const out = exportNginx(result.config, { serverName: values['server-name'] });
+      for (const w of out.warnings) console.error(`warning: ${w}`);
+      console.log(out.text);
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || err instanceof StartError || err instanceof ConfigFileError || err instanceof NginxSyntaxError) {
+    console.error(`loopgate: ${err.message}`);
+  } else if (err instanceof SyntaxError) {
+    console.error(`loopgate: invalid JSON: ${err.message}`);
+  } else if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
+    console.error(`loopgate: ${(err as Error).message}: another program uses that port; pick another with --port`);
+  } else if ((err as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    console.error(`loopgate: ${(err as Error).message}\n\n${HELP}`);
+  } else {
+    console.error('loopgate:', err);
+  }
+  process.exit(2);
+});

@@ -6,8 +6,13 @@ export const REASONS: Record<number, string> = {
   400: 'Bad Request',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Request Entity Too Large',
+  416: 'Range Not Satisfiable',
   421: 'Misdirected Request',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
   502: 'Bad Gateway',
   504: 'Gateway Timeout',
 };

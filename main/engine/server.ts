@@ -1,0 +1,270 @@
+// The listener: one node:http server per site; routes each request and upgrade to static, proxy or tunnel.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
+import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
+import { sendError } from './errors.ts';
+import { hostAllowed, refuseSocket, wsOriginAllowed } from './guard.ts';
+import { HttpProxy } from './proxy.ts';
+import { matchRoute, normalizePath, upstreamPath } from './router.ts';
+import { serveStatic } from './static.ts';
+import { TunnelRegistry } from './tunnel.ts';
+import { nullRecorder, type CompiledRoute, type Recorder, type Snapshot } from './types.ts';
+
+export interface EngineOptions {
+  recorder?: Recorder;
+}
+
+/** How long stop() lets in-flight requests finish before cutting them. */
+const DRAIN_MS = 5000;
+
+export class Engine {
+  readonly recorder: Recorder;
+  readonly proxy = new HttpProxy();
+  readonly tunnels = new TunnelRegistry();
+  #snapshot: Snapshot | null = null;
+  #server: Server | null = null;
+  #sockets = new Set<Socket>();
+
+  constructor(opts: EngineOptions = {}) {
+    this.recorder = opts.recorder ?? nullRecorder;
+  }
+
+  get snapshot(): Snapshot | null {
+    return this.#snapshot;
+  }
+
+  /** The URL the site answers on, once started. */
+  get url(): string | null {
+    const a = this.#server?.address() as AddressInfo | null | undefined;
+    if (!a) return null;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    const shown = host === '0.0.0.0' || host === '[::]' ? 'localhost' : host;
+    return `http://${shown}:${a.port}`;
+  }
+
+  get port(): number | null {
+    return (this.#server?.address() as AddressInfo | null | undefined)?.port ?? null;
+  }
+
+  async start(snapshot: Snapshot): Promise<string> {
+    this.#snapshot = snapshot;
+    this.#server = await this.#listen(snapshot.listen);
+    return this.url!;
+  }
+
+  /**
+   * Swap to a new config. New requests use it at once; in-flight requests and open WebSocket sessions
+   * keep the snapshot they started with. A changed listen address rebinds: the new listener is up
+   * before the old one stops accepting, and the old one's connections finish in their own time.
+   */
+  async update(snapshot: Snapshot): Promise<void> {
+    const old = this.#snapshot;
+    this.#snapshot = snapshot;
+    if (!this.#server || !old) return;
+    if (old.listen.host === snapshot.listen.host && old.listen.port === snapshot.listen.port) return;
+    let next: Server;
+    try {
+      next = await this.#listen(snapshot.listen);
+    } catch (err) {
+      this.#snapshot = { ...snapshot, listen: old.listen };
+      throw err;
+    }
+    const previous = this.#server;
+    this.#server = next;
+    previous.close();
+    previous.closeIdleConnections();
+  }
+
+  /** Stop accepting, let in-flight requests finish (up to DRAIN_MS), close sessions, free pools. */
+  async stop(opts: { drainMs?: number } = {}): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await this.tunnels.closeAll(true);
+      const timer = setTimeout(() => {
+        for (const s of this.#sockets) s.destroy();
+      }, opts.drainMs ?? DRAIN_MS);
+      await closed;
+      clearTimeout(timer);
+    } else {
+      await this.tunnels.closeAll(false);
+    }
+    await this.proxy.close();
+  }
+
+  #listen(listen: { host: string; port: number }): Promise<Server> {
+    const server = createServer({ requireHostHeader: false, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) =>
+      this.#onRequest(req, res),
+    );
+    server.keepAliveTimeout = 65_000;
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    server.on('connection', (s: Socket) => {
+      s.setNoDelay(true);
+      this.#sockets.add(s);
+      s.once('close', () => this.#sockets.delete(s));
+    });
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (socket.writable && err.code !== 'ECONNRESET') {
+        const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      }
+      socket.destroy();
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => {
+        server.off('error', reject);
+        resolve(server);
+      });
+    });
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const snapshot = this.#snapshot!;
+    const rawUrl = req.url ?? '/';
+    const record: HttpRecord = {
+      kind: 'http',
+      id: this.recorder.nextId(),
+      startedAt: Date.now(),
+      method: req.method ?? 'GET',
+      url: rawUrl,
+      host: req.headers.host ?? '',
+      clientAddress: req.socket.remoteAddress ?? '',
+      handler: 'not-found',
+      timings: {},
+      bytesIn: 0,
+      bytesOut: 0,
+      requestHeaders: req.headers as HttpRecord['requestHeaders'],
+      done: false,
+    };
+    if (!hostAllowed(req.headers.host, snapshot)) {
+      return this.#answer(res, record, 'refused', 403, `Host "${req.headers.host}" is not allowed (DNS-rebinding guard): add it to allowedHosts`, [], 'HOST_REFUSED');
+    }
+    const q = rawUrl.indexOf('?');
+    const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
+    if (path === null) {
+      return this.#answer(res, record, 'refused', 400, `invalid request path "${rawUrl.slice(0, 200)}"`, [], 'BAD_PATH');
+    }
+    const route = matchRoute(snapshot.routes, path);
+    if (route) {
+      const upstream = upstreamPath(route, rawUrl, path);
+      record.route = route.label;
+      record.routeIndex = route.index;
+      record.target = route.target.origin + upstream;
+      if (route.cors && route.cors.preflight === 'local' && isPreflight(req)) {
+        record.handler = 'preflight';
+        this.#track(res, record);
+        answerPreflight(route.cors, req, res, route.addHeaders);
+        return;
+      }
+      record.handler = 'proxy';
+      this.recorder.http(record);
+      this.proxy.handle({ req, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream });
+      return;
+    }
+    const extra = snapshot.cors ? corsHeaders(snapshot.cors, req) : [];
+    if (snapshot.cors && isPreflight(req)) {
+      record.handler = 'preflight';
+      this.#track(res, record);
+      answerPreflight(snapshot.cors, req, res, []);
+      return;
+    }
+    if (snapshot.site) {
+      record.handler = 'static';
+      this.#track(res, record);
+      serveStatic(req, res, snapshot.site, path, extra).catch((err: Error) => sendError(res, 500, `static file error: ${err.message}`, extra));
+      return;
+    }
+    this.#answer(res, record, 'not-found', 404, `no route matches ${path} and no root folder is set`, extra, 'NO_ROUTE');
+  }
+
+  #answer(
+    res: ServerResponse,
+    record: HttpRecord,
+    handler: HttpRecord['handler'],
+    status: number,
+    message: string,
+    extra: Array<[string, string]>,
+    code: string,
+  ): void {
+    record.handler = handler;
+    record.error = { code, message, side: handler === 'not-found' ? 'client' : 'loopgate' };
+    this.#track(res, record);
+    res.req.resume();
+    sendError(res, status, message, extra);
+  }
+
+  /** Fill a record from a response Loopgate answers itself (static, preflight, errors). */
+  #track(res: ServerResponse, record: HttpRecord): void {
+    this.recorder.http(record);
+    const finish = (aborted: boolean) => {
+      if (record.done) return;
+      record.done = true;
+      record.status = res.statusCode;
+      record.responseHeaders = res.getHeaders() as HttpRecord['responseHeaders'];
+      record.bytesOut = Number(res.getHeader('content-length') ?? 0) || 0;
+      record.timings.end = Date.now() - record.startedAt;
+      record.timings.headers ??= record.timings.end;
+      if (aborted && !record.error) record.error = { code: 'CLIENT_ABORTED', message: 'client closed the connection before the answer was sent', side: 'client' };
+      this.recorder.http(record);
+    };
+    res.once('finish', () => finish(false));
+    res.once('close', () => finish(!res.writableFinished));
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const snapshot = this.#snapshot!;
+    const rawUrl = req.url ?? '/';
+    const record: WsSessionRecord = {
+      kind: 'ws',
+      id: this.recorder.nextId(),
+      startedAt: Date.now(),
+      url: rawUrl,
+      host: req.headers.host ?? '',
+      clientAddress: req.socket.remoteAddress ?? '',
+      state: 'connecting',
+      requestHeaders: req.headers as WsSessionRecord['requestHeaders'],
+      counts: { framesToBackend: 0, framesToClient: 0, bytesToBackend: 0, bytesToClient: 0 },
+    };
+    const fail = (status: number, code: string, message: string, route?: CompiledRoute) => {
+      record.state = 'failed';
+      record.status = status;
+      record.closedAt = Date.now();
+      record.closedBy = 'loopgate';
+      if (route) {
+        record.route = route.label;
+        record.routeIndex = route.index;
+      }
+      record.error = { code, message, side: 'loopgate' };
+      this.recorder.ws(record);
+      refuseSocket(socket, status, message);
+    };
+    if (!hostAllowed(req.headers.host, snapshot)) {
+      return fail(403, 'HOST_REFUSED', `Host "${req.headers.host}" is not allowed (DNS-rebinding guard): add it to allowedHosts`);
+    }
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      return fail(400, 'BAD_UPGRADE', `only WebSocket upgrades are proxied (got Upgrade: ${req.headers.upgrade})`);
+    }
+    const q = rawUrl.indexOf('?');
+    const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
+    if (path === null) return fail(400, 'BAD_PATH', `invalid request path "${rawUrl.slice(0, 200)}"`);
+    const route = matchRoute(snapshot.routes, path);
+    if (!route) return fail(404, 'NO_ROUTE', `no route matches ${path} for a WebSocket upgrade`);
+    if (!route.ws) return fail(404, 'WS_DISABLED', `route ${route.label} does not proxy WebSockets (turn on "ws")`, route);
+    const origin = req.headers.origin;
+    if (!wsOriginAllowed(origin, snapshot, route)) {
+      return fail(403, 'ORIGIN_REFUSED', `WebSocket from Origin ${origin} refused (cross-site WebSocket hijack guard): allow it in the route's CORS origins`, route);
+    }
+    const upstream = upstreamPath(route, rawUrl, path);
+    record.route = route.label;
+    record.routeIndex = route.index;
+    record.target = `${route.target.protocol === 'https:' ? 'wss:' : 'ws:'}//${route.target.host}${upstream}`;
+    this.recorder.ws(record);
+    this.tunnels.open({ req, socket, head, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream });
+  }
+}
