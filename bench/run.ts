@@ -1,0 +1,185 @@
+// `npm run bench`: direct vs Loopgate vs bare http-proxy-3 vs nginx, measured in one run, printed as ratios.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { startNginx, NGINX_BIN } from '../test/helpers/nginx.ts';
+import { freePort } from '../test/helpers/net.ts';
+
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const haveTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
+const here = new URL('.', import.meta.url).pathname;
+
+interface Proc {
+  port: number;
+  pid: number;
+  child?: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
+  return haveTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
+}
+
+async function startServer(args: string[]): Promise<Proc> {
+  const [cmd, argv] = pinned(0, process.execPath, ['--import', 'tsx', `${here}servers.ts`, ...args]);
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`server ${args[0]} exited with ${code}`)));
+  });
+  const { port, pid } = JSON.parse(line) as { port: number; pid: number };
+  return {
+    port,
+    pid,
+    child,
+    stop: async () => {
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await done;
+    },
+  };
+}
+
+async function startNginxProxy(backendPort: number): Promise<Proc | null> {
+  if (!NGINX_BIN) return null;
+  const port = await freePort();
+  const ng = await startNginx(
+    port,
+    `location / { proxy_pass http://be; proxy_http_version 1.1;
+       proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;
+       proxy_read_timeout 300s; }`,
+    `upstream be { server 127.0.0.1:${backendPort}; keepalive 64; }
+     map $http_upgrade $connection_upgrade { default upgrade; '' ''; }`,
+  );
+  const pid = Number(readFileSync(`${ng.dir}/nginx.pid`, 'utf8'));
+  if (haveTaskset) spawnSync('taskset', ['-p', '-c', '0', String(pid)]);
+  return { port, pid, stop: ng.stop };
+}
+
+/** utime + stime of a process, in µs. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
+}
+
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+interface HttpResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuUs: number;
+}
+
+function parseMs(s: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(s);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+}
+
+function wrk(url: string, conns: number, proxyPid: number | null): HttpResult {
+  const before = proxyPid ? cpuMicros(proxyPid) : 0;
+  const [cmd, argv] = pinned(1, 'wrk', ['-t1', `-c${conns}`, `-d${SECONDS}s`, '--latency', url]);
+  const out = spawnSync(cmd, argv, { encoding: 'utf8' }).stdout;
+  const after = proxyPid ? cpuMicros(proxyPid) : 0;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const total = Number(/(\d+) requests in/.exec(out)?.[1]);
+  return {
+    rps,
+    p50: parseMs(/50%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    p99: parseMs(/99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    cpuUs: proxyPid ? (after - before) / total : NaN,
+  };
+}
+
+function wsPingPong(port: number, size: number): number {
+  const [cmd, argv] = pinned(1, process.execPath, ['--import', 'tsx', `${here}ws-load.ts`, 'pingpong', `ws://127.0.0.1:${port}/ws`, String(size), String(SECONDS), '4']);
+  const out = spawnSync(cmd, argv, { encoding: 'utf8' });
+  try {
+    return (JSON.parse(out.stdout.trim().split('\n').pop()!) as { rate: number }).rate;
+  } catch {
+    console.error(out.stderr);
+    return NaN;
+  }
+}
+
+async function idleRss(port: number, pid: number, count: number): Promise<number> {
+  const before = rssKiB(pid);
+  const [cmd, argv] = pinned(1, process.execPath, ['--import', 'tsx', `${here}ws-load.ts`, 'idle', `ws://127.0.0.1:${port}/ws`, String(count)]);
+  const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  await new Promise((r) => setTimeout(r, 500));
+  const after = rssKiB(pid);
+  child.stdin!.write('x');
+  await new Promise((r) => child.once('exit', r));
+  return (after - before) / count;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
+
+async function main(): Promise<void> {
+  if (!haveWrk) console.error('wrk is not installed (apt-get install wrk): HTTP rows are skipped');
+  console.log(`Loopgate benchmark — ${REPS} alternating reps of ${SECONDS}s, medians; servers on core 0, load on core 1${haveTaskset ? '' : ' (taskset missing: not pinned)'}\n`);
+  const backend = await startServer(['backend']);
+  const targets: Array<{ name: string; proc: Proc | null }> = [
+    { name: 'direct', proc: null },
+    { name: 'loopgate', proc: await startServer(['loopgate', String(backend.port)]) },
+    { name: 'loopgate (no inspection)', proc: await startServer(['loopgate', String(backend.port), '--no-inspect']) },
+    { name: 'http-proxy-3', proc: await startServer(['hp3', String(backend.port)]) },
+    { name: 'nginx', proc: await startNginxProxy(backend.port) },
+  ];
+  const live = targets.filter((t) => t.name === 'direct' || t.proc);
+  const portOf = (t: (typeof targets)[number]) => t.proc?.port ?? backend.port;
+  const results = new Map<string, Record<string, number[]>>();
+  const add = (name: string, key: string, v: number) => {
+    const r = results.get(name) ?? {};
+    (r[key] ??= []).push(v);
+    results.set(name, r);
+  };
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const t of live) {
+      if (haveWrk) {
+        const small = wrk(`http://127.0.0.1:${portOf(t)}/small`, 32, t.proc?.pid ?? null);
+        add(t.name, 'rps', small.rps);
+        add(t.name, 'p50', small.p50);
+        add(t.name, 'p99', small.p99);
+        add(t.name, 'cpu', small.cpuUs);
+        add(t.name, 'big', wrk(`http://127.0.0.1:${portOf(t)}/big`, 8, null).rps);
+      }
+      add(t.name, 'ws64', wsPingPong(portOf(t), 64));
+      add(t.name, 'ws16k', wsPingPong(portOf(t), 16 * 1024));
+    }
+  }
+  for (const t of live) if (t.proc) add(t.name, 'idle', await idleRss(t.proc.port, t.proc.pid, 1000));
+
+  const m = (name: string, key: string) => median(results.get(name)?.[key] ?? [NaN]);
+  console.log('| server | small req/s | p50 ms | p99 ms | proxy CPU µs/req | 1 MiB MiB/s | WS 64 B msg/s | WS 16 KiB msg/s | idle WS KiB each |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const t of live) {
+    console.log(`| ${t.name} | ${fmt(m(t.name, 'rps'))} | ${fmt(m(t.name, 'p50'), 2)} | ${fmt(m(t.name, 'p99'), 2)} | ${fmt(m(t.name, 'cpu'), 1)} | ${fmt(m(t.name, 'big'))} | ${fmt(m(t.name, 'ws64'))} | ${fmt(m(t.name, 'ws16k'))} | ${fmt(m(t.name, 'idle'), 1)} |`);
+  }
+  const ratio = (a: string, b: string, key: string) => m(a, key) / m(b, key);
+  const check = (label: string, value: number, target: number, cmp: 'ge' | 'le' = 'ge') =>
+    console.log(`${(Number.isFinite(value) ? ((cmp === 'ge' ? value >= target : value <= target) ? 'PASS' : 'MISS') : 'n/a ').padEnd(4)}  ${label}: ${fmt(value, 2)} (target ${cmp === 'ge' ? '≥' : '≤'} ${target})`);
+  console.log('\nTargets:');
+  check('small req/s, loopgate / http-proxy-3', ratio('loopgate', 'http-proxy-3', 'rps'), 1.5);
+  check('WS 64 B msg/s, loopgate / http-proxy-3', ratio('loopgate', 'http-proxy-3', 'ws64'), 1.0);
+  check('1 MiB MiB/s, loopgate / nginx', ratio('loopgate', 'nginx', 'big'), 0.6);
+  check('idle WebSocket RSS KiB each, loopgate', m('loopgate', 'idle'), 20, 'le');
+  check('WS 64 B msg/s, inspection on / off', ratio('loopgate', 'loopgate (no inspection)', 'ws64'), 0.9);
+  check('WS 16 KiB msg/s, inspection on / off', ratio('loopgate', 'loopgate (no inspection)', 'ws16k'), 0.7);
+  console.log(`info  small req/s, loopgate / nginx: ${fmt(ratio('loopgate', 'nginx', 'rps'), 2)}; CPU µs/req loopgate ${fmt(m('loopgate', 'cpu'), 1)} vs nginx ${fmt(m('nginx', 'cpu'), 1)} vs http-proxy-3 ${fmt(m('http-proxy-3', 'cpu'), 1)}`);
+
+  for (const t of targets) await t.proc?.stop();
+  await backend.stop();
+  if (existsSync(`${here}ui.ts`)) await import('./ui.ts');
+}
+
+await main();
