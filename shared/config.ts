@@ -213,6 +213,7 @@ export function checkRoute(r: RouteConfig): ConfigError[] {
   }
   let url: URL | undefined;
   try {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(r.target)) throw new Error('no scheme');
     url = new URL(r.target);
   } catch {
     errors.push({ path: 'target', message: `"${r.target}" is not a URL: write it like http://localhost:8888/api` });
