@@ -1,0 +1,119 @@
+// Sends one regular file: Content-Type, validators and 304, Range/416, precompressed siblings, HEAD, streaming without fd leaks.
+import { constants, type Stats } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import { sendError } from '../errors.ts';
+import { notModified, rangeOf, validatorsOf } from './conditional.ts';
+import { acceptedCodings, type Coding } from './encoding.ts';
+import { contentType, isCompressible, mediaType } from './mime.ts';
+import { resolvePath } from './resolve.ts';
+
+export interface FileAnswer {
+  root: string;
+  /** Real path of the file (already checked to be inside root). */
+  real: string;
+  charset: string;
+  /** Cache-Control: no-cache (index.html and the SPA fallback). */
+  noCache: boolean;
+  /** Headers put on every answer (CORS, add_header). */
+  extra: Array<[string, string]>;
+}
+
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+const SIBLING: Record<Coding, string> = { br: '.br', gzip: '.gz' };
+
+/**
+ * Answer with the file: 200, 206, 304 or 416. Resolves once the body is sent or the client went away;
+ * returns false (having sent nothing) when the file vanished or stopped being a regular file, so the
+ * caller can answer 404.
+ */
+export async function sendFile(req: IncomingMessage, res: ServerResponse, a: FileAnswer): Promise<boolean> {
+  const type = mediaType(a.real);
+  const compressible = isCompressible(type);
+  let opened: Opened | null = null;
+  let coding: Coding | undefined;
+  if (compressible) {
+    for (const c of acceptedCodings(header(req.headers['accept-encoding']))) {
+      const sibling = await resolvePath(a.root, a.real + SIBLING[c]);
+      if (sibling.kind === 'file' && (opened = await openRegular(sibling.real))) {
+        coding = c;
+        break;
+      }
+    }
+  }
+  opened ??= await openRegular(a.real);
+  if (!opened) return false;
+  const { fh, stats } = opened;
+  let handedOff = false;
+  try {
+    if (res.destroyed) return true;
+    const v = validatorsOf(stats);
+    res.setHeader('etag', v.etag);
+    res.setHeader('last-modified', v.lastModified);
+    if (a.noCache) res.setHeader('cache-control', 'no-cache');
+    if (compressible) res.setHeader('vary', 'Accept-Encoding');
+    if (notModified(req.headers, v)) {
+      res.statusCode = 304;
+      for (const [k, val] of a.extra) res.appendHeader(k, val);
+      res.end();
+      return true;
+    }
+    res.setHeader('accept-ranges', 'bytes');
+    const range = rangeOf(req.headers, stats.size, v);
+    if (range.kind === 'unsatisfiable') {
+      res.setHeader('content-range', `bytes */${stats.size}`);
+      sendError(res, 416, `the requested range is outside the file (${stats.size} bytes)`, a.extra);
+      return true;
+    }
+    const start = range.kind === 'single' ? range.start : 0;
+    const end = range.kind === 'single' ? range.end : stats.size - 1;
+    res.statusCode = range.kind === 'single' ? 206 : 200;
+    if (range.kind === 'single') res.setHeader('content-range', `bytes ${start}-${end}/${stats.size}`);
+    res.setHeader('content-type', contentType(a.real, a.charset));
+    if (coding) res.setHeader('content-encoding', coding);
+    res.setHeader('content-length', end - start + 1);
+    for (const [k, val] of a.extra) res.appendHeader(k, val);
+    if (req.method === 'HEAD' || end < start) {
+      res.end();
+      return true;
+    }
+    const stream = fh.createReadStream({ start, end, autoClose: true });
+    handedOff = true;
+    try {
+      await pipeline(stream, res);
+    } catch {
+      // Client went away (or a read error): pipeline destroyed both sides and the handle is closed.
+    }
+    return true;
+  } finally {
+    if (!handedOff) await fh.close().catch(() => {});
+  }
+}
+
+/** Open a path that must still be a regular file (not swapped for a symlink, FIFO or directory since it was checked). */
+interface Opened {
+  fh: FileHandle;
+  stats: Stats;
+}
+
+async function openRegular(path: string): Promise<Opened | null> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, OPEN_FLAGS);
+  } catch {
+    return null;
+  }
+  try {
+    const stats = await fh.stat();
+    if (stats.isFile()) return { fh, stats };
+  } catch {
+    /* fall through */
+  }
+  await fh.close().catch(() => {});
+  return null;
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(',') : v;
+}
