@@ -55,7 +55,7 @@ const PREFLIGHT = { 'access-control-request-method': 'PUT' };
  * pass its headers through applyCors, like the proxy does.
  */
 const policies = new Map<string, CorsPolicy>();
-let backendHeaders: OutgoingHttpHeaders = {};
+let backendHeaders: Record<string, string | string[]> = {};
 let backend: Server;
 let backendPort: number;
 let server: Server;
