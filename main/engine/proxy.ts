@@ -1,0 +1,365 @@
+// The HTTP proxy (nginx proxy_pass for plain HTTP): streams one routed request to its backend over undici and back.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { ErrorInfo } from '../../shared/events.ts';
+import { applyCors, corsHeaders } from './cors.ts';
+import { describeUpstreamError, sendError } from './errors.ts';
+import { appendHeaders, buildRequestHeaders, rewriteResponseHeaders, routeAddHeaders, type OutgoingHeaders } from './headers.ts';
+import type { CompiledRoute, Exchange } from './types.ts';
+import { UpstreamPools } from './upstream.ts';
+
+/** nginx lingering_time: how long a refused upload may go on being read (and discarded). */
+const LINGER_MS = 30_000;
+
+const noop = () => {};
+
+/** Keeps the first `limit` bytes of a body (copied: undici's chunks are views of socket buffers). */
+class Capture {
+  #chunks: Buffer[] = [];
+  #size = 0;
+  truncated = false;
+  constructor(readonly limit: number) {}
+  add(chunk: Buffer): void {
+    const room = this.limit - this.#size;
+    if (room <= 0) {
+      this.truncated = true;
+      return;
+    }
+    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (part.length < chunk.length) this.truncated = true;
+    this.#chunks.push(Buffer.from(part));
+    this.#size += part.length;
+  }
+  base64(): string {
+    return Buffer.concat(this.#chunks).toString('base64');
+  }
+}
+
+export class HttpProxy {
+  #pools = new UpstreamPools();
+
+  constructor() {}
+
+  /** Proxy one routed request (Exchange from main/engine/types.ts) and fill its HttpRecord; never throws. */
+  handle(ex: Exchange): void {
+    try {
+      new ProxyCall(ex, this.#pools).start();
+    } catch (err) {
+      // Last resort: a bug here must not take the engine down.
+      try {
+        const { status, error } = describeUpstreamError(err, ex.route.target.origin);
+        ex.record.error = { ...error, side: 'loopgate' };
+        ex.record.status = status;
+        ex.record.done = true;
+        sendError(ex.res, status, error.message, errorExtras(ex.route, ex.req));
+        ex.recorder.http(ex.record);
+      } catch {
+        ex.res.destroy();
+      }
+    }
+  }
+
+  /** Close all upstream pools (engine stop). */
+  close(): Promise<void> {
+    return this.#pools.close();
+  }
+}
+
+/** Headers Loopgate's own error answers carry on this route: CORS, then add_header (nginx `always`). */
+function errorExtras(route: CompiledRoute, req: IncomingMessage): Array<[string, string]> {
+  const cors = route.cors ? corsHeaders(route.cors, req) : [];
+  return cors.length ? [...cors, ...route.addHeaders] : route.addHeaders;
+}
+
+function isEncrypted(req: IncomingMessage): boolean {
+  return Boolean((req.socket as { encrypted?: boolean }).encrypted);
+}
+
+type State = 'waiting' | 'streaming' | 'done';
+
+/** One request through the proxy; also the undici dispatch handler for it. */
+class ProxyCall implements Dispatcher.DispatchHandler {
+  readonly #ex: Exchange;
+  readonly #pools: UpstreamPools;
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #route: CompiledRoute;
+  #state: State = 'waiting';
+  #controller: Dispatcher.DispatchController | null = null;
+  /** Set when the upstream request must be aborted but undici has not handed us a controller yet. */
+  #abortReason: Error | null = null;
+  /** The request body as undici reads it (null without a body). */
+  #body: Readable | null = null;
+  #connected = false;
+  #sendTimer: NodeJS.Timeout | null = null;
+  #drainHooked = false;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #reqCapture: Capture | null = null;
+  #resCapture: Capture | null = null;
+
+  constructor(ex: Exchange, pools: UpstreamPools) {
+    this.#ex = ex;
+    this.#pools = pools;
+    this.#req = ex.req;
+    this.#res = ex.res;
+    this.#route = ex.route;
+    const keep = ex.snapshot.inspect.bodyBytes;
+    if (keep > 0) {
+      this.#reqCapture = new Capture(keep);
+      this.#resCapture = new Capture(keep);
+    }
+  }
+
+  start(): void {
+    const req = this.#req;
+    const route = this.#route;
+    req.on('error', noop);
+    this.#res.on('close', this.#onClientClose);
+    const cl = req.headers['content-length'];
+    const limit = route.maxBodySize;
+    if (limit > 0 && cl !== undefined && Number(cl) > limit) {
+      // client_max_body_size: refused before any upstream connection.
+      this.#tooLarge();
+      return;
+    }
+    try {
+      const host = route.changeOrigin ? route.target.host : req.headers.host;
+      const pool = this.#pools.get(route, host);
+      const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+      if (hasBody) this.#body = this.#bodyStream();
+      // Invalid options make undici call onResponseError synchronously; it does not throw.
+      pool.dispatch(
+        {
+          path: this.#ex.upstreamPath,
+          method: req.method ?? 'GET',
+          headers: buildRequestHeaders(req, route),
+          body: this.#body,
+          headersTimeout: route.timeouts.read,
+          bodyTimeout: route.timeouts.read,
+        },
+        this,
+      );
+    } catch (err) {
+      const { status, error } = describeUpstreamError(err, route.target.origin);
+      this.#fail(status, { ...error, side: 'loopgate' }, true);
+    }
+  }
+
+  /**
+   * The request body, relayed through a Readable of our own so that undici never touches (or
+   * destroys) the client's request: we count it against maxBodySize, keep the first bytes, and
+   * see backpressure from the backend for the send timeout.
+   */
+  #bodyStream(): Readable {
+    const req = this.#req;
+    const body = new Readable({
+      read: () => {
+        // The backend side took data: the send timeout restarts, the client may send more.
+        this.#clearSendTimer();
+        if (this.#state !== 'done') req.resume();
+      },
+    });
+    body.on('error', noop);
+    body.on('end', () => this.#clearSendTimer());
+    req.on('data', this.#onRequestData);
+    req.once('end', () => {
+      if (this.#state !== 'done') body.push(null);
+    });
+    return body;
+  }
+
+  #onRequestData = (chunk: Buffer): void => {
+    if (this.#state === 'done') return;
+    this.#bytesIn += chunk.length;
+    const limit = this.#route.maxBodySize;
+    if (limit > 0 && this.#bytesIn > limit) {
+      this.#tooLarge();
+      return;
+    }
+    this.#reqCapture?.add(chunk);
+    if (!this.#body!.push(chunk)) {
+      this.#req.pause();
+      this.#armSendTimer();
+    }
+  };
+
+  #armSendTimer(): void {
+    if (!this.#connected || this.#sendTimer || this.#state === 'done') return;
+    this.#sendTimer = setTimeout(() => {
+      this.#sendTimer = null;
+      const { status, error } = describeUpstreamError({ code: 'SEND_TIMEOUT' }, this.#route.target.origin);
+      this.#fail(status, error, true);
+    }, this.#route.timeouts.send);
+  }
+
+  #clearSendTimer(): void {
+    if (this.#sendTimer) {
+      clearTimeout(this.#sendTimer);
+      this.#sendTimer = null;
+    }
+  }
+
+  // ---- undici handler ----
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#abortReason) {
+      controller.abort(this.#abortReason);
+      return;
+    }
+    this.#connected = true;
+    if (this.#body && this.#req.isPaused() && !this.#req.complete) this.#armSendTimer();
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
+    if (statusCode < 200 || this.#state !== 'waiting') return;
+    const ex = this.#ex;
+    const { req, res, route, record } = ex;
+    record.timings.headers = Date.now() - record.startedAt;
+    const out = rewriteResponseHeaders(headers as OutgoingHeaders, route, req);
+    if (route.cors) applyCors(route.cors, req, out);
+    appendHeaders(out, routeAddHeaders(route));
+    try {
+      if (statusMessage) res.writeHead(statusCode, statusMessage, out);
+      else res.writeHead(statusCode, out);
+    } catch (err) {
+      const message = `backend sent a response node cannot relay (${(err as Error).message}) (${route.target.origin})`;
+      this.#fail(502, { code: 'BAD_RESPONSE', side: 'backend', message }, true);
+      return;
+    }
+    this.#state = 'streaming';
+    record.status = statusCode;
+    record.responseHeaders = out as typeof record.responseHeaders;
+    // Streamed answers (SSE, chunked) reach the client at once; the rest go out with their first chunk.
+    const type = out['content-type'];
+    if (
+      (out['content-length'] === undefined || (typeof type === 'string' && type.startsWith('text/event-stream'))) &&
+      req.method !== 'HEAD' && statusCode !== 204 && statusCode !== 304
+    ) {
+      res.flushHeaders();
+    }
+    ex.recorder.http(record);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#state !== 'streaming') return;
+    this.#bytesOut += chunk.length;
+    this.#resCapture?.add(chunk);
+    if (!this.#res.write(chunk)) {
+      // Backpressure: stop reading from the backend until the client has taken what we gave it.
+      controller.pause();
+      if (!this.#drainHooked) {
+        this.#drainHooked = true;
+        this.#res.on('drain', () => this.#controller?.resume());
+      }
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#state !== 'streaming') return;
+    this.#state = 'done';
+    this.#clearSendTimer();
+    this.#res.end();
+    this.#stopReadingRequest();
+    this.#record();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    if (this.#state === 'done') return;
+    const { status, error } = describeUpstreamError(err, this.#route.target.origin);
+    this.#fail(status, error, false);
+  }
+
+  // ---- endings ----
+
+  #onClientClose = (): void => {
+    if (this.#state === 'done') return;
+    this.#state = 'done';
+    this.#clearSendTimer();
+    this.#ex.record.error = {
+      code: 'CLIENT_ABORTED',
+      side: 'client',
+      message: 'client closed the connection before the answer was complete',
+    };
+    this.#abortUpstream(new Error('client closed the connection'));
+    this.#record();
+  };
+
+  /** client_max_body_size exceeded: 413 if the answer has not started, else both sides are cut. */
+  #tooLarge(): void {
+    const route = this.#route;
+    this.#fail(
+      413,
+      {
+        code: 'BODY_TOO_LARGE',
+        side: 'client',
+        message: `request body is larger than the route's maxBodySize (${route.maxBodySize} bytes): raise maxBodySize on route ${route.label}`,
+      },
+      true,
+    );
+  }
+
+  /** Answer with Loopgate's error (or cut the response if it already started) and record it. */
+  #fail(status: number, error: ErrorInfo, abortUpstream: boolean): void {
+    if (this.#state === 'done') return;
+    this.#state = 'done';
+    this.#clearSendTimer();
+    const { res, req, route, record } = this.#ex;
+    const message = error.code === 'BODY_TOO_LARGE' ? error.message : `route ${route.label}: ${error.message}`;
+    record.error = { ...error, message };
+    if (abortUpstream) this.#abortUpstream(Object.assign(new Error(message), { code: error.code }));
+    else this.#body?.destroy();
+    if (!res.headersSent && !res.destroyed) {
+      record.status = status;
+      sendError(res, status, message, errorExtras(route, req));
+      record.responseHeaders = res.getHeaders() as typeof record.responseHeaders;
+      record.timings.headers ??= Date.now() - record.startedAt;
+    } else {
+      res.destroy();
+    }
+    this.#stopReadingRequest();
+    this.#record();
+  }
+
+  #abortUpstream(reason: Error): void {
+    this.#body?.destroy(reason);
+    if (this.#controller) {
+      if (!this.#controller.aborted) this.#controller.abort(reason);
+    } else {
+      this.#abortReason = reason;
+    }
+  }
+
+  /** The answer is decided: read and discard what the client still sends, for a bounded time. */
+  #stopReadingRequest(): void {
+    const req = this.#req;
+    req.off('data', this.#onRequestData);
+    if (req.complete || req.destroyed) return;
+    req.resume();
+    const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.once('end', clear);
+    req.once('close', clear);
+  }
+
+  #record(): void {
+    const { record, recorder } = this.#ex;
+    if (record.done) return;
+    record.bytesIn = this.#bytesIn;
+    record.bytesOut = this.#bytesOut;
+    record.timings.end = Date.now() - record.startedAt;
+    if (this.#reqCapture && this.#bytesIn > 0) {
+      record.requestBody = this.#reqCapture.base64();
+      record.requestBodyTruncated = this.#reqCapture.truncated;
+    }
+    if (this.#resCapture && this.#bytesOut > 0) {
+      record.responseBody = this.#resCapture.base64();
+      record.responseBodyTruncated = this.#resCapture.truncated;
+    }
+    record.done = true;
+    recorder.http(record);
+  }
+}
