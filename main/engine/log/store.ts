@@ -1,0 +1,342 @@
+// The session log: every request, WebSocket session and frame, bounded in bytes, queryable, streamed in batches.
+import type {
+  FramesPage,
+  FramesQuery,
+  ListPage,
+  ListQuery,
+  LogStats,
+  RecordView,
+  SessionDetail,
+  SessionView,
+} from '../../../shared/api.ts';
+import type { FrameRecord, HttpRecord, LogEvent, WsSessionRecord } from '../../../shared/events.ts';
+import type { Recorder } from '../types.ts';
+import { EventBatcher, type BatchListener, type BatcherOptions } from './batcher.ts';
+import { clampLimit, DEFAULT_LIMIT, kindOf, matches, MAX_LIMIT } from './query.ts';
+import { frameSize, httpSize, sessionSize } from './size.ts';
+
+/** inspect.storeBytes default (64 MiB). */
+export const DEFAULT_CAP_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_FRAMES_LIMIT = 1000;
+export const MAX_FRAMES_LIMIT = 10_000;
+
+/** A session's frames, oldest first; dropping from the front is O(1) (the array is compacted now and then). */
+class FrameQueue {
+  items: FrameRecord[] = [];
+  head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(f: FrameRecord): void {
+    this.items.push(f);
+  }
+
+  shift(): FrameRecord | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const f = this.items[this.head]!;
+    this.items[this.head++] = undefined as unknown as FrameRecord;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return f;
+  }
+
+  first(): FrameRecord | undefined {
+    return this.items[this.head];
+  }
+
+  last(): FrameRecord | undefined {
+    return this.length > 0 ? this.items[this.items.length - 1] : undefined;
+  }
+
+  /** Index (into items) of the first frame with seq > after. */
+  indexAfter(after: number): number {
+    let lo = this.head;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.items[mid]!.seq <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+interface Entry {
+  record: HttpRecord | WsSessionRecord;
+  /** Estimated bytes of the record itself (frames are counted separately). */
+  bytes: number;
+  frames: FrameQueue | null;
+  framesBytes: number;
+  framesEvicted: number;
+}
+
+export interface SessionLogOptions extends BatcherOptions {
+  /** Memory cap in estimated bytes (inspect.storeBytes). */
+  capBytes?: number;
+}
+
+export class SessionLog implements Recorder {
+  #cap: number;
+  #bytes = 0;
+  #frameCount = 0;
+  #lastId = 0;
+  #evictedRecords = 0;
+  #evictedFrames = 0;
+  /** Insertion order is id order (ids are handed out before a record is first reported). */
+  readonly #entries = new Map<number, Entry>();
+  readonly #batcher: EventBatcher;
+
+  constructor(opts: SessionLogOptions = {}) {
+    this.#cap = opts.capBytes ?? DEFAULT_CAP_BYTES;
+    this.#batcher = new EventBatcher(opts);
+  }
+
+  // ---- Recorder ----
+
+  nextId(): number {
+    return ++this.#lastId;
+  }
+
+  http(record: HttpRecord): void {
+    this.#upsert(record, httpSize(record));
+    this.#batcher.push({ type: 'http', record });
+  }
+
+  ws(record: WsSessionRecord): void {
+    this.#upsert(record, sessionSize(record));
+    this.#batcher.push({ type: 'ws', record });
+  }
+
+  frame(frame: FrameRecord): void {
+    const entry = this.#entries.get(frame.session);
+    // Frames of a session the log does not hold (cleared, or never reported) have nowhere to go.
+    if (!entry || entry.record.kind !== 'ws') return;
+    const queue = (entry.frames ??= new FrameQueue());
+    const last = queue.last();
+    if (last && last.seq >= frame.seq) return; // replayed or out of order: keep the queue sorted
+    const size = frameSize(frame);
+    queue.push(frame);
+    entry.framesBytes += size;
+    this.#bytes += size;
+    this.#frameCount++;
+    if (this.#bytes > this.#cap) this.#evict();
+    this.#batcher.push({ type: 'frame', frame });
+  }
+
+  // ---- size ----
+
+  get capBytes(): number {
+    return this.#cap;
+  }
+
+  /** Estimated bytes held (records and frames). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  setCap(bytes: number): void {
+    this.#cap = Math.max(0, bytes);
+    if (this.#bytes > this.#cap) this.#evict();
+  }
+
+  stats(): LogStats {
+    return {
+      records: this.#entries.size,
+      frames: this.#frameCount,
+      bytes: this.#bytes,
+      capBytes: this.#cap,
+      evictedRecords: this.#evictedRecords,
+      evictedFrames: this.#evictedFrames,
+    };
+  }
+
+  // ---- events ----
+
+  /** Batches of events (flushed every ~50 ms or 500 events). Returns the unsubscribe function. */
+  subscribe(listener: BatchListener): () => void {
+    return this.#batcher.subscribe(listener);
+  }
+
+  /** Send an event that is not a record (config changes) to subscribers. */
+  publish(event: LogEvent): void {
+    this.#batcher.push(event);
+  }
+
+  /** Send pending events now (tests, shutdown). */
+  flush(): void {
+    this.#batcher.flush();
+  }
+
+  // ---- queries ----
+
+  get(id: number): RecordView | undefined {
+    const e = this.#entries.get(id);
+    return e ? view(e) : undefined;
+  }
+
+  /** Requests and/or sessions, oldest first. See ListQuery for the filters. */
+  list(query: ListQuery = {}, fallbackKind: 'http' | 'ws' | 'all' = 'all'): ListPage<RecordView> {
+    const kind = kindOf(query, fallbackKind);
+    const text = query.text?.toLowerCase();
+    const limit = clampLimit(query.limit, DEFAULT_LIMIT, MAX_LIMIT);
+    const items: RecordView[] = [];
+    let total = 0;
+    let more = false;
+    for (const e of this.#entries.values()) {
+      if (!matches(e.record, query, kind, text)) continue;
+      total++;
+      const id = e.record.id;
+      if (query.after !== undefined && id <= query.after) continue;
+      if (query.before !== undefined && id >= query.before) continue;
+      if (query.after !== undefined && items.length >= limit) {
+        more = true;
+        continue;
+      }
+      items.push(view(e));
+    }
+    if (query.after === undefined && items.length > limit) {
+      more = true;
+      items.splice(0, items.length - limit);
+    }
+    return { items, total, more };
+  }
+
+  listHttp(query: ListQuery = {}): ListPage<HttpRecord> {
+    return this.list({ ...query, wsOnly: false, kind: 'http' }) as ListPage<HttpRecord>;
+  }
+
+  listSessions(query: ListQuery = {}): ListPage<SessionView> {
+    return this.list({ ...query, wsOnly: false, kind: 'ws' }) as ListPage<SessionView>;
+  }
+
+  getSession(id: number): SessionDetail | null {
+    const e = this.#entries.get(id);
+    if (!e || e.record.kind !== 'ws') return null;
+    return {
+      session: view(e) as SessionView,
+      framesKept: e.frames?.length ?? 0,
+      firstSeq: e.frames?.first()?.seq ?? 0,
+      lastSeq: e.frames?.last()?.seq ?? 0,
+      framesEvicted: e.framesEvicted,
+    };
+  }
+
+  /** A page of a session's frames in seq order; null when the log holds no such session. */
+  frames(sessionId: number, query: FramesQuery = {}): FramesPage | null {
+    const e = this.#entries.get(sessionId);
+    if (!e || e.record.kind !== 'ws') return null;
+    const q = e.frames;
+    const limit = clampLimit(query.limit, DEFAULT_FRAMES_LIMIT, MAX_FRAMES_LIMIT);
+    const start = q ? q.indexAfter(query.after ?? 0) : 0;
+    const end = q ? Math.min(q.items.length, start + limit) : 0;
+    return {
+      frames: q ? q.items.slice(start, end) : [],
+      more: q ? end < q.items.length : false,
+      framesEvicted: e.framesEvicted,
+      firstSeq: q?.first()?.seq ?? 0,
+      lastSeq: q?.last()?.seq ?? 0,
+    };
+  }
+
+  /** Every record, oldest first (HAR export). */
+  *records(): Generator<RecordView> {
+    for (const e of this.#entries.values()) yield view(e);
+  }
+
+  /** Every frame held for one session, in seq order. */
+  *sessionFrames(sessionId: number): Generator<FrameRecord> {
+    const q = this.#entries.get(sessionId)?.frames;
+    if (!q) return;
+    // Copy the bounds: the queue may be compacted while a slow exporter is suspended.
+    const frames = q.items.slice(q.head);
+    yield* frames;
+  }
+
+  /**
+   * Forget everything that is finished. Live requests and sessions stay (so they can still be
+   * watched, sent to and closed), without their past frames.
+   */
+  clear(): void {
+    const kept: Entry[] = [];
+    for (const e of this.#entries.values()) {
+      if (!finished(e.record)) {
+        if (e.frames) e.framesEvicted += e.frames.length;
+        e.frames = null;
+        e.framesBytes = 0;
+        kept.push(e);
+      }
+    }
+    this.#entries.clear();
+    this.#bytes = 0;
+    this.#frameCount = 0;
+    this.#evictedRecords = 0;
+    this.#evictedFrames = 0;
+    for (const e of kept) {
+      this.#entries.set(e.record.id, e);
+      this.#bytes += e.bytes;
+    }
+    this.#batcher.push({ type: 'cleared' });
+    for (const e of kept) {
+      this.#batcher.push(e.record.kind === 'http' ? { type: 'http', record: e.record } : { type: 'ws', record: e.record });
+    }
+  }
+
+  // ---- internals ----
+
+  #upsert(record: HttpRecord | WsSessionRecord, bytes: number): void {
+    const e = this.#entries.get(record.id);
+    if (e) {
+      this.#bytes += bytes - e.bytes;
+      e.bytes = bytes;
+      e.record = record;
+    } else {
+      this.#entries.set(record.id, { record, bytes, frames: null, framesBytes: 0, framesEvicted: 0 });
+      this.#bytes += bytes;
+      if (record.id > this.#lastId) this.#lastId = record.id;
+    }
+    if (this.#bytes > this.#cap) this.#evict();
+  }
+
+  /**
+   * Oldest first until under the cap: the frames of the oldest session go first (the session record
+   * and its counts stay, marked with how many frames went); finished records with no frames left go
+   * next. Live records are never dropped: the engine still reports to them.
+   */
+  #evict(): void {
+    for (const [id, e] of this.#entries) {
+      const q = e.frames;
+      if (q) {
+        while (q.length > 0 && this.#bytes > this.#cap) {
+          const f = q.shift()!;
+          const size = frameSize(f);
+          e.framesBytes -= size;
+          this.#bytes -= size;
+          this.#frameCount--;
+          this.#evictedFrames++;
+          e.framesEvicted++;
+        }
+      }
+      if (this.#bytes <= this.#cap) return;
+      if ((!q || q.length === 0) && finished(e.record)) {
+        this.#entries.delete(id);
+        this.#bytes -= e.bytes + e.framesBytes;
+        this.#evictedRecords++;
+      }
+    }
+  }
+}
+
+function finished(r: RecordView): boolean {
+  if (r.imported) return true;
+  return r.kind === 'http' ? r.done : r.state === 'closed' || r.state === 'failed';
+}
+
+/** The record as listed: the engine's own object, or a shallow copy carrying the eviction mark. */
+function view(e: Entry): RecordView {
+  if (e.record.kind === 'ws' && e.framesEvicted > 0) return { ...e.record, framesEvicted: e.framesEvicted };
+  return e.record;
+}

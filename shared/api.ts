@@ -1,0 +1,248 @@
+// The bridge contract between the UI and the main process: one interface, its HTTP routes and JSON shapes.
+import type { ConfigInput, ConfigResult } from './config.ts';
+import type { FrameRecord, Handler, HttpRecord, LogEvent, WsSessionRecord } from './events.ts';
+
+/** A request as listed: the engine's record, plus marks the log adds. */
+export type HttpView = HttpRecord & {
+  /** Came from an imported HAR, not from live traffic. */
+  imported?: boolean;
+};
+
+/** A WebSocket session as listed: the engine's record, plus marks the log adds. */
+export type SessionView = WsSessionRecord & {
+  imported?: boolean;
+  /** How many of the session's first frames were dropped to keep the log under its memory cap. */
+  framesEvicted?: number;
+};
+
+export type RecordView = HttpView | SessionView;
+
+/** Status classes a list can be filtered by. "error": failed; "pending": not finished yet. */
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'error' | 'pending';
+
+export interface ListQuery {
+  /** "http" requests, "ws" sessions, or both ("all"). listRequests defaults to "http". */
+  kind?: 'http' | 'ws' | 'all';
+  /** Shorthand for kind "ws". */
+  wsOnly?: boolean;
+  /** The route's label (its name, or its match string) as recorded. */
+  route?: string;
+  handler?: Handler;
+  /** Any of these classes. */
+  status?: StatusClass[];
+  /** Case-insensitive substring of method, URL, host, target, route, status, error or client. */
+  text?: string;
+  /** Only ids greater than this (oldest first from there). */
+  after?: number;
+  /** Only ids smaller than this (the newest `limit` of them). */
+  before?: number;
+  /** At most this many (default 500, max 5000). Without `after`, the newest ones. */
+  limit?: number;
+}
+
+export interface ListPage<T> {
+  /** Oldest first, newest last. */
+  items: T[];
+  /** How many records match the filter in the whole log. */
+  total: number;
+  /** More matches exist beyond this page (in the direction asked for). */
+  more: boolean;
+}
+
+export interface SessionDetail {
+  session: SessionView;
+  /** Frames still held for this session. */
+  framesKept: number;
+  /** Sequence numbers held: [firstSeq, lastSeq], both 0 when none. */
+  firstSeq: number;
+  lastSeq: number;
+  /** Frames dropped from the start of the session to stay under the memory cap. */
+  framesEvicted: number;
+}
+
+export interface FramesQuery {
+  /** Only frames with seq greater than this. */
+  after?: number;
+  /** At most this many (default 1000, max 10000). */
+  limit?: number;
+}
+
+export interface FramesPage {
+  frames: FrameRecord[];
+  /** More frames follow the last one returned. */
+  more: boolean;
+  /** Frames dropped from the start of the session (their seqs are below firstSeq). */
+  framesEvicted: number;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+/** Inject a message into a live session: exactly one of text and base64. */
+export interface SendRequest {
+  to: 'client' | 'backend';
+  text?: string;
+  base64?: string;
+}
+
+export interface CloseRequest {
+  /** 1000, or an application code 3000-4999. Default 1000. */
+  code?: number;
+  /** At most 123 bytes of UTF-8. */
+  reason?: string;
+}
+
+export type SendResult = { ok: true } | { ok: false; code: string; message: string };
+
+export interface ImportCounts {
+  requests: number;
+  sessions: number;
+  frames: number;
+  /** WebSocket messages left out (Chrome's "error" pseudo-frames, unknown opcodes). */
+  skipped: number;
+}
+
+export type ImportResult = { ok: true; imported: ImportCounts } | { ok: false; code: string; message: string };
+
+export interface LogStats {
+  /** Records held (requests + sessions) and frames held. */
+  records: number;
+  frames: number;
+  /** Estimated bytes held and the cap (inspect.storeBytes). */
+  bytes: number;
+  capBytes: number;
+  /** Records and frames dropped since start (or the last clear) to stay under the cap. */
+  evictedRecords: number;
+  evictedFrames: number;
+}
+
+export interface StatusInfo {
+  running: boolean;
+  /** The site Loopgate serves (listen URL), null while stopped. */
+  siteUrl: string | null;
+  controlUrl: string | null;
+  configFile?: string | null;
+  /** Config version (increments on each applied change). */
+  version: number;
+  activeProfile: string | null;
+  profiles: string[];
+  lastError: string | null;
+  /** Loopgate's own version. */
+  appVersion?: string;
+  log?: LogStats;
+}
+
+/** Sent on the event stream when batches were dropped for a slow reader: refetch lists and frames. */
+export interface OverflowMarker {
+  type: 'overflow';
+  /** Batches dropped. */
+  dropped: number;
+}
+
+export type StreamEvent = LogEvent | OverflowMarker;
+
+/** HAR 1.2 document (loosely typed: the log follows Chrome's export, with `_`-prefixed extras). */
+export interface Har {
+  log: {
+    version: string;
+    creator: { name: string; version: string };
+    pages: unknown[];
+    entries: HarEntry[];
+  };
+}
+
+export interface HarEntry {
+  startedDateTime: string;
+  time: number;
+  request: Record<string, unknown>;
+  response: Record<string, unknown>;
+  cache: Record<string, never>;
+  timings: { blocked: number; dns: number; ssl: number; connect: number; send: number; wait: number; receive: number };
+  _resourceType: string;
+  _webSocketMessages?: HarWebSocketMessage[];
+  _webSocketClose?: { code?: number; reason?: string; by?: string };
+  [extra: `_${string}`]: unknown;
+}
+
+/** Chrome's shape: time in epoch seconds; text as is, binary as base64. */
+export interface HarWebSocketMessage {
+  type: 'send' | 'receive';
+  time: number;
+  opcode: number;
+  data: string;
+  [extra: `_${string}`]: unknown;
+}
+
+/**
+ * Everything the UI can ask of the main process. The browser bridge implements it over the HTTP
+ * routes below; the Electron preload bridge over IPC calling the same Controller. Both the same.
+ */
+export interface LoopgateBridge {
+  status(): Promise<StatusInfo>;
+  getConfig(): Promise<ConfigInput>;
+  /** Validate, save and apply. `{ ok: false, errors }` leaves everything as it was. */
+  putConfig(input: unknown): Promise<ConfigResult>;
+  /** Switch the active profile (null: the top-level routes). */
+  setProfile(name: string | null): Promise<ConfigResult>;
+  listRequests(query?: ListQuery): Promise<ListPage<RecordView>>;
+  listSessions(query?: ListQuery): Promise<ListPage<SessionView>>;
+  getSession(id: number): Promise<SessionDetail | null>;
+  frames(sessionId: number, query?: FramesQuery): Promise<FramesPage | null>;
+  send(sessionId: number, message: SendRequest): Promise<SendResult>;
+  close(sessionId: number, request: CloseRequest): Promise<SendResult>;
+  /** HAR of the whole log, or of one session. */
+  exportHar(options?: { session?: number }): Promise<Har>;
+  importHar(har: unknown): Promise<ImportResult>;
+  clear(): Promise<void>;
+  /** Live events, in batches. Returns the unsubscribe function. */
+  subscribe(onEvents: (batch: StreamEvent[]) => void): () => void;
+}
+
+/** Error body of every refused API call. */
+export interface ApiError {
+  error: { code: string; message: string };
+}
+
+/** Cookie the control server sets after `?token=`; named per port (cookies ignore ports). */
+export const TOKEN_COOKIE_PREFIX = 'loopgate_token_';
+export const TOKEN_QUERY = 'token';
+
+/** The event stream drops batches once a client's socket buffers this much. */
+export const EVENTS_HIGH_WATER = 4 * 1024 * 1024;
+
+/**
+ * The control server's routes. Every call needs `Authorization: Bearer <token>` (or the cookie set by
+ * opening the UI with `?token=`); POST/PUT need `content-type: application/json`; errors answer
+ * `{"error":{"code","message"}}` (ApiError) with a 4xx/5xx status.
+ */
+export const API_ROUTES = {
+  /** → StatusInfo */
+  status: 'GET /api/status',
+  /** → ConfigInput */
+  getConfig: 'GET /api/config',
+  /** body: ConfigInput → 200 ConfigResult (ok) | 400 ConfigResult (ok: false, errors) + ApiError */
+  putConfig: 'PUT /api/config',
+  /** body: {"name": string | null} → ConfigResult like putConfig */
+  setProfile: 'POST /api/profile',
+  /** ?kind=http|ws|all&route=&handler=&status=2xx,4xx&text=&after=&before=&limit= → ListPage<RecordView> */
+  listRequests: 'GET /api/requests',
+  /** same query (kind is ws) → ListPage<SessionView> */
+  listSessions: 'GET /api/sessions',
+  /** → SessionDetail | 404 */
+  getSession: 'GET /api/sessions/:id',
+  /** ?after=&limit= → FramesPage | 404 */
+  frames: 'GET /api/sessions/:id/frames',
+  /** body: SendRequest → {ok: true} | ApiError (400 bad input, 404 unknown, 409 not open) */
+  send: 'POST /api/sessions/:id/send',
+  /** body: CloseRequest → like send */
+  close: 'POST /api/sessions/:id/close',
+  /** ?session=id → Har (application/json, as an attachment) */
+  exportHar: 'GET /api/export.har',
+  /** ?session=id → one FrameRecord per line (application/x-ndjson) */
+  framesJsonl: 'GET /api/frames.jsonl',
+  /** body: Har → ImportResult (400 with code BAD_HAR when malformed) */
+  importHar: 'POST /api/import.har',
+  /** → {ok: true} */
+  clear: 'POST /api/clear',
+  /** WebSocket (token by header, cookie or ?token=): each message a JSON array of StreamEvent */
+  events: 'GET /api/events',
+} as const;
