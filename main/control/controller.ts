@@ -1,0 +1,247 @@
+// The control logic behind the UI (no HTTP): queries, inject/close, HAR, config. Electron IPC calls the same class.
+import type {
+  CloseRequest,
+  FramesPage,
+  FramesQuery,
+  Har,
+  ImportResult,
+  ListPage,
+  ListQuery,
+  RecordView,
+  SendRequest,
+  SendResult,
+  SessionDetail,
+  SessionView,
+  StatusClass,
+  StatusInfo,
+  StreamEvent,
+} from '../../shared/api.ts';
+import type { ConfigInput, ConfigResult } from '../../shared/config.ts';
+import type { Handler } from '../../shared/events.ts';
+import { buildHar, framesJsonl, harChunks, importHar } from '../engine/log/har.ts';
+import type { SessionLog } from '../engine/log/store.ts';
+
+export interface TunnelControl {
+  send(id: number, to: 'client' | 'backend', data: Buffer, binary: boolean): SendResult;
+  close(id: number, code: number, reason: string): SendResult;
+}
+
+export interface ConfigAccess {
+  get(): ConfigInput;
+  put(input: unknown): Promise<ConfigResult>;
+  setProfile?(name: string | null): Promise<ConfigResult>;
+}
+
+export interface ControllerDeps {
+  log: SessionLog;
+  tunnels: TunnelControl;
+  config: ConfigAccess;
+  /** Runtime status (StatusInfo's fields); the controller adds the log's stats. */
+  status(): object;
+}
+
+/** A refusal before anything was done: bad input, unknown id. Mirrors SendResult's error half. */
+export type Refusal = { ok: false; code: string; message: string };
+
+const STATUS_CLASSES: StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'error', 'pending'];
+const HANDLERS: Handler[] = ['proxy', 'static', 'preflight', 'refused', 'not-found'];
+/** Largest message the API injects (the UI sends what a user types or pastes). */
+export const MAX_SEND_BYTES = 16 * 1024 * 1024;
+
+const refuse = (code: string, message: string): Refusal => ({ ok: false, code, message });
+
+export class Controller {
+  readonly log: SessionLog;
+  readonly #deps: ControllerDeps;
+
+  constructor(deps: ControllerDeps) {
+    this.#deps = deps;
+    this.log = deps.log;
+  }
+
+  status(): StatusInfo {
+    return { ...(this.#deps.status() as StatusInfo), log: this.log.stats() };
+  }
+
+  getConfig(): ConfigInput {
+    return this.#deps.config.get();
+  }
+
+  async putConfig(input: unknown): Promise<ConfigResult> {
+    const result = await this.#deps.config.put(input);
+    if (result.ok) this.#announceConfig();
+    return result;
+  }
+
+  async setProfile(name: unknown): Promise<ConfigResult> {
+    if (name !== null && typeof name !== 'string') {
+      return { ok: false, errors: [{ path: 'activeProfile', message: 'name must be a profile name or null' }] };
+    }
+    if (this.#deps.config.setProfile) {
+      const result = await this.#deps.config.setProfile(name);
+      if (result.ok) this.#announceConfig();
+      return result;
+    }
+    // Without a dedicated call: the same change through put().
+    const input = { ...this.#deps.config.get() };
+    if (name === null) delete input.activeProfile;
+    else input.activeProfile = name;
+    return this.putConfig(input);
+  }
+
+  listRequests(query: unknown = {}): ListPage<RecordView> | Refusal {
+    const q = normalizeListQuery(query);
+    if ('ok' in q) return q;
+    return this.log.list(q, 'http');
+  }
+
+  listSessions(query: unknown = {}): ListPage<SessionView> | Refusal {
+    const q = normalizeListQuery(query);
+    if ('ok' in q) return q;
+    return this.log.listSessions(q);
+  }
+
+  getSession(id: number): SessionDetail | null {
+    return this.log.getSession(id);
+  }
+
+  frames(id: number, query: FramesQuery | Record<string, unknown> = {}): FramesPage | null | Refusal {
+    if (!isObj(query)) return refuse('BAD_REQUEST', 'the query must be an object');
+    const after = optionalInt(query.after, 'after', 0);
+    if (typeof after === 'object') return after;
+    const limit = optionalInt(query.limit, 'limit', 1);
+    if (typeof limit === 'object') return limit;
+    return this.log.frames(id, { after, limit });
+  }
+
+  /** Inject a text or binary message into a live session, towards the client or the backend. */
+  send(id: number, req: unknown): SendResult {
+    if (!isObj(req)) return refuse('BAD_REQUEST', 'send expects {"to": "client"|"backend", "text": "..."} or "base64" instead of "text"');
+    const { to, text, base64 } = req as Partial<Record<keyof SendRequest, unknown>>;
+    if (to !== 'client' && to !== 'backend') return refuse('BAD_REQUEST', '"to" must be "client" or "backend"');
+    if ((text === undefined) === (base64 === undefined)) return refuse('BAD_REQUEST', 'give exactly one of "text" and "base64"');
+    let data: Buffer;
+    if (text !== undefined) {
+      if (typeof text !== 'string') return refuse('BAD_REQUEST', '"text" must be a string');
+      data = Buffer.from(text, 'utf8');
+    } else {
+      if (typeof base64 !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 === 1) {
+        return refuse('BAD_REQUEST', '"base64" is not valid base64');
+      }
+      data = Buffer.from(base64, 'base64');
+    }
+    if (data.length > MAX_SEND_BYTES) return refuse('TOO_LARGE', `messages are limited to ${MAX_SEND_BYTES} bytes`);
+    const known = this.#liveCheck(id);
+    if (known) return known;
+    return this.#deps.tunnels.send(id, to, data, text === undefined);
+  }
+
+  /** Close a live session on both sides with a close frame (code 1000 or 3000-4999). */
+  close(id: number, req: unknown = {}): SendResult {
+    if (!isObj(req)) return refuse('BAD_REQUEST', 'close expects {"code": 4000, "reason": "..."}');
+    const { code = 1000, reason = '' } = req as CloseRequest;
+    if (!Number.isInteger(code) || !(code === 1000 || (code >= 3000 && code <= 4999))) {
+      return refuse('BAD_REQUEST', '"code" must be 1000 or an application code from 3000 to 4999');
+    }
+    if (typeof reason !== 'string') return refuse('BAD_REQUEST', '"reason" must be a string');
+    if (Buffer.byteLength(reason) > 123) return refuse('BAD_REQUEST', '"reason" is limited to 123 bytes of UTF-8 (a close frame carries at most 125)');
+    const known = this.#liveCheck(id);
+    if (known) return known;
+    return this.#deps.tunnels.close(id, code, reason);
+  }
+
+  /** HAR of the whole log, or of one session (null when the log has no such session). */
+  exportHar(opts: { session?: number } = {}): Har | null {
+    return buildHar(this.log, { ...opts, version: this.#appVersion() });
+  }
+
+  /** The same HAR as text pieces, for streaming to a file or a socket. */
+  exportHarChunks(opts: { session?: number } = {}): Iterable<string> | null {
+    return harChunks(this.log, { ...opts, version: this.#appVersion() });
+  }
+
+  /** JSON Lines of frames; null when the session is not in the log. */
+  framesJsonl(session?: number): Iterable<string> | null {
+    if (session !== undefined && !this.log.getSession(session)) return null;
+    return framesJsonl(this.log, session);
+  }
+
+  importHar(json: unknown): ImportResult {
+    return importHar(this.log, json);
+  }
+
+  clear(): void {
+    this.log.clear();
+  }
+
+  subscribe(onEvents: (batch: StreamEvent[]) => void): () => void {
+    return this.log.subscribe(onEvents);
+  }
+
+  /** Refuse early for sessions the log shows as finished: a clearer answer than the tunnel's. */
+  #liveCheck(id: number): Refusal | null {
+    if (!Number.isSafeInteger(id) || id <= 0) return refuse('BAD_REQUEST', 'the session id must be a positive integer');
+    const r = this.log.get(id);
+    if (r && r.kind !== 'ws') return refuse('NO_SESSION', `record ${id} is an HTTP request, not a WebSocket session`);
+    if (r && (r.state === 'closed' || r.state === 'failed')) return refuse('NOT_OPEN', `WebSocket session ${id} is ${r.state}`);
+    return null;
+  }
+
+  #appVersion(): string | undefined {
+    const s = this.#deps.status() as Partial<StatusInfo>;
+    return typeof s.appVersion === 'string' ? s.appVersion : undefined;
+  }
+
+  #announceConfig(): void {
+    const s = this.#deps.status() as Partial<StatusInfo>;
+    if (typeof s.version === 'number') this.log.publish({ type: 'config', version: s.version });
+  }
+}
+
+/** Check a list query from an untrusted caller (IPC, or HTTP query strings already split). */
+export function normalizeListQuery(input: unknown): ListQuery | Refusal {
+  if (!isObj(input)) return refuse('BAD_REQUEST', 'the query must be an object');
+  const q = input as Record<string, unknown>;
+  const out: ListQuery = {};
+  if (q.kind !== undefined) {
+    if (q.kind !== 'http' && q.kind !== 'ws' && q.kind !== 'all') return refuse('BAD_REQUEST', '"kind" must be http, ws or all');
+    out.kind = q.kind;
+  }
+  if (q.wsOnly !== undefined) out.wsOnly = q.wsOnly === true || q.wsOnly === 'true' || q.wsOnly === '1';
+  if (q.route !== undefined) {
+    if (typeof q.route !== 'string') return refuse('BAD_REQUEST', '"route" must be a string');
+    out.route = q.route;
+  }
+  if (q.handler !== undefined) {
+    if (!HANDLERS.includes(q.handler as Handler)) return refuse('BAD_REQUEST', `"handler" must be one of ${HANDLERS.join(', ')}`);
+    out.handler = q.handler as Handler;
+  }
+  if (q.status !== undefined) {
+    const list = Array.isArray(q.status) ? q.status : typeof q.status === 'string' ? q.status.split(',').filter(Boolean) : null;
+    if (!list || !list.every((s) => STATUS_CLASSES.includes(s as StatusClass))) {
+      return refuse('BAD_REQUEST', `"status" must list classes among ${STATUS_CLASSES.join(', ')}`);
+    }
+    out.status = list as StatusClass[];
+  }
+  if (q.text !== undefined) {
+    if (typeof q.text !== 'string') return refuse('BAD_REQUEST', '"text" must be a string');
+    out.text = q.text;
+  }
+  for (const key of ['after', 'before', 'limit'] as const) {
+    const v = optionalInt(q[key], key, key === 'limit' ? 1 : 0);
+    if (typeof v === 'object') return v;
+    if (v !== undefined) out[key] = v;
+  }
+  return out;
+}
+
+function optionalInt(v: unknown, name: string, min: number): number | undefined | Refusal {
+  if (v === undefined || v === '') return undefined;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) return refuse('BAD_REQUEST', `"${name}" must be an integer ≥ ${min}`);
+  return n;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
