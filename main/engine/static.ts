@@ -26,7 +26,7 @@ export async function serveStatic(
     return sendError(res, 405, `${method} is not allowed on static files (only GET and HEAD); is a route for ${path} missing?`, extra);
   }
   const safe = checkPath(path);
-  if (!safe) return sendError(res, 404, `${path} is refused: dotfiles and paths with "..", "\\" or NUL are never served`, extra);
+  if (!safe) return sendError(res, 404, `${JSON.stringify(path)} is refused: dotfiles and paths with "..", "\\" or NUL are never served`, extra);
 
   const hit = await resolveInRoot(site.root, safe.segments);
   if (hit.kind === 'outside') {
