@@ -33,6 +33,8 @@ export function isHopByHop(lowerName: string, named: Set<string> | null): boolea
 interface Prepared {
   /** Names the proxy sets itself, so the client's copy is dropped. */
   replaced: Set<string>;
+  /** Names in setHeaders (they win over the forwarded headers too). */
+  setNames: Set<string>;
   /** setHeaders with a value (the "" ones only remove). */
   set: Array<[string, string]>;
   redirect: RedirectRule;
@@ -44,12 +46,14 @@ const prepared = new WeakMap<CompiledRoute, Prepared>();
 function prepare(route: CompiledRoute): Prepared {
   let p = prepared.get(route);
   if (p) return p;
-  const replaced = new Set<string>(route.setHeaders.map(([k]) => k));
+  const setNames = new Set<string>(route.setHeaders.map(([k]) => k));
+  const replaced = new Set<string>(setNames);
   if (route.forwarded.realIp) replaced.add('x-real-ip');
   if (route.forwarded.forwardedProto) replaced.add('x-forwarded-proto');
   if (route.forwarded.forwardedHost) replaced.add('x-forwarded-host');
   p = {
     replaced,
+    setNames,
     set: route.setHeaders.filter(([, v]) => v !== ''),
     redirect: redirectRule(route),
     add: route.addHeaders.map(([k, v]) => [k.toLowerCase(), v]),
@@ -101,17 +105,15 @@ export function buildRequestHeaders(req: IncomingMessage, route: CompiledRoute):
     out.push(name, value);
   }
   if (!sawHost && route.changeOrigin && !remove.has('host')) out.unshift('Host', route.target.host);
-  const add = (name: string, value: string | undefined) => {
-    if (value !== undefined && value !== '' && !remove.has(name.toLowerCase())) out.push(name, value);
+  const add = (name: string, lower: string, value: string | undefined) => {
+    if (value !== undefined && value !== '' && !remove.has(lower) && !p.setNames.has(lower)) out.push(name, value);
   };
   const remote = req.socket.remoteAddress;
-  if (fwd.realIp) add('X-Real-IP', remote);
-  if (fwd.forwardedFor && !p.replaced.has('x-forwarded-for')) {
-    add('X-Forwarded-For', xff === undefined ? remote : remote ? `${xff}, ${remote}` : xff);
-  }
-  if (fwd.forwardedProto) add('X-Forwarded-Proto', (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
-  if (fwd.forwardedHost) add('X-Forwarded-Host', req.headers.host);
-  for (const [k, v] of p.set) add(k, v);
+  if (fwd.realIp) add('X-Real-IP', 'x-real-ip', remote);
+  if (fwd.forwardedFor) add('X-Forwarded-For', 'x-forwarded-for', xff === undefined ? remote : remote ? `${xff}, ${remote}` : xff);
+  if (fwd.forwardedProto) add('X-Forwarded-Proto', 'x-forwarded-proto', (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  if (fwd.forwardedHost) add('X-Forwarded-Host', 'x-forwarded-host', req.headers.host);
+  for (const [k, v] of p.set) if (!remove.has(k)) out.push(k, v);
   return out;
 }
 

@@ -1,5 +1,5 @@
 // A minimal front server for HTTP proxy tests: compiles one route and hands every request to HttpProxy.
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders, type Server } from 'node:http';
 import type { ConfigInput, RouteInput } from '../../shared/config.ts';
 import { validateConfig } from '../../shared/config.ts';
 import type { HttpRecord } from '../../shared/events.ts';
@@ -91,4 +91,28 @@ export async function startFront(route: RouteInput, config: Omit<ConfigInput, 'r
 export function lastRecord(front: Front, url: string): HttpRecord | undefined {
   for (let i = front.records.length - 1; i >= 0; i--) if (front.records[i]!.url === url) return front.records[i];
   return undefined;
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+/** One request on its own connection (no pooling): resolves with the full answer, rejects on socket errors. */
+export function hit(
+  url: string,
+  opts: { method?: string; headers?: OutgoingHttpHeaders | string[]; body?: string | Buffer; setHost?: boolean } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false, setHost: opts.setHost }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
 }
