@@ -1,0 +1,411 @@
+// The WebSocket handshake leg: connect to the backend, send the rewritten upgrade, read and judge its answer head.
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import type { ErrorInfo, Headers, Side } from '../../shared/events.ts';
+import { describeUpstreamError, REASONS } from './errors.ts';
+import type { CompiledRoute, UpgradeExchange } from './types.ts';
+
+/** Request headers never passed on as received (Upgrade and Connection are re-sent by us). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'http2-settings']);
+/** Response headers dropped when a refusal is relayed as plain HTTP (we add Connection: close). */
+const RELAY_DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade']);
+const MAX_HEAD = 64 * 1024;
+const LINGER_MS = 2000;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/** The backend's answer head, parsed. */
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  /** Lower-case names; repeated headers become arrays. */
+  headers: Headers;
+  /** [name, value] pairs as received (case kept), for relaying. */
+  raw: Array<[string, string]>;
+}
+
+export interface HandshakeOpen {
+  backend: Socket;
+  head: ResponseHead;
+  /** The 101 head exactly as received, final CRLF included. */
+  rawHead: Buffer;
+  /** Bytes that came after the head: they already belong to the WebSocket stream. */
+  rest: Buffer;
+}
+
+const clean = (v: string) => v.replace(/[\r\n]/g, '');
+
+function rewriteReferer(value: string, origin: string): string {
+  try {
+    const u = new URL(value);
+    return origin + u.pathname + u.search;
+  } catch {
+    return value;
+  }
+}
+
+/** The upgrade request sent to the backend (nginx proxy_pass semantics, see the route options). */
+export function buildRequestHead(ex: UpgradeExchange): Buffer {
+  const { req, route } = ex;
+  const set = new Map(route.setHeaders.filter(([k]) => k !== 'connection' && k !== 'upgrade'));
+  const fw = route.forwarded;
+  const listed = new Set(
+    String(req.headers.connection ?? '')
+      .split(',')
+      .map((t) => t.trim().toLowerCase()),
+  );
+  const clientHost = req.headers.host;
+  const host = set.has('host') ? set.get('host')! : route.changeOrigin || !clientHost ? route.target.host : clientHost;
+  let head = `GET ${ex.upstreamPath} HTTP/1.1\r\n`;
+  if (host !== '') head += `Host: ${clean(host)}\r\n`;
+  set.delete('host');
+  let xff: string | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    let value = raw[i + 1]!;
+    if (HOP_BY_HOP.has(lower) || listed.has(lower) || lower === 'host' || route.removeHeaders.has(lower) || set.has(lower)) continue;
+    if (fw.forwardedFor && lower === 'x-forwarded-for') {
+      xff = xff === undefined ? value : `${xff}, ${value}`;
+      continue;
+    }
+    if ((fw.realIp && lower === 'x-real-ip') || (fw.forwardedProto && lower === 'x-forwarded-proto') || (fw.forwardedHost && lower === 'x-forwarded-host')) continue;
+    if (route.rewriteOrigin && lower === 'origin') value = route.target.origin;
+    else if (route.rewriteOrigin && lower === 'referer') value = rewriteReferer(value, route.target.origin);
+    head += `${name}: ${value}\r\n`;
+  }
+  const addr = req.socket.remoteAddress ?? '';
+  const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
+  const computed: Array<[string, boolean, string]> = [
+    ['X-Real-IP', fw.realIp, addr],
+    ['X-Forwarded-For', fw.forwardedFor, xff === undefined ? addr : `${xff}, ${addr}`],
+    ['X-Forwarded-Proto', fw.forwardedProto, encrypted ? 'https' : 'http'],
+    ['X-Forwarded-Host', fw.forwardedHost, clientHost ?? ''],
+  ];
+  for (const [name, on, value] of computed) {
+    if (on && value !== '' && !set.has(name.toLowerCase()) && !route.removeHeaders.has(name.toLowerCase())) head += `${name}: ${clean(value)}\r\n`;
+  }
+  for (const [name, value] of set) if (value !== '') head += `${name}: ${clean(value)}\r\n`;
+  head += 'Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
+  return Buffer.from(head, 'latin1');
+}
+
+/** Open the TCP (or TLS) connection to the route's target. `host` is the Host header sent. */
+export function connectBackend(route: CompiledRoute, host: string | undefined): Socket {
+  const t = route.target;
+  const https = t.protocol === 'https:';
+  const hostname = t.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(t.port) || (https ? 443 : 80);
+  if (!https) return netConnect({ host: hostname, port });
+  const sniFrom = route.changeOrigin || !host ? hostname : host.replace(/^\[([^\]]*)\].*$|:\d+$/, '$1');
+  const servername = sniFrom && isIP(sniFrom) === 0 ? sniFrom : undefined;
+  return tlsConnect({ host: hostname, port, servername, rejectUnauthorized: route.secure, ALPNProtocols: ['http/1.1'] });
+}
+
+/** Parse a response head (without the final blank line); a string is an error message. */
+export function parseResponseHead(text: string): ResponseHead | string {
+  const lines = text.split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(lines[0]!);
+  if (!m) return `backend answered with something that is not HTTP/1.x: "${lines[0]!.slice(0, 80)}"`;
+  const headers: Headers = {};
+  const raw: Array<[string, string]> = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if ((line[0] === ' ' || line[0] === '\t') && raw.length > 0) {
+      raw[raw.length - 1]![1] += ' ' + line.trim();
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) return `backend sent a malformed header line: "${line.slice(0, 80)}"`;
+    raw.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  }
+  for (const [name, value] of raw) {
+    const k = name.toLowerCase();
+    const prev = headers[k];
+    headers[k] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return { status: Number(m[1]), reason: m[2] ?? '', headers, raw };
+}
+
+const first = (h: Headers, k: string): string | undefined => {
+  const v = h[k];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/** Finds where a chunked body ends (bytes are relayed untouched); reports the data bytes for an excerpt. */
+class ChunkedEnd {
+  #state = 0; // 0 size line, 1 extension, 2 data, 3 data CRLF, 4 trailer line start, 5 trailer line
+  #size = 0;
+  /** Index just after the body's end within buf, or -1 when more is needed. */
+  feed(buf: Buffer, data: (b: Buffer) => void): number {
+    for (let i = 0; i < buf.length; i++) {
+      const c = buf[i]!;
+      switch (this.#state) {
+        case 0:
+        case 1:
+          if (c === 0x0a) {
+            this.#state = this.#size === 0 ? 4 : 2;
+          } else if (this.#state === 0 && c !== 0x0d) {
+            const v = c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
+            if (v < 0) this.#state = 1;
+            else this.#size = this.#size * 16 + v;
+          }
+          break;
+        case 2: {
+          const take = Math.min(this.#size, buf.length - i);
+          data(buf.subarray(i, i + take));
+          this.#size -= take;
+          i += take - 1;
+          if (this.#size === 0) this.#state = 3;
+          break;
+        }
+        case 3:
+          if (c === 0x0a) this.#state = 0;
+          break;
+        case 4:
+          if (c === 0x0a) return i + 1;
+          if (c !== 0x0d) this.#state = 5;
+          break;
+        case 5:
+          if (c === 0x0a) this.#state = 4;
+          break;
+      }
+    }
+    return -1;
+  }
+}
+
+/** end() a socket, and destroy it if the peer has not closed within a short linger. */
+export function endThenDestroy(sock: Duplex, data?: string | Buffer): void {
+  if (sock.destroyed) return;
+  if (!sock.writable) {
+    sock.destroy();
+    return;
+  }
+  sock.end(data);
+  const t = setTimeout(() => sock.destroy(), LINGER_MS);
+  sock.once('close', () => clearTimeout(t));
+}
+
+/** A Loopgate error answer over a raw socket (the upgrade path has no ServerResponse). */
+export function rawErrorResponse(status: number, message: string): string {
+  const body = `${status} ${REASONS[status] ?? ''}\n${message}\n(Loopgate)\n`;
+  return (
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nX-Loopgate-Error: ${message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?')}\r\n` +
+    `Connection: close\r\n\r\n${body}`
+  );
+}
+
+/** How a handshake that did not open ended; the record is already filled and published. */
+export type HandshakeEnd = (opened: HandshakeOpen | null) => void;
+
+/**
+ * One upgrade on its way to the backend. Calls `done` exactly once: with the open backend socket on
+ * a 101 (listeners of its own removed, client left paused), or with null after it has answered the
+ * client itself (502/504, or the backend's refusal relayed) and filled the record as failed.
+ */
+export class Handshake {
+  readonly #ex: UpgradeExchange;
+  readonly #done: HandshakeEnd;
+  #backend: Socket | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #finished = false;
+  /** Set once a refusal is being relayed. */
+  #relay: { head: ResponseHead; remaining: number; chunked: ChunkedEnd | null; excerpt: Buffer[]; kept: number } | null = null;
+
+  constructor(ex: UpgradeExchange, done: HandshakeEnd) {
+    this.#ex = ex;
+    this.#done = done;
+    const { socket: client, route } = ex;
+    client.pause();
+    client.on('error', this.#onClientError);
+    client.on('close', this.#onClientClose);
+    try {
+      const backend = connectBackend(route, ex.req.headers.host);
+      this.#backend = backend;
+      backend.setNoDelay(true);
+      backend.on('error', this.#onBackendError);
+      backend.on('data', this.#onData);
+      backend.on('end', this.#onBackendEnd);
+      backend.once(route.target.protocol === 'https:' ? 'secureConnect' : 'connect', this.#onConnect);
+      this.#arm(route.timeouts.connect, 'CONNECT_TIMEOUT');
+      backend.write(buildRequestHead(ex));
+    } catch (err) {
+      this.#failConnect(err);
+    }
+  }
+
+  /** Give up (engine stop): the client gets a 502 if still writable, the record says why. */
+  abort(message: string): void {
+    if (this.#relay) return this.#endRelay();
+    this.#fail(502, { code: 'ABORTED', message, side: 'loopgate' }, 'loopgate');
+  }
+
+  #arm(ms: number, code: 'CONNECT_TIMEOUT' | 'READ_TIMEOUT'): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = ms > 0 ? setTimeout(() => (this.#relay ? this.#endRelay() : this.#failConnect({ code })), ms) : null;
+  }
+
+  #onConnect = (): void => this.#arm(this.#ex.route.timeouts.read, 'READ_TIMEOUT');
+
+  #onClientError = (err: NodeJS.ErrnoException): void => {
+    if (!this.#ex.record.error) this.#ex.record.error = { code: err.code ?? 'ERROR', message: `client connection failed: ${err.message}`, side: 'client' };
+  };
+
+  #onClientClose = (): void => {
+    if (this.#relay) return this.#endRelay();
+    this.#fail(0, this.#ex.record.error ?? { code: 'CLIENT_ABORTED', message: 'client went away before the backend answered the upgrade', side: 'client' }, 'client');
+  };
+
+  #onBackendError = (err: NodeJS.ErrnoException): void => {
+    if (this.#relay) return this.#endRelay();
+    this.#failConnect(err);
+  };
+
+  #onBackendEnd = (): void => {
+    if (this.#relay) return this.#endRelay();
+    this.#failConnect({ code: 'ECONNRESET' });
+  };
+
+  #failConnect(err: unknown): void {
+    const { status, error } = describeUpstreamError(err, this.#ex.record.target ?? this.#ex.route.target.origin);
+    if ((err as { code?: string }).code === 'ECONNRESET' && this.#size === 0) error.message = `backend closed the connection without answering the upgrade (${this.#ex.route.target.origin})`;
+    this.#fail(status, error, 'loopgate');
+  }
+
+  #onData = (chunk: Buffer): void => {
+    if (this.#relay) return this.#relayData(chunk);
+    const from = Math.max(0, this.#size - 3);
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    const buf = this.#chunks.length === 1 ? chunk : Buffer.concat(this.#chunks, this.#size);
+    const end = buf.indexOf(CRLFCRLF, from);
+    if (end < 0) {
+      if (this.#size > MAX_HEAD) this.#fail(502, { code: 'BAD_RESPONSE', message: 'backend sent an answer head over 64 KiB', side: 'backend' }, 'loopgate');
+      else this.#chunks = [buf];
+      return;
+    }
+    this.#chunks = [];
+    this.#size = 0;
+    const head = parseResponseHead(buf.toString('latin1', 0, end));
+    const rest = buf.subarray(end + 4);
+    if (typeof head === 'string') return this.#fail(502, { code: 'BAD_RESPONSE', message: head, side: 'backend' }, 'loopgate');
+    if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+      if (rest.length > 0) this.#onData(rest);
+      return;
+    }
+    if (head.status === 101 && /\bwebsocket\b/i.test(String(head.headers.upgrade ?? ''))) return this.#open(head, buf.subarray(0, end + 4), rest);
+    this.#startRelay(head, rest);
+  };
+
+  #cleanup(): void {
+    this.#finished = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const { socket: client } = this.#ex;
+    client.off('error', this.#onClientError);
+    client.off('close', this.#onClientClose);
+    const b = this.#backend;
+    if (b) {
+      b.off('error', this.#onBackendError);
+      b.off('data', this.#onData);
+      b.off('end', this.#onBackendEnd);
+      b.off('connect', this.#onConnect);
+      b.off('secureConnect', this.#onConnect);
+    }
+  }
+
+  #open(head: ResponseHead, rawHead: Buffer, rest: Buffer): void {
+    this.#cleanup();
+    const backend = this.#backend!;
+    backend.pause();
+    this.#done({ backend, head, rawHead: Buffer.from(rawHead), rest: Buffer.from(rest) });
+  }
+
+  /** The handshake failed before any answer reached the client. */
+  #fail(status: number, error: ErrorInfo, closedBy: Side): void {
+    if (this.#finished) return;
+    this.#cleanup();
+    const { socket: client, record } = this.#ex;
+    this.#backend?.on('error', () => {}).destroy();
+    if (status > 0 && !client.destroyed) endThenDestroy(client, rawErrorResponse(status, error.message));
+    else client.destroy();
+    record.state = 'failed';
+    if (status > 0) record.status = status;
+    record.error = error;
+    record.closedAt = Date.now();
+    record.closedBy = closedBy;
+    this.#ex.recorder.ws(record);
+    this.#done(null);
+  }
+
+  /** The backend refused the upgrade: relay its answer as plain HTTP, then close both sides. */
+  #startRelay(head: ResponseHead, rest: Buffer): void {
+    const { socket: client } = this.#ex;
+    const noBody = head.status === 101 || head.status === 204 || head.status === 304;
+    const te = String(first(head.headers, 'transfer-encoding') ?? '').toLowerCase();
+    const cl = Number(first(head.headers, 'content-length'));
+    const chunked = !noBody && te.includes('chunked') ? new ChunkedEnd() : null;
+    const remaining = noBody ? 0 : chunked ? -1 : Number.isSafeInteger(cl) && cl >= 0 ? cl : -1;
+    this.#relay = { head, remaining, chunked, excerpt: [], kept: 0 };
+    let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
+    for (const [name, value] of head.raw) if (!RELAY_DROP.has(name.toLowerCase())) text += `${name}: ${value}\r\n`;
+    client.off('close', this.#onClientClose);
+    client.once('close', this.#onClientClose);
+    client.write(Buffer.from(text + 'Connection: close\r\n\r\n', 'latin1'));
+    this.#arm(this.#ex.route.timeouts.read, 'READ_TIMEOUT');
+    if (remaining === 0) return this.#endRelay();
+    if (rest.length > 0) this.#relayData(rest);
+  }
+
+  #keep = (b: Buffer): void => {
+    const r = this.#relay!;
+    const room = Math.min(this.#ex.snapshot.inspect.bodyBytes, 4096) - r.kept;
+    if (room <= 0) return;
+    const part = Buffer.from(b.subarray(0, room));
+    r.excerpt.push(part);
+    r.kept += part.length;
+  };
+
+  #relayData(chunk: Buffer): void {
+    const r = this.#relay!;
+    const { socket: client } = this.#ex;
+    let end = -1;
+    if (r.chunked) end = r.chunked.feed(chunk, this.#keep);
+    else if (r.remaining >= 0) {
+      if (chunk.length >= r.remaining) end = r.remaining;
+      r.remaining -= Math.min(chunk.length, r.remaining);
+    }
+    const part = end >= 0 ? chunk.subarray(0, end) : chunk;
+    if (!r.chunked) this.#keep(part);
+    if (!client.destroyed && client.writable) client.write(part);
+    if (end >= 0) this.#endRelay();
+    else this.#arm(this.#ex.route.timeouts.read, 'READ_TIMEOUT');
+  }
+
+  #endRelay(): void {
+    if (this.#finished) return;
+    const r = this.#relay!;
+    this.#cleanup();
+    const { socket: client, record, route } = this.#ex;
+    this.#backend?.on('error', () => {}).destroy();
+    endThenDestroy(client);
+    record.state = 'failed';
+    record.status = r.head.status;
+    record.responseHeaders = r.head.headers;
+    if (r.kept > 0) record.responseBody = Buffer.concat(r.excerpt).toString('utf8');
+    record.error = {
+      code: 'UPGRADE_REFUSED',
+      message: `backend answered ${r.head.status} ${r.head.reason} instead of 101 Switching Protocols (${route.target.origin})`,
+      side: 'backend',
+    };
+    record.closedAt = Date.now();
+    record.closedBy = 'backend';
+    this.#ex.recorder.ws(record);
+    this.#done(null);
+  }
+}
