@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { checkPath } from '../../main/engine/static/resolve.ts';
 import { waitFor } from '../helpers/net.ts';
 import { makeSiteTree, raw, siteOf, startStaticServer, type SiteTree, type StaticServer } from '../helpers/static-site.ts';
 
@@ -314,7 +315,7 @@ describe('serveStatic', () => {
     assert.equal(wk.text, 'Contact: me');
   });
 
-  for (const mode of ['decode', 'normalize'] as const) {
+  for (const mode of ['router', 'decode', 'normalize'] as const) {
     test(`traversal corpus never reaches a file outside root (${mode})`, async () => {
       const srv = await startStaticServer(site({ autoindex: true }), mode);
       try {
@@ -416,5 +417,14 @@ describe('serveStatic', () => {
     await waitFor(() => fds() <= baseline + 2, `fds back near ${baseline} (was ${during}, now ${fds()})`, 5000);
     const full = await raw(s.port, '/big.bin');
     assert.equal(full.body.length, BIG.length, 'the server still serves after the aborts');
+  });
+
+  test('checkPath refuses dot segments, dotfiles, backslashes, NUL and non-UTF-8 bytes', () => {
+    for (const p of ['/..', '/a/../b', '/./a', '/.env', '/a/.git/x', '/a\\b', '/a\0b', '/\udcc0\udcae/x', 'relative', '/.well-known/.x', '/a/.well-known/x']) {
+      assert.equal(checkPath(p), null, JSON.stringify(p));
+    }
+    assert.deepEqual(checkPath('/a//b/'), { segments: ['a', 'b'], trailingSlash: true });
+    assert.deepEqual(checkPath('/.well-known/x'), { segments: ['.well-known', 'x'], trailingSlash: false });
+    assert.deepEqual(checkPath('/caf\u00e9/a b.txt'), { segments: ['caf\u00e9', 'a b.txt'], trailingSlash: false });
   });
 });

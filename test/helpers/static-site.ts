@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import { normalizePath } from '../../main/engine/router.ts';
 import { serveStatic } from '../../main/engine/static.ts';
 import type { StaticSite } from '../../main/engine/types.ts';
 import { close, listen } from './net.ts';
@@ -43,11 +44,11 @@ export function siteOf(root: string, over: Partial<StaticSite> = {}): StaticSite
 }
 
 /**
- * How the test server turns the raw path into serveStatic's `path`: "decode" only percent-decodes
- * (so ".." segments reach serveStatic, which must refuse them itself); "normalize" also resolves
- * dot segments like the router will. Invalid percent-encoding answers 400 in both.
+ * How the test server turns the raw path into serveStatic's `path`: "router" is what the engine does
+ * (the router's normalizePath; null → 400); "decode" only percent-decodes (so ".." segments reach
+ * serveStatic, which must refuse them itself); "normalize" decodes and resolves dot segments lexically.
  */
-export type PathMode = 'decode' | 'normalize';
+export type PathMode = 'router' | 'decode' | 'normalize';
 
 export interface StaticServer {
   port: number;
@@ -57,19 +58,27 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-export async function startStaticServer(site: StaticSite, mode: PathMode = 'decode', extra: Array<[string, string]> = []): Promise<StaticServer> {
+function toPath(rawPath: string, mode: PathMode): string | null {
+  if (mode === 'router') return normalizePath(rawPath);
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return null;
+  }
+  return mode === 'normalize' ? posix.normalize(path) : path;
+}
+
+export async function startStaticServer(site: StaticSite, mode: PathMode = 'router', extra: Array<[string, string]> = []): Promise<StaticServer> {
   let current = { site, extra };
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    let path: string;
-    try {
-      path = decodeURIComponent(q < 0 ? url : url.slice(0, q));
-    } catch {
+    const path = toPath(q < 0 ? url : url.slice(0, q), mode);
+    if (path === null) {
       res.writeHead(400).end('bad path');
       return;
     }
-    if (mode === 'normalize') path = posix.normalize(path);
     serveStatic(req, res, current.site, path, current.extra).catch((err: Error) => {
       if (!res.headersSent) res.writeHead(500).end(`static threw: ${err.message}`);
       else res.destroy();

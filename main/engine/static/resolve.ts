@@ -12,10 +12,13 @@ export interface SafePath {
 }
 
 const WINDOWS = process.platform === 'win32';
+/** The router keeps bytes that are not UTF-8 as lone surrogates; no file name on disk can match them. */
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
  * Check a decoded path segment by segment. Returns null when it must be refused: a "." or ".."
- * segment, a dotfile (except the first segment ".well-known"), a backslash, a NUL byte, or (Windows)
+ * segment, a dotfile (except the first segment ".well-known"), a backslash, a NUL byte, bytes that
+ * were not UTF-8 (lone surrogates from the router), or (Windows)
  * a colon (drive letters, alternate data streams) or a trailing dot/space (Windows drops them).
  */
 export function checkPath(path: string): SafePath | null {
@@ -25,7 +28,7 @@ export function checkPath(path: string): SafePath | null {
   for (let i = 0; i < parts.length; i++) {
     const s = parts[i]!;
     if (s === '') continue;
-    if (s.includes('\0') || s.includes('\\')) return null;
+    if (s.includes('\0') || s.includes('\\') || LONE_SURROGATE.test(s)) return null;
     if (s.startsWith('.') && !(segments.length === 0 && s === '.well-known')) return null;
     if (WINDOWS && (s.includes(':') || /[. ]$/.test(s))) return null;
     segments.push(s);
