@@ -179,7 +179,8 @@ async function main(): Promise<void> {
 
   for (const t of targets) await t.proc?.stop();
   await backend.stop();
-  if (existsSync(`${here}ui.ts`)) await import('./ui.ts');
+  const ui = `${here}ui.ts`;
+  if (existsSync(ui)) await import(ui);
 }
 
 await main();

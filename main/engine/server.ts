@@ -7,7 +7,7 @@ import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
 import { sendError } from './errors.ts';
 import { hostAllowed, refuseSocket, wsOriginAllowed } from './guard.ts';
 import { HttpProxy } from './proxy.ts';
-import { matchRoute, normalizePath, upstreamPath } from './router.ts';
+import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router.ts';
 import { serveStatic } from './static.ts';
 import { TunnelRegistry } from './tunnel.ts';
 import { nullRecorder, type CompiledRoute, type Recorder, type Snapshot } from './types.ts';
@@ -148,6 +148,14 @@ export class Engine {
     const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
     if (path === null) {
       return this.#answer(res, record, 'refused', 400, `invalid request path "${rawUrl.slice(0, 200)}"`, [], 'BAD_PATH');
+    }
+    const redirect = slashRedirect(snapshot.routes, rawUrl, path);
+    if (redirect !== null) {
+      // nginx: a request for "/api" when only "/api/" is a location gets 301 to "/api/".
+      record.handler = 'static';
+      this.#track(res, record);
+      res.writeHead(301, { location: redirect, 'content-length': 0 }).end();
+      return;
     }
     const route = matchRoute(snapshot.routes, path);
     if (route) {
