@@ -128,6 +128,29 @@ export function isPreflight(req: IncomingMessage): boolean {
   return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
 }
 
+/** The preflight answer's CORS headers (allowed origin) and its Vary tokens. */
+function preflightHeaders(policy: CorsPolicy, c: Compiled, req: IncomingMessage, allowed: string): { headers: Array<[string, string]>; vary: string[] } {
+  const headers: Array<[string, string]> = [['access-control-allow-origin', allowed]];
+  const vary: string[] = c.varyOrigin ? ['Origin'] : [];
+  if (policy.credentials) headers.push(['access-control-allow-credentials', 'true']);
+  headers.push(['access-control-allow-methods', c.methods]);
+  if (c.headers !== null) {
+    if (c.headers) headers.push(['access-control-allow-headers', c.headers]);
+  } else {
+    vary.push('Access-Control-Request-Headers');
+    const asked = headerValue(req, 'access-control-request-headers');
+    if (asked) headers.push(['access-control-allow-headers', asked]);
+  }
+  headers.push(['access-control-max-age', c.maxAge]);
+  if (policy.privateNetwork) {
+    vary.push('Access-Control-Request-Private-Network');
+    if (headerValue(req, 'access-control-request-private-network')?.toLowerCase() === 'true') {
+      headers.push(['access-control-allow-private-network', 'true']);
+    }
+  }
+  return { headers, vary };
+}
+
 /**
  * Answer a preflight locally: 204 with Allow-Origin/Methods/Headers/Max-Age/Credentials, Vary, and
  * Access-Control-Allow-Private-Network when asked and policy.privateNetwork; plus `extra` headers.
@@ -141,32 +164,15 @@ export function answerPreflight(policy: CorsPolicy, req: IncomingMessage, res: S
   const c = compile(policy);
   const origin = headerValue(req, 'origin');
   const allowed = allowOrigin(policy, c, origin);
-  const vary: string[] = [];
-  if (c.varyOrigin) vary.push('Origin');
   if (allowed === null) {
     const headers: Array<[string, string]> = [...extra];
-    if (vary.length) headers.push(['vary', vary.join(', ')]);
+    if (c.varyOrigin) headers.push(['vary', 'Origin']);
     sendError(res, 403, `CORS: origin ${JSON.stringify(origin ?? '')} is not allowed: add it to cors.origins`, headers);
     return;
   }
+  const { headers, vary } = preflightHeaders(policy, c, req, allowed);
   res.statusCode = 204;
-  res.setHeader('access-control-allow-origin', allowed);
-  if (policy.credentials) res.setHeader('access-control-allow-credentials', 'true');
-  res.setHeader('access-control-allow-methods', c.methods);
-  if (c.headers !== null) {
-    if (c.headers) res.setHeader('access-control-allow-headers', c.headers);
-  } else {
-    vary.push('Access-Control-Request-Headers');
-    const asked = headerValue(req, 'access-control-request-headers');
-    if (asked) res.setHeader('access-control-allow-headers', asked);
-  }
-  res.setHeader('access-control-max-age', c.maxAge);
-  if (policy.privateNetwork) {
-    vary.push('Access-Control-Request-Private-Network');
-    if (headerValue(req, 'access-control-request-private-network')?.toLowerCase() === 'true') {
-      res.setHeader('access-control-allow-private-network', 'true');
-    }
-  }
+  for (const [k, v] of headers) res.setHeader(k, v);
   if (vary.length) res.setHeader('vary', vary.join(', '));
   for (const [k, v] of extra) res.appendHeader(k, v);
   res.setHeader('content-length', '0');
@@ -212,7 +218,8 @@ export function mergeVary(headers: HeaderObject, tokens: string[]): void {
  * Mutates an outgoing header object (lower-case keys): backendHeaders 'replace' strips every
  * access-control-* header the backend sent and adds ours; 'keep' keeps the backend's when it sent
  * Access-Control-Allow-Origin, else adds ours. Never two Allow-Origin values. Merges Vary.
- * Vary: Origin is added whenever our answer depends on the Origin, even when it was refused, so a
+ * On a forwarded preflight (an OPTIONS preflight the backend answered) "ours" is the whole
+ * preflight set (methods, headers, max age, private network). Vary: Origin is added whenever our answer depends on the Origin, even when it was refused, so a
  * cache never serves one origin's answer to another.
  */
 export function applyCors(policy: CorsPolicy, req: IncomingMessage, headers: HeaderObject): void {
@@ -230,12 +237,18 @@ export function applyCors(policy: CorsPolicy, req: IncomingMessage, headers: Hea
       if (key.startsWith('access-control-')) delete headers[key];
     }
   }
-  const ours = corsHeaders(policy, req);
-  const vary: string[] = c.varyOrigin ? ['Origin'] : [];
-  for (const [k, v] of ours) {
-    if (k !== 'vary') headers[k] = v;
+  const allowed = allowOrigin(policy, c, headerValue(req, 'origin'));
+  if (allowed === null) {
+    mergeVary(headers, c.varyOrigin ? ['Origin'] : []);
+    return;
   }
-  mergeVary(headers, vary);
+  // A preflight the backend answered (preflight "forward") gets our full preflight answer.
+  const ours = isPreflight(req) ? preflightHeaders(policy, c, req, allowed) : { headers: corsHeaders(policy, req), vary: [] };
+  for (const [k, v] of ours.headers) {
+    if (k === 'vary') ours.vary.push(v);
+    else headers[k] = v;
+  }
+  mergeVary(headers, ours.vary);
 }
 
 /** For the WebSocket origin check (cross-site WebSocket hijack guard): does this policy allow Origin? */

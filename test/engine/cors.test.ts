@@ -297,6 +297,18 @@ describe('applyCors on backend responses', () => {
     assert.equal(r.headers.vary, '*');
   });
 
+  test("a forwarded preflight gets our whole preflight answer under 'replace'", async () => {
+    backendHeaders = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET', vary: 'Accept-Encoding' };
+    const n = use(policy({ origins: 'reflect', methods: ['GET', 'DELETE'], preflight: 'forward', maxAge: 30 }));
+    const r = await send(port, `/proxy/${n}`, { origin, ...PREFLIGHT, 'access-control-request-headers': 'x-token' }, 'OPTIONS');
+    assert.equal(count(r, 'access-control-allow-origin'), 1);
+    assert.equal(r.headers['access-control-allow-origin'], origin);
+    assert.equal(r.headers['access-control-allow-methods'], 'GET, DELETE');
+    assert.equal(r.headers['access-control-allow-headers'], 'x-token');
+    assert.equal(r.headers['access-control-max-age'], '30');
+    assert.equal(r.headers.vary, 'Accept-Encoding, Origin, Access-Control-Request-Headers');
+  });
+
   test("a Node-joined duplicate Allow-Origin string is cut to its first value under 'keep'", () => {
     const headers: Record<string, string | string[] | number | undefined> = { 'access-control-allow-origin': 'https://a.test, https://b.test' };
     const req = { headers: { origin } } as unknown as IncomingMessage;
