@@ -95,20 +95,12 @@ describe('serveStatic', () => {
   test('MIME types, with the charset on text types only', async () => {
     s.set(site());
     const expect: Record<string, string> = {
-      '/style.css': 'text/css; charset=utf-8',
-      '/assets/app.js': 'text/javascript; charset=utf-8',
-      '/mod.mjs': 'text/javascript; charset=utf-8',
-      '/data.json': 'application/json; charset=utf-8',
-      '/app.js.map': 'application/json; charset=utf-8',
-      '/site.webmanifest': 'application/manifest+json; charset=utf-8',
-      '/logo.svg': 'image/svg+xml; charset=utf-8',
-      '/feed.xml': 'application/xml; charset=utf-8',
-      '/notes.txt': 'text/plain; charset=utf-8',
-      '/mod.wasm': 'application/wasm',
-      '/font.woff2': 'font/woff2',
-      '/img/pic.png': 'image/png',
-      '/img/photo.JPG': 'image/jpeg',
-      '/blob.unknownext': 'application/octet-stream',
+      '/style.css': 'text/css; charset=utf-8', '/assets/app.js': 'text/javascript; charset=utf-8',
+      '/mod.mjs': 'text/javascript; charset=utf-8', '/data.json': 'application/json; charset=utf-8',
+      '/app.js.map': 'application/json; charset=utf-8', '/site.webmanifest': 'application/manifest+json; charset=utf-8',
+      '/logo.svg': 'image/svg+xml; charset=utf-8', '/feed.xml': 'application/xml; charset=utf-8',
+      '/notes.txt': 'text/plain; charset=utf-8', '/mod.wasm': 'application/wasm', '/font.woff2': 'font/woff2',
+      '/img/pic.png': 'image/png', '/img/photo.JPG': 'image/jpeg', '/blob.unknownext': 'application/octet-stream',
     };
     for (const [path, type] of Object.entries(expect)) {
       const r = await raw(s.port, path);
@@ -377,16 +369,10 @@ describe('serveStatic', () => {
     const extra: Array<[string, string]> = [['access-control-allow-origin', '*'], ['x-extra', 'yes']];
     s.set(site({ spa: false, addHeaders: [['x-site', 'on'], ['x-extra', 'yes']] }), extra);
     const cases: Array<[string, Record<string, string>, string, number]> = [
-      ['/style.css', {}, 'GET', 200],
-      ['/bytes.bin', { range: 'bytes=0-0' }, 'GET', 206],
-      ['/bytes.bin', { range: 'bytes=999-' }, 'GET', 416],
-      ['/style.css', { 'if-none-match': '*' }, 'GET', 304],
-      ['/missing', {}, 'GET', 404],
-      ['/.env', {}, 'GET', 404],
-      ['/style.css', {}, 'POST', 405],
-      ['/docs', {}, 'GET', 301],
-      ['/docs/', {}, 'GET', 403],
-      ['/style.css', {}, 'HEAD', 200],
+      ['/style.css', {}, 'GET', 200], ['/bytes.bin', { range: 'bytes=0-0' }, 'GET', 206],
+      ['/bytes.bin', { range: 'bytes=999-' }, 'GET', 416], ['/style.css', { 'if-none-match': '*' }, 'GET', 304],
+      ['/missing', {}, 'GET', 404], ['/.env', {}, 'GET', 404], ['/style.css', {}, 'POST', 405],
+      ['/docs', {}, 'GET', 301], ['/docs/', {}, 'GET', 403], ['/style.css', {}, 'HEAD', 200],
     ];
     for (const [p, h, m, status] of cases) {
       const r = await raw(s.port, p, h, m);
