@@ -1,0 +1,79 @@
+// The static site of a server: root, index, try_files (SPA fallback), autoindex, charset.
+import type { ConfigInput } from '../../../shared/config.ts';
+import type { LocNode } from './locations.ts';
+import type { Directive } from './parse.ts';
+import { scalar, type Used } from './scope.ts';
+import type { Warnings } from './warnings.ts';
+
+type SiteFields = Pick<ConfigInput, 'root' | 'index' | 'spa' | 'autoindex' | 'charset'>;
+
+/** Read the static settings effective in `location /` (or at server level when it has none). */
+export function readStatic(http: Directive[], body: Directive[], staticNode: LocNode | undefined, w: Warnings, used: Used): { fields: SiteFields } {
+  const own = staticNode?.d.block ?? [];
+  const chain = staticNode ? [http, body, own] : [http, body];
+  const fields: SiteFields = {};
+
+  // root at server level stays "used" even when location / overrides it (other locations inherit it).
+  scalar([http, body], 'root', used);
+  const rootD = scalar(chain, 'root', used);
+  const indexD = scalar(chain, 'index', used);
+  const autoD = scalar(chain, 'autoindex', used);
+  const charsetD = scalar(chain, 'charset', used);
+  const tryD = scalar(staticNode ? [body, own] : [body], 'try_files', used);
+  const ret = own.find((d) => d.name === 'return');
+  const serveNothing = ret?.args.length === 1 && ret.args[0] === '404';
+  if (serveNothing) used.mark(ret);
+
+  const root = rootD?.args[0];
+  if (serveNothing || !root) {
+    if (!serveNothing && staticNode && !own.some((d) => d.name === 'location')) {
+      w.at(staticNode.d, 'no root: nginx would serve its own html folder here; Loopgate serves no files until root is set');
+    }
+    return { fields };
+  }
+  if (rootD!.args.length !== 1 || /\$/.test(root)) {
+    w.at(rootD!, `root ${rootD!.args.join(' ')}: variables are not supported: no static files`);
+    return { fields };
+  }
+  fields.root = root;
+  if (!root.startsWith('/')) {
+    w.at(rootD!, 'relative root: nginx reads it from its prefix folder, Loopgate from the folder of loopgate.json');
+  }
+  if (indexD) {
+    const names = indexD.args.filter((n) => n !== '' && !n.includes('$'));
+    if (names.length !== indexD.args.length) w.at(indexD, 'index names with variables are not supported: left out');
+    if (names.length) fields.index = names;
+  }
+  const indexFile = (fields.index ?? LOOPGATE_INDEX)[0]!;
+  fields.spa = tryD ? readTryFiles(tryD, indexFile, w) : false;
+  if (autoD) {
+    if (autoD.args[0] === 'on') fields.autoindex = true;
+    else if (autoD.args[0] === 'off') fields.autoindex = false;
+  }
+  const charset = charsetD?.args[0];
+  if (charset && charset !== 'off') fields.charset = charset;
+  return { fields };
+}
+
+const LOOPGATE_INDEX = ['index.html'];
+
+/** `try_files $uri $uri/ /index.html` → SPA fallback; `$uri $uri/ =404` → none; others warn. */
+function readTryFiles(d: Directive, indexFile: string, w: Warnings): boolean {
+  const args = d.args;
+  const lastArg = args[args.length - 1] ?? '';
+  const probes = args.slice(0, -1);
+  const plain = probes.length > 0 && probes.includes('$uri') && probes.every((a) => a === '$uri' || a === '$uri/');
+  if (plain && lastArg === '=404') return false;
+  if (plain && /^\/[^$@=]+$/.test(lastArg)) {
+    if (lastArg !== `/${indexFile}`) {
+      w.at(d, `try_files falls back to ${lastArg}; Loopgate's SPA fallback serves the index file (/${indexFile})`);
+    }
+    return true;
+  }
+  if (probes.some((a) => a !== '$uri' && a !== '$uri/') && /^\/[^$@=]+$/.test(lastArg)) {
+    w.at(d, `try_files ${args.join(' ')}: only $uri and $uri/ are probed by Loopgate; the SPA fallback is kept`);
+    return true;
+  }
+  w.at(d, `try_files ${args.join(' ')}: not supported (Loopgate serves the file, the folder's index, then the SPA fallback): spa is off`);
+  return false;
+}
