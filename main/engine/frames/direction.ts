@@ -107,10 +107,19 @@ export class Direction implements FrameSink {
 
   /** Something threw inside the tap: stop decoding and counting this direction for good. */
   crash(err: unknown): void {
+    if (this.lengthsLost && this.stopped?.startsWith('internal error')) return;
+    const reason = `internal error while decoding frames: ${(err as Error)?.message ?? String(err)}`;
+    const reported = this.stopped !== null || !this.inspect;
     this.lengthsLost = true;
-    this.stopped = `internal error while decoding frames: ${(err as Error)?.message ?? String(err)}`;
-    this.msgOpcode = -1;
-    this.inflater?.close();
+    this.stop(reason);
+    if (reported) return;
+    try {
+      const rec = newRecord(this.sessionId, this.type, 0, Date.now() / 1000, 0, 0);
+      addProblem(rec, `${reason}; decoding and frame counting stopped for this direction`);
+      this.queue.push(rec);
+    } catch {
+      // Nothing more can be done.
+    }
   }
 
   header(w: FrameWalker): void {
@@ -259,7 +268,10 @@ export class Direction implements FrameSink {
       this.closeSeen = true;
       this.onClose(rec.closeCode, rec.closeReason);
     }
+    const badClose = opcode === OP_CLOSE && note === null && rec.problems !== undefined;
+    if (badClose) addProblem(rec, 'frame decoding stopped for this direction');
     this.queue.push(rec);
+    if (badClose) this.stop(rec.problems![0]!);
   }
 
   /** Record the offending frame (after any message it interrupted), then stop decoding. */
