@@ -68,7 +68,7 @@ describe('permessage-deflate', () => {
     // Messages longer than the window, repeated: back-references reach exactly up to the window.
     for (let i = 0; i < 6; i++) p.client.send(`${json(i)}${'abcdefghij'.repeat(200)}${i}`);
     for (let i = 0; i < 6; i++) p.server.send(`${'0123456789'.repeat(150)}${json(i)}`);
-    await waitFor(() => p.frames.length === 12, 'records');
+    await waitFor(() => p.frames.length === 12 && p.serverGot.length === 6 && p.clientGot.length === 6, 'records');
     assert.deepEqual(ofType(p.frames, 'send').map((f) => f.data), p.serverGot.map((m) => m.data.toString()));
     assert.deepEqual(ofType(p.frames, 'receive').map((f) => f.data), p.clientGot.map((m) => m.data.toString()));
     assert.ok(p.frames.every((f) => f.problems === undefined));
