@@ -1,12 +1,17 @@
 // The WebSocket tunnel against real sockets: byte-exact piping, handshake relay and errors, timeouts, pings, inject and close.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createServer as createNetServer, connect, type Socket } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { after, describe, test } from 'node:test';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
 import { startBackend, type Backend } from '../helpers/backend.ts';
 import { close, freePort, listen, sleep, waitFor } from '../helpers/net.ts';
-import { closed, openClient, refusedClient, settled, splitHead, startCapture, startRig, type Rig } from '../helpers/tunnel-harness.ts';
+import { selfSigned } from '../helpers/tls-cert.ts';
+import {
+  closed, openClient, refusedClient, settled, splitHead, startCapture, startRawBackend, startRig, startWss, streamMessage, type Rig,
+} from '../helpers/tunnel-harness.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
@@ -22,26 +27,15 @@ async function backend(): Promise<Backend> {
   cleanups.push(() => b.close());
   return b;
 }
-/** A raw TCP backend: `onHead` gets the socket once a request head has arrived. */
 async function rawBackend(onHead: (s: Socket, head: string) => void): Promise<number> {
-  const sockets = new Set<Socket>();
-  const server = createNetServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    let buf = '';
-    s.on('data', (d) => {
-      if (buf.includes('\r\n\r\n')) return;
-      buf += d.toString('latin1');
-      if (buf.includes('\r\n\r\n')) onHead(s, buf);
-    });
-  });
-  const port = await listen(server);
-  cleanups.push(async () => {
-    for (const s of sockets) s.destroy();
-    await close(server);
-  });
-  return port;
+  const b = await startRawBackend(onHead);
+  cleanups.push(() => b.close());
+  return b.port;
+}
+async function wssBackend(opts: ServerOptions = {}): Promise<{ wss: WebSocketServer; port: number }> {
+  const w = await startWss(opts);
+  cleanups.push(() => w.close());
+  return w;
 }
 const messages = (ws: WebSocket, out: string[]) => ws.on('message', (d, bin) => out.push(bin ? `bin:${(d as Buffer).length}` : d.toString()));
 
@@ -120,12 +114,10 @@ describe('tunnel', () => {
   });
 
   test('negotiates subprotocol and permessage-deflate end to end; injection works on a deflate session', async () => {
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: { threshold: 0 }, handleProtocols: (p) => (p.has('chat') ? 'chat' : false) });
-    await new Promise((res) => wss.once('listening', res));
-    cleanups.push(() => new Promise((res) => { for (const c of wss.clients) c.terminate(); wss.close(() => res()); }));
+    const { wss, port } = await wssBackend({ perMessageDeflate: { threshold: 0 }, handleProtocols: (p) => (p.has('chat') ? 'chat' : false) });
     const atBackend: string[] = [];
     wss.on('connection', (s) => s.on('message', (d, bin) => (atBackend.push(d.toString()), s.send(d, { binary: bin }))));
-    const r = await rig(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
+    const r = await rig(`ws://127.0.0.1:${port}`);
     const ws = await openClient(r.url, ['other', 'chat'], { perMessageDeflate: true });
     assert.equal(ws.protocol, 'chat');
     assert.match(ws.extensions, /permessage-deflate/);
@@ -254,9 +246,7 @@ describe('tunnel', () => {
   test('injects whole messages both ways while both peers stream (fragmented and large messages)', async () => {
     const N = 300;
     const payload = (side: string, i: number) => `${side}-${i}-` + 'x'.repeat(i % 7 === 0 ? 150_000 : i * 13);
-    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
-    await new Promise((res) => wss.once('listening', res));
-    cleanups.push(() => new Promise((res) => { for (const c of wss.clients) c.terminate(); wss.close(() => res()); }));
+    const { wss, port } = await wssBackend();
     const atBackend: string[] = [];
     const errors: Error[] = [];
     wss.on('connection', (s) => {
@@ -264,7 +254,7 @@ describe('tunnel', () => {
       s.on('message', (d) => atBackend.push(d.toString()));
       for (let i = 0; i < N; i++) streamMessage(s, payload('b', i), i);
     });
-    const r = await rig(`http://127.0.0.1:${(wss.address() as { port: number }).port}`);
+    const r = await rig(`http://127.0.0.1:${port}`);
     const ws = await openClient(r.url);
     ws.on('error', (e) => errors.push(e));
     const atClient: string[] = [];
@@ -286,6 +276,59 @@ describe('tunnel', () => {
     assert.ok(r.frames.some((f) => f.injected && f.data === 'inj-c-0'), 'injections are recorded as injected');
     ws.close();
     await closed(ws);
+  });
+
+  test('backpressure: a client that stops reading stops Loopgate reading from the backend', async () => {
+    const { wss, port } = await wssBackend();
+    const r = await rig(`http://127.0.0.1:${port}`, {}, { frames: false });
+    const ws = await openClient(r.url);
+    const raw = (ws as unknown as { _socket: Socket })._socket;
+    raw.pause();
+    await waitFor(() => wss.clients.size === 1, 'server socket');
+    const server = [...wss.clients][0]!;
+    const chunk = Buffer.alloc(1024 * 1024, 7);
+    for (let i = 0; i < 48; i++) server.send(chunk);
+    await sleep(400);
+    assert.ok(server.bufferedAmount > 16 * 1024 * 1024, `the backend is held back (${server.bufferedAmount} bytes still queued there)`);
+    let got = 0;
+    ws.on('message', (d) => (got += (d as Buffer).length));
+    raw.resume();
+    await waitFor(() => got === 48 * chunk.length, 'all 48 MiB delivered', 15_000);
+    ws.close();
+    await closed(ws);
+  });
+
+  test('TLS backends: self-signed refused when secure; SNI is the target name with changeOrigin, the client Host without', async () => {
+    const cert = selfSigned(['localhost', 'app.localhost']);
+    const names: string[] = [];
+    const https = createHttpsServer({ key: cert.key, cert: cert.cert });
+    https.on('secureConnection', (s: TLSSocket) => names.push(String((s as TLSSocket & { servername?: string | false }).servername)));
+    const wss = new WebSocketServer({ server: https, perMessageDeflate: false });
+    wss.on('connection', (s) => s.on('message', (d) => s.send(d.toString())));
+    const port = await listen(https);
+    cleanups.push(async () => {
+      for (const c of wss.clients) c.terminate();
+      await close(https);
+    });
+    const strict = await rig(`wss://localhost:${port}`);
+    const refused = await refusedClient(strict.url);
+    assert.equal(refused.status, 502);
+    assert.match(refused.body, /TLS certificate rejected/);
+    await settled(strict);
+    assert.equal(strict.records[0]!.error?.code, 'DEPTH_ZERO_SELF_SIGNED_CERT');
+    names.length = 0;
+    const lax = await rig(`wss://localhost:${port}`, { secure: false });
+    const a = await openClient(lax.url);
+    const echo = new Promise<string>((res) => a.once('message', (d) => res(d.toString())));
+    a.send('over tls');
+    assert.equal(await echo, 'over tls');
+    a.close();
+    await closed(a);
+    const keep = await rig(`wss://localhost:${port}`, { secure: false, changeOrigin: false });
+    const b = await openClient(keep.url, undefined, { headers: { host: `app.localhost:${keep.port}` } });
+    b.close();
+    await closed(b);
+    assert.deepEqual(names, ['localhost', 'app.localhost']);
   });
 
   test('close(id) sends the close code to both ends; unknown ids and closed sessions are refused', async () => {
@@ -366,12 +409,3 @@ describe('tunnel', () => {
     assert.deepEqual(r.registry.openIds, []);
   });
 });
-
-/** Send one message, every 10th one as three fragments. */
-function streamMessage(ws: WebSocket, text: string, i: number): void {
-  if (i % 10 !== 3) return ws.send(text);
-  const third = Math.floor(text.length / 3);
-  ws.send(text.slice(0, third), { fin: false });
-  ws.send(text.slice(third, 2 * third), { fin: false });
-  ws.send(text.slice(2 * third), { fin: true });
-}

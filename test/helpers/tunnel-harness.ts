@@ -1,7 +1,7 @@
 // Test rig for the WebSocket tunnel: a node:http front that hands upgrades to a TunnelRegistry, a TCP capture relay, ws helpers.
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, connect, type Server as NetServer, type Socket } from 'node:net';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
 import { validateConfig, type RouteInput } from '../../shared/config.ts';
 import type { FrameRecord, WsSessionRecord } from '../../shared/events.ts';
 import { compileSnapshot } from '../../main/engine/snapshot.ts';
@@ -177,4 +177,52 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
 /** Wait until the registry holds no open session and every record has reached a final state. */
 export async function settled(rig: Rig, label = 'sessions to settle'): Promise<void> {
   await waitFor(() => rig.registry.openIds.length === 0 && rig.records.every((r) => r.state === 'closed' || r.state === 'failed'), label);
+}
+
+/** A raw TCP backend: `onHead` gets the socket once a request head has arrived. */
+export async function startRawBackend(onHead: (s: Socket, head: string) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    let buf = '';
+    s.on('data', (d: Buffer) => {
+      if (buf.includes('\r\n\r\n')) return;
+      buf += d.toString('latin1');
+      if (buf.includes('\r\n\r\n')) onHead(s, buf);
+    });
+  });
+  const port = await listen(server);
+  return {
+    port,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await close(server);
+    },
+  };
+}
+
+/** A `ws` server on 127.0.0.1:0 (options passed through); close() terminates its clients. */
+export async function startWss(opts: ServerOptions = {}): Promise<{ wss: WebSocketServer; port: number; close(): Promise<void> }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false, ...opts });
+  await new Promise((res) => wss.once('listening', res));
+  return {
+    wss,
+    port: (wss.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((res) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => res());
+      }),
+  };
+}
+
+/** Send one message, every 10th one (i % 10 === 3) as three fragments. */
+export function streamMessage(ws: WebSocket, text: string, i: number): void {
+  if (i % 10 !== 3) return ws.send(text);
+  const third = Math.floor(text.length / 3);
+  ws.send(text.slice(0, third), { fin: false });
+  ws.send(text.slice(third, 2 * third), { fin: false });
+  ws.send(text.slice(2 * third), { fin: true });
 }
