@@ -144,20 +144,37 @@ function importServer(server: Directive, body: Directive[], http: Directive[], i
       if (!sameCors(r.cors, topCors)) r.route.cors = r.cors ? minimizeCors(r.cors, topCors ?? CORS_DEFAULTS) : { enabled: false };
       routes.push(r.route);
       routeNodes.push(node);
-    } else if (node !== staticNode && node.d.block!.some((d) => d.name !== 'location')) {
-      const regex = node.modifier === '~' || node.modifier === '~*';
-      w.at(
-        node.d,
-        regex
-          ? `location ${node.match} has no proxy_pass: in nginx it serves files and takes matching URIs away from other locations; Loopgate serves files only where no route matches`
-          : `location ${node.match} has no proxy_pass: Loopgate serves files from root wherever no route matches`,
-      );
+    } else if (node !== staticNode) {
+      warnStaticLocation(node, nodes, w);
     }
   }
   if (routes.length) config.routes = routes;
   ensureValid(config, server, routeNodes, w);
   const name = allowed.first ?? (config.listen?.port !== undefined ? `server :${config.listen.port}` : `server ${index + 1}`);
   return { name, config };
+}
+
+/** A location that serves files: say what Loopgate does instead, and where routes can now take its URIs. */
+function warnStaticLocation(node: LocNode, nodes: LocNode[], w: Warnings): void {
+  const regex = node.modifier === '~' || node.modifier === '~*';
+  if (node.d.block!.some((d) => d.name !== 'location')) {
+    w.at(
+      node.d,
+      regex
+        ? `location ${node.match} has no proxy_pass: in nginx it serves files and takes matching URIs away from other locations; Loopgate serves files only where no route matches`
+        : `location ${node.match} has no proxy_pass: Loopgate serves files from root wherever no route matches`,
+    );
+    return;
+  }
+  // A container of nested locations still answers the URIs its children do not take.
+  const routes = nodes.filter((n) => n !== node && ownPass(n));
+  const regexRoutes = routes.some((n) => n.flatModifier === '~' || n.flatModifier === '~*');
+  const shorter = routes.find((n) => (n.flatModifier === '' || n.flatModifier === '^~') && node.pattern.startsWith(n.flatPattern) && n.flatPattern.length < node.pattern.length);
+  if (node.modifier === '^~' && regexRoutes) {
+    w.at(node.d, `location ${node.match} (files) keeps regex locations away from its URIs in nginx; in Loopgate regex routes can take them`);
+  } else if (shorter) {
+    w.at(node.d, `location ${node.match} (files) wins over "${shorter.match}" in nginx; in Loopgate that route takes these URIs`);
+  }
 }
 
 function ownPass(node: LocNode): Directive | undefined {
@@ -264,11 +281,29 @@ function ensureValid(config: ConfigInput, server: Directive, routeNodes: LocNode
   }
 }
 
+const NOT_APPLIED = 'not applied: no proxied location uses it (an inner level sets its own, or nothing proxies here)';
+const LEFTOVER: Record<string, string> = {
+  add_header: 'not applied: Loopgate adds response headers to proxied routes only',
+  proxy_set_header: NOT_APPLIED,
+  proxy_hide_header: NOT_APPLIED,
+  proxy_redirect: NOT_APPLIED,
+  proxy_cookie_domain: NOT_APPLIED,
+  proxy_cookie_path: NOT_APPLIED,
+  proxy_cookie_flags: NOT_APPLIED,
+  proxy_http_version: NOT_APPLIED,
+  proxy_pass: 'proxy_pass is only understood directly inside a location',
+  try_files: 'try_files is only understood in "location /" or at server level (the SPA fallback)',
+  root: 'only the root of "location /" (or the server) is used: Loopgate serves one folder',
+  index: 'only the index of "location /" (or the server) is used',
+  server: 'server blocks are only understood inside http {} or at top level',
+  location: 'location is only understood inside a server block',
+};
+
 function reportLeftovers(tree: Directive[], used: Used, w: Warnings): void {
   const visit = (items: Directive[]) => {
     for (const d of items) {
       if (!used.has(d)) {
-        w.at(d, d.name === 'map' ? `map ${d.args.join(' ')}: only the $http_upgrade and $http_origin maps are understood` : unsupportedMessage(d.name));
+        w.at(d, LEFTOVER[d.name] ?? (d.name === 'map' ? `map ${d.args.join(' ')}: only the $http_upgrade and $http_origin maps are understood` : unsupportedMessage(d.name)));
         for (const inner of walk(d.block ?? [])) used.mark(inner);
         continue;
       }
