@@ -22,6 +22,22 @@ interface Injection {
   end: boolean;
 }
 
+/** One peer of an open tunnel: its socket, and the state of the stream written toward it. */
+class End {
+  /** Frame boundaries of the bytes written toward this peer. */
+  readonly tracker = new BoundaryTracker();
+  readonly queue: Injection[] = [];
+  /** No more writes toward this peer (we ended it, or it sent FIN and the socket is not half-open). */
+  shut = false;
+  /** The peer sent FIN. */
+  eof = false;
+  closed = false;
+  constructor(
+    readonly name: Peer,
+    readonly sock: Duplex,
+  ) {}
+}
+
 const EMPTY = Buffer.alloc(0);
 /** How long a closing tunnel waits for a frame boundary and for the peers to hang up before cutting. */
 const CLOSE_GRACE_MS = 2000;
@@ -29,32 +45,17 @@ const OK: SendResult = { ok: true };
 const BENIGN = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
 
 const notOpen = (id: number, why: string): SendResult => ({ ok: false, code: 'NOT_OPEN', message: `WebSocket session ${id} is ${why}` });
-
-function firstValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v.join(', ') : v;
-}
+const joined = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
 class Tunnel {
   state: 'connecting' | 'open' | 'closing' | 'done' = 'connecting';
   readonly #ex: UpgradeExchange;
   readonly #record: WsSessionRecord;
-  readonly #client: Duplex;
   readonly #onDone: (t: Tunnel) => void;
-  #backend: Socket | null = null;
   #handshake: Handshake | null = null;
   #tap: FrameTap | null = null;
-  /** Frame boundaries of the client → backend and backend → client streams. */
-  #toBackend: BoundaryTracker | null = null;
-  #toClient: BoundaryTracker | null = null;
-  #qBackend: Injection[] = [];
-  #qClient: Injection[] = [];
-  /** No more writes toward that peer (ended by us, or it sent FIN without half-open). */
-  #shutBackend = false;
-  #shutClient = false;
-  #clientClosed = false;
-  #backendClosed = false;
-  #clientEof = false;
-  #backendEof = false;
+  #c: End | null = null;
+  #b: End | null = null;
   #firstEnd: Side | null = null;
   /** Set when Loopgate ended the session (idle timeout, user close, engine stop). */
   #closer: { code?: number; reason?: string } | null = null;
@@ -66,7 +67,6 @@ class Tunnel {
   constructor(ex: UpgradeExchange, onDone: (t: Tunnel) => void) {
     this.#ex = ex;
     this.#record = ex.record;
-    this.#client = ex.socket;
     this.#onDone = onDone;
   }
 
@@ -86,120 +86,101 @@ class Tunnel {
       return;
     }
     const { backend, head, rawHead, rest } = opened;
-    const client = this.#client;
+    const { socket: client, recorder, snapshot } = this.#ex;
     const record = this.#record;
-    const ex = this.#ex;
-    this.#backend = backend;
     record.state = 'open';
     record.status = head.status;
     record.responseHeaders = head.headers;
-    record.subprotocol = firstValue(head.headers['sec-websocket-protocol']);
-    record.extensions = firstValue(head.headers['sec-websocket-extensions']);
+    record.subprotocol = joined(head.headers['sec-websocket-protocol']);
+    record.extensions = joined(head.headers['sec-websocket-extensions']);
     record.openedAt = Date.now();
-    this.#toBackend = new BoundaryTracker();
-    this.#toClient = new BoundaryTracker();
-    if (ex.snapshot.inspect.frames) {
-      this.#tap = createFrameTap({ session: record, deflate: parseDeflate(record.extensions), recorder: ex.recorder, inspect: ex.snapshot.inspect });
+    if (snapshot.inspect.frames) {
+      this.#tap = createFrameTap({ session: record, deflate: parseDeflate(record.extensions), recorder, inspect: snapshot.inspect });
     }
+    this.#c = new End('client', client);
+    this.#b = new End('backend', backend);
     (client as Partial<Socket>).setNoDelay?.(true);
-    client.on('data', this.#onClientData);
-    client.on('end', this.#onClientEnd);
-    client.on('error', this.#onClientError);
-    client.on('close', this.#onClientClose);
-    client.on('drain', this.#onClientDrain);
-    backend.on('data', this.#onBackendData);
-    backend.on('end', this.#onBackendEnd);
-    backend.on('error', this.#onBackendError);
-    backend.on('close', this.#onBackendClose);
-    backend.on('drain', this.#onBackendDrain);
+    client.on('data', this.#onClientData).on('end', this.#onClientEnd).on('error', this.#onClientError);
+    client.on('close', this.#onClientClose).on('drain', this.#onClientDrain);
+    backend.on('data', this.#onBackendData).on('end', this.#onBackendEnd).on('error', this.#onBackendError);
+    backend.on('close', this.#onBackendClose).on('drain', this.#onBackendDrain);
     this.state = 'open';
     this.#lastIo = Date.now();
     this.#schedule();
-    ex.recorder.ws(record);
+    recorder.ws(record);
     client.write(rawHead);
-    if (ex.head.length > 0) this.#onClientData(ex.head);
+    if (this.#ex.head.length > 0) this.#onClientData(this.#ex.head);
     if (rest.length > 0) this.#onBackendData(rest);
     client.resume();
     backend.resume();
   };
 
-  // ---- hot path ----
+  // ---- hot path: no allocations unless a frame is being inserted ----
 
-  #onClientData = (chunk: Buffer): void => {
+  #pipe(src: End, dst: End, chunk: Buffer): void {
     this.#lastIo = Date.now();
-    if (this.#shutBackend) return;
-    const off = this.#toBackend!.feed(chunk);
-    if (this.#tap !== null) this.#tap.client(chunk);
-    else this.#record.counts.bytesToBackend += chunk.length;
-    if (this.#qBackend.length === 0 || off < 0) {
-      if (!this.#backend!.write(chunk)) this.#client.pause();
-    } else if (!this.#splice('backend', this.#backend!, chunk, off)) this.#client.pause();
-  };
-
-  #onBackendData = (chunk: Buffer): void => {
-    this.#lastIo = Date.now();
-    if (this.#shutClient) return;
-    const off = this.#toClient!.feed(chunk);
-    if (this.#tap !== null) this.#tap.backend(chunk);
+    if (dst.shut) return;
+    const off = dst.tracker.feed(chunk);
+    const tap = this.#tap;
+    const toBackend = dst === this.#b;
+    if (tap !== null) {
+      if (toBackend) tap.client(chunk);
+      else tap.backend(chunk);
+    } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
     else this.#record.counts.bytesToClient += chunk.length;
-    if (this.#qClient.length === 0 || off < 0) {
-      if (!this.#client.write(chunk)) this.#backend!.pause();
-    } else if (!this.#splice('client', this.#client, chunk, off)) this.#backend!.pause();
-  };
+    if (dst.queue.length === 0 || off < 0) {
+      if (!dst.sock.write(chunk)) src.sock.pause();
+    } else if (!this.#splice(dst, chunk, off)) src.sock.pause();
+  }
 
-  #onClientDrain = (): void => {
-    this.#backend!.resume();
-  };
-
-  #onBackendDrain = (): void => {
-    this.#client.resume();
-  };
+  #onClientData = (chunk: Buffer): void => this.#pipe(this.#c!, this.#b!, chunk);
+  #onBackendData = (chunk: Buffer): void => this.#pipe(this.#b!, this.#c!, chunk);
+  #onClientDrain = (): void => void this.#b!.sock.resume();
+  #onBackendDrain = (): void => void this.#c!.sock.resume();
 
   // ---- injection ----
 
   /** Write `chunk` with the queued injections inserted at the safe offset; false on backpressure. */
-  #splice(to: Peer, sock: Duplex, chunk: Buffer, off: number): boolean {
+  #splice(dst: End, chunk: Buffer, off: number): boolean {
+    const sock = dst.sock;
     sock.cork();
     if (off > 0) sock.write(chunk.subarray(0, off));
-    this.#flush(to);
-    let ok = true;
-    if (off < chunk.length && !(to === 'backend' ? this.#shutBackend : this.#shutClient)) ok = sock.write(chunk.subarray(off));
+    this.#flush(dst);
+    const ok = off < chunk.length && !dst.shut ? sock.write(chunk.subarray(off)) : true;
     sock.uncork();
     return ok;
   }
 
-  /** Write every queued injection toward `to` (the stream is at a frame boundary). */
-  #flush(to: Peer): void {
-    const q = to === 'backend' ? this.#qBackend : this.#qClient;
-    const sock = to === 'backend' ? this.#backend! : this.#client;
-    for (const item of q) {
-      sock.write(item.frame);
-      if (this.#tap !== null) this.#tap.injected(to, item.opcode, item.payload);
-      else if (to === 'backend') this.#record.counts.bytesToBackend += item.frame.length;
+  /** Write every queued injection toward `dst` (its stream is at a frame boundary). */
+  #flush(dst: End): void {
+    const toBackend = dst === this.#b;
+    for (const item of dst.queue) {
+      dst.sock.write(item.frame);
+      if (this.#tap !== null) this.#tap.injected(dst.name, item.opcode, item.payload);
+      else if (toBackend) this.#record.counts.bytesToBackend += item.frame.length;
       else this.#record.counts.bytesToClient += item.frame.length;
       if (item.end) {
-        this.#shut(to);
+        this.#shut(dst);
         break;
       }
     }
-    q.length = 0;
+    dst.queue.length = 0;
   }
 
-  #enqueue(to: Peer, item: Injection): void {
-    const q = to === 'backend' ? this.#qBackend : this.#qClient;
-    const tracker = to === 'backend' ? this.#toBackend! : this.#toClient!;
-    q.push(item);
-    if (q.length === 1 && tracker.atSafePoint) this.#flush(to);
+  #enqueue(dst: End, item: Injection): void {
+    dst.queue.push(item);
+    if (dst.queue.length === 1 && dst.tracker.atSafePoint) this.#flush(dst);
   }
 
   send(to: Peer, data: Buffer, binary: boolean): SendResult {
     if (this.state !== 'open') return notOpen(this.id, this.state === 'connecting' ? 'still connecting' : 'closing');
-    if (to === 'backend' ? this.#shutBackend : this.#shutClient) return notOpen(this.id, `no longer writable toward the ${to}`);
-    if ((to === 'backend' ? this.#toBackend! : this.#toClient!).broken) {
+    const dst = to === 'backend' ? this.#b! : this.#c!;
+    if (dst.shut) return notOpen(this.id, `no longer writable toward the ${to}`);
+    if (dst.tracker.broken) {
       return { ok: false, code: 'BROKEN_STREAM', message: `the stream toward the ${to} is not valid WebSocket framing, so no frame can be inserted safely` };
     }
     const opcode = binary ? 2 : 1;
-    this.#enqueue(to, { opcode, payload: data, frame: encodeFrame({ opcode, payload: data, mask: to === 'backend' }), end: false });
+    this.#enqueue(dst, { opcode, payload: data, frame: encodeFrame({ opcode, payload: data, mask: to === 'backend' }), end: false });
     return OK;
   }
 
@@ -213,14 +194,14 @@ class Tunnel {
     this.state = 'closing';
     this.#closer = { code, reason };
     this.#clearTick();
-    this.#armLinger(CLOSE_GRACE_MS);
+    this.#armLinger();
     const toClient = encodeClose(code, reason, false);
     // Close payloads are at most 125 bytes, so the unmasked frame's header is 2 bytes.
     const payload = toClient.subarray(2);
-    for (const to of ['client', 'backend'] as const) {
-      if (to === 'backend' ? this.#shutBackend : this.#shutClient) continue;
-      if ((to === 'backend' ? this.#toBackend! : this.#toClient!).broken) this.#shut(to);
-      else this.#enqueue(to, { opcode: 8, payload, frame: to === 'client' ? toClient : encodeClose(code, reason, true), end: true });
+    for (const dst of [this.#c!, this.#b!]) {
+      if (dst.shut) continue;
+      if (dst.tracker.broken) this.#shut(dst);
+      else this.#enqueue(dst, { opcode: 8, payload, frame: dst === this.#c ? toClient : encodeClose(code, reason, true), end: true });
     }
     return OK;
   }
@@ -230,8 +211,8 @@ class Tunnel {
     if (this.state === 'connecting') return this.#handshake?.abort('Loopgate is stopping');
     if (this.state === 'done') return;
     this.#closer ??= {};
-    this.#client.destroy();
-    this.#backend?.destroy();
+    this.#c!.sock.destroy();
+    this.#b!.sock.destroy();
   }
 
   // ---- timers ----
@@ -243,7 +224,6 @@ class Tunnel {
     let due = read > 0 ? this.#lastIo + read : Infinity;
     if (ping > 0) due = Math.min(due, Math.max(this.#lastIo, this.#lastPing) + ping);
     this.#tick = setTimeout(this.#onTick, Math.max(1, due - Date.now()));
-
   }
 
   #onTick = (): void => {
@@ -258,18 +238,16 @@ class Tunnel {
     }
     if (ping > 0 && now - Math.max(this.#lastIo, this.#lastPing) >= ping) {
       this.#lastPing = now;
-      this.#ping('client');
-      this.#ping('backend');
+      this.#ping(this.#c!);
+      this.#ping(this.#b!);
     }
     this.#schedule();
   };
 
   /** A ping toward one peer, only when that stream is at a frame boundary right now. */
-  #ping(to: Peer): void {
-    const tracker = to === 'backend' ? this.#toBackend! : this.#toClient!;
-    const q = to === 'backend' ? this.#qBackend : this.#qClient;
-    if ((to === 'backend' ? this.#shutBackend : this.#shutClient) || q.length > 0 || !tracker.atSafePoint || tracker.broken) return;
-    this.#enqueue(to, { opcode: 9, payload: EMPTY, frame: encodeFrame({ opcode: 9, payload: EMPTY, mask: to === 'backend' }), end: false });
+  #ping(dst: End): void {
+    if (dst.shut || dst.queue.length > 0 || !dst.tracker.atSafePoint) return;
+    this.#enqueue(dst, { opcode: 9, payload: EMPTY, frame: encodeFrame({ opcode: 9, payload: EMPTY, mask: dst === this.#b }), end: false });
   }
 
   #clearTick(): void {
@@ -277,51 +255,39 @@ class Tunnel {
     this.#tick = null;
   }
 
-  #armLinger(ms: number): void {
-    if (this.#linger) return;
-    this.#linger = setTimeout(this.#onLinger, ms);
-
+  #armLinger(): void {
+    this.#linger ??= setTimeout(this.#onLinger, CLOSE_GRACE_MS);
   }
 
   #onLinger = (): void => {
     this.#linger = null;
-    this.#client.destroy();
-    this.#backend?.destroy();
+    this.#c!.sock.destroy();
+    this.#b!.sock.destroy();
   };
 
   // ---- ends, errors, close ----
 
-  /** No more writes toward `to`: end that socket once what is queued is flushed. */
-  #shut(to: Peer): void {
-    if (to === 'backend') {
-      if (this.#shutBackend) return;
-      this.#shutBackend = true;
-      this.#qBackend.length = 0;
-      this.#backend!.end();
-    } else {
-      if (this.#shutClient) return;
-      this.#shutClient = true;
-      this.#qClient.length = 0;
-      this.#client.end();
-    }
-    this.#armLinger(CLOSE_GRACE_MS);
+  /** No more writes toward `dst`: end that socket once what is queued is flushed. */
+  #shut(dst: End): void {
+    if (dst.shut) return;
+    dst.shut = true;
+    dst.queue.length = 0;
+    dst.sock.end();
+    this.#armLinger();
   }
 
-  #onClientEnd = (): void => {
-    this.#clientEof = true;
-    this.#firstEnd ??= 'client';
-    this.#shut('backend');
-  };
+  #ended(src: End, other: End): void {
+    src.eof = true;
+    this.#firstEnd ??= src.name;
+    // Without half-open, Node ends a socket's writing side when its peer sends FIN.
+    if (!(src.sock as { allowHalfOpen?: boolean }).allowHalfOpen) src.shut = true;
+    this.#shut(other);
+  }
 
-  #onBackendEnd = (): void => {
-    this.#backendEof = true;
-    this.#firstEnd ??= 'backend';
-    // Without half-open, Node ends our writing side when the backend sends FIN.
-    this.#shutBackend = true;
-    this.#shut('client');
-  };
+  #onClientEnd = (): void => this.#ended(this.#c!, this.#b!);
+  #onBackendEnd = (): void => this.#ended(this.#b!, this.#c!);
 
-  #error(side: 'client' | 'backend', err: NodeJS.ErrnoException): void {
+  #error(side: Peer, err: NodeJS.ErrnoException): void {
     this.#firstEnd ??= side;
     const code = err.code ?? 'ERROR';
     if (this.#record.error || (BENIGN.has(code) && (this.#closer || this.#tap?.firstClose))) return;
@@ -332,42 +298,32 @@ class Tunnel {
   #onClientError = (err: NodeJS.ErrnoException): void => this.#error('client', err);
   #onBackendError = (err: NodeJS.ErrnoException): void => this.#error('backend', err);
 
-  #onClientClose = (): void => {
-    this.#clientClosed = true;
-    this.#firstEnd ??= 'client';
-    this.#shutClient = true;
-    if (!this.#backendClosed && !this.#clientEof) this.#backend!.destroy();
-    this.#maybeFinish();
-  };
+  #closed(src: End, other: End): void {
+    src.closed = true;
+    src.shut = true;
+    this.#firstEnd ??= src.name;
+    // A peer gone without FIN (reset, error) takes the other side down at once; after FIN, `other` was ended.
+    if (!other.closed && !src.eof) other.sock.destroy();
+    if (other.closed) this.#finish();
+  }
 
-  #onBackendClose = (): void => {
-    this.#backendClosed = true;
-    this.#firstEnd ??= 'backend';
-    this.#shutBackend = true;
-    if (!this.#clientClosed && !this.#backendEof) this.#client.destroy();
-    this.#maybeFinish();
-  };
+  #onClientClose = (): void => this.#closed(this.#c!, this.#b!);
+  #onBackendClose = (): void => this.#closed(this.#b!, this.#c!);
 
-  #maybeFinish(): void {
-    if (!this.#clientClosed || !this.#backendClosed || this.state === 'done') return;
+  #finish(): void {
+    if (this.state === 'done') return;
     this.state = 'done';
     this.#clearTick();
     if (this.#linger) clearTimeout(this.#linger);
     this.#linger = null;
-    const client = this.#client;
-    const backend = this.#backend!;
-    client.off('data', this.#onClientData);
-    client.off('end', this.#onClientEnd);
-    client.off('error', this.#onClientError);
-    client.off('close', this.#onClientClose);
-    client.off('drain', this.#onClientDrain);
-    backend.off('data', this.#onBackendData);
-    backend.off('end', this.#onBackendEnd);
-    backend.off('error', this.#onBackendError);
-    backend.off('close', this.#onBackendClose);
-    backend.off('drain', this.#onBackendDrain);
-    this.#qBackend.length = 0;
-    this.#qClient.length = 0;
+    const client = this.#c!.sock;
+    const backend = this.#b!.sock;
+    client.off('data', this.#onClientData).off('end', this.#onClientEnd).off('error', this.#onClientError);
+    client.off('close', this.#onClientClose).off('drain', this.#onClientDrain);
+    backend.off('data', this.#onBackendData).off('end', this.#onBackendEnd).off('error', this.#onBackendError);
+    backend.off('close', this.#onBackendClose).off('drain', this.#onBackendDrain);
+    this.#c!.queue.length = 0;
+    this.#b!.queue.length = 0;
     const tap = this.#tap;
     tap?.end();
     const record = this.#record;
