@@ -73,6 +73,10 @@ export function readCors(main: AddHeader[], preflight: AddHeader[] | undefined, 
     cors.credentials = true;
     consumed.add(cred);
   }
+  if (cors.origins === '*' && cors.credentials) {
+    cors.origins = 'reflect';
+    w.at(acao.d, 'Access-Control-Allow-Origin "*" with credentials is refused by browsers; Loopgate echoes the Origin instead (origins: "reflect")');
+  }
   const expose = pick(ACEH, false);
   if (expose && !hasVariable(expose.value)) {
     cors.exposeHeaders = commaList(expose.value);
@@ -147,7 +151,7 @@ export function corsResponseHeaders(c: FullCors, originVar: string | undefined):
   if (c.credentials) out.push(['Access-Control-Allow-Credentials', 'true']);
   if (c.exposeHeaders.length) out.push(['Access-Control-Expose-Headers', c.exposeHeaders.join(', ')]);
   if (c.preflight === 'forward') out.push(...preflightOnly(c));
-  if (c.origins !== '*') out.push(['Vary', 'Origin']);
+  if (dependsOnOrigin(c)) out.push(['Vary', 'Origin']);
   return out;
 }
 
@@ -156,7 +160,7 @@ export function corsPreflightHeaders(c: FullCors, originVar: string | undefined)
   const out: Array<[string, string]> = [['Access-Control-Allow-Origin', originValue(c, originVar)]];
   if (c.credentials) out.push(['Access-Control-Allow-Credentials', 'true']);
   out.push(...preflightOnly(c));
-  if (c.origins !== '*') out.push(['Vary', 'Origin']);
+  if (dependsOnOrigin(c)) out.push(['Vary', 'Origin']);
   return out;
 }
 
@@ -170,8 +174,13 @@ function preflightOnly(c: FullCors): Array<[string, string]> {
   return out;
 }
 
+/** As the engine: "*" without credentials is the same for everyone; every other mode echoes the Origin. */
+function dependsOnOrigin(c: FullCors): boolean {
+  return !(c.origins === '*' && !c.credentials);
+}
+
 function originValue(c: FullCors, originVar: string | undefined): string {
-  if (c.origins === '*') return '*';
+  if (c.origins === '*') return c.credentials ? '$http_origin' : '*';
   if (c.origins === 'reflect') return '$http_origin';
   if (c.origins.length === 1) return c.origins[0]!;
   return `$${originVar}`;

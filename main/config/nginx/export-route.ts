@@ -71,7 +71,8 @@ export function writeRoute(o: Lines, r: FullRoute, server: ServerLevel, x: Route
     x.needUpgradeMap();
     o.directive('proxy_http_version', '1.1');
   }
-  header('Host', r.changeOrigin ? '$proxy_host' : '$host');
+  // Loopgate sends the client's Host as received (port included): $http_host, not $host.
+  header('Host', r.changeOrigin ? '$proxy_host' : '$http_host');
   if (r.ws) {
     header('Upgrade', '$http_upgrade');
     header('Connection', '$connection_upgrade');
@@ -79,7 +80,7 @@ export function writeRoute(o: Lines, r: FullRoute, server: ServerLevel, x: Route
   if (r.forwarded.realIp) header('X-Real-IP', '$remote_addr');
   if (r.forwarded.forwardedFor) header('X-Forwarded-For', '$proxy_add_x_forwarded_for');
   if (r.forwarded.forwardedProto) header('X-Forwarded-Proto', '$scheme');
-  if (r.forwarded.forwardedHost) header('X-Forwarded-Host', '$host');
+  if (r.forwarded.forwardedHost) header('X-Forwarded-Host', '$http_host');
   if (r.rewriteOrigin) {
     const origin = targetOrigin(r.target);
     if (origin) header('Origin', origin);

@@ -146,7 +146,7 @@ describe('exportNginx', () => {
     assert.match(text, /^map \$http_upgrade \$connection_upgrade \{/m);
     const ws = block('/socket');
     assert.match(ws, /proxy_pass http:\/\/127\.0\.0\.1:3001;/);
-    assert.match(ws, /proxy_http_version 1\.1;\n\s+proxy_set_header Host \$host;\n\s+proxy_set_header Upgrade \$http_upgrade;\n\s+proxy_set_header Connection \$connection_upgrade;/);
+    assert.match(ws, /proxy_http_version 1\.1;\n\s+proxy_set_header Host \$http_host;\n\s+proxy_set_header Upgrade \$http_upgrade;\n\s+proxy_set_header Connection \$connection_upgrade;/);
     assert.match(ws, /# loopgate: keepAlivePing 25s/);
     assert.ok(out.warnings.some((w) => /keepAlivePing/.test(w)));
   });

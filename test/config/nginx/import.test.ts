@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validateConfig, type ConfigInput } from '../../../shared/config.ts';
+import { exportNginx } from '../../../main/config/nginx/export.ts';
 import { importNginx, NginxSyntaxError, type ImportResult } from '../../../main/config/nginx/import.ts';
 import { fixtureFiles, importFixture, NGINX_FIXTURES as FIXTURES } from '../../helpers/nginx-fixtures.ts';
 
@@ -309,6 +310,16 @@ describe('headers, cookies, TLS', () => {
       forwarded: { realIp: false, forwardedFor: false, forwardedProto: false },
     });
     assert.deepEqual(warned(result, /X-Request-Id/).map((w) => w.line), [9]);
+  });
+
+  test('CORS "*" with credentials (refused by browsers) becomes "reflect", as the engine answers it', () => {
+    const { config, result } = one(`server { location /a/ { proxy_pass http://127.0.0.1:1;
+      add_header Access-Control-Allow-Origin * always; add_header Access-Control-Allow-Credentials true always; } }`);
+    assert.deepEqual(config.routes![0]!.cors, { enabled: true, origins: 'reflect', credentials: true, preflight: 'forward' });
+    assert.equal(warned(result, /refused by browsers/).length, 1);
+    const out = exportNginx({ cors: { enabled: true, origins: '*', credentials: true } }).text;
+    assert.match(out, /add_header Access-Control-Allow-Origin \$http_origin always;/);
+    assert.match(out, /add_header Vary Origin always;/);
   });
 
   test('WebSocket headers without the map, or without HTTP/1.1, are explained', () => {
