@@ -1,6 +1,6 @@
 // Builds what the CLI, the browser UI and the Electron shell run: esbuild bundles into dist/.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 const quiet = process.argv.includes('--quiet');
@@ -31,7 +31,13 @@ if (existsSync(`${root}renderer/main.tsx`)) {
   }
 }
 if (existsSync(`${root}main/app/electron-main.ts`)) {
-  jobs.push(build({ ...node, format: 'cjs', entryPoints: [`${root}main/app/electron-main.ts`], outfile: `${root}dist/app/electron-main.cjs` }));
-  jobs.push(build({ ...node, format: 'cjs', entryPoints: [`${root}main/app/preload.ts`], outfile: `${root}dist/app/preload.cjs` }));
+  // Electron shell: main process and sandboxed preload as CommonJS (the preload may require only 'electron').
+  const electron = { ...node, format: 'cjs', target: 'node22' };
+  jobs.push(build({ ...electron, entryPoints: [`${root}main/app/electron-main.ts`], outfile: `${root}dist/app/electron-main.cjs` }));
+  jobs.push(build({ ...electron, entryPoints: [`${root}main/app/preload.ts`], outfile: `${root}dist/app/preload.cjs`, packages: undefined, external: ['electron'] }));
+  // Tray and window icons next to the bundle (drawn by build/make-icons.mjs, committed under build/icons).
+  mkdirSync(`${root}dist/app/icons`, { recursive: true });
+  for (const f of readdirSync(`${root}build/icons/tray`)) copyFileSync(`${root}build/icons/tray/${f}`, `${root}dist/app/icons/${f}`);
+  copyFileSync(`${root}build/icons/app.png`, `${root}dist/app/icons/app.png`);
 }
 await Promise.all(jobs);

@@ -1,0 +1,267 @@
+// The desktop app's core, free of Electron: runs the Runtime, keeps the tray's state, carries out tray actions.
+import { existsSync } from 'node:fs';
+import type { StatusInfo } from '../../shared/api.ts';
+import { formatConfigErrors, type ConfigResult } from '../../shared/config.ts';
+import type { Controller } from '../control/controller.ts';
+import type { Overlay, Runtime, RuntimeOptions } from '../runtime.ts';
+import type { LaunchAtLogin } from './autostart.ts';
+import { FailedUpgrades } from './failed-upgrades.ts';
+import type { ControllerSource } from './ipc-handlers.ts';
+import type { LaunchOptions } from './launch-args.ts';
+import type { SettingsFile } from './settings.ts';
+import { describeStartError } from './start-error.ts';
+import { FAILED_UPGRADES_WINDOW_MIN, trayIconName, trayMenu, trayTooltip, type MenuItemModel, type TrayAction, type TrayState } from './tray-menu.ts';
+
+/** What the tray shows: rendered by the Electron wiring (image, tooltip, context menu). */
+export interface TrayView {
+  state: TrayState;
+  icon: string;
+  tooltip: string;
+  menu: MenuItemModel[];
+}
+
+export interface ShellDeps {
+  startRuntime(opts: RuntimeOptions): Promise<Runtime>;
+  settings: SettingsFile;
+  launchAtLogin: LaunchAtLogin;
+  platform: NodeJS.Platform;
+  renderTray(view: TrayView): void;
+  openWindow(): void;
+  openExternal(url: string): void;
+  copyText(text: string): void;
+  /** Ask for a loopgate.json or a project folder; null when cancelled. */
+  chooseConfig(): Promise<string | null>;
+  quit(): void;
+  log(message: string): void;
+  /** How often the tray state is re-read (refused disk edits, ageing failed upgrades). Default 2 s. */
+  refreshMs?: number;
+  now?: () => number;
+}
+
+export class AppShell implements ControllerSource {
+  readonly #deps: ShellDeps;
+  #runtime: Runtime | null = null;
+  #configFile: string | null = null;
+  #launch: Pick<LaunchOptions, 'overlay' | 'control' | 'watch'> = { overlay: {}, control: false, watch: true };
+  #startError: string | null = null;
+  #actionError: string | null = null;
+  #busy = false;
+  #login: boolean | null = null;
+  #failed: FailedUpgrades;
+  #unsubscribe: (() => void) | null = null;
+  #changeFns = new Set<() => void>();
+  #timer: NodeJS.Timeout | null = null;
+  #rendered = '';
+  #stopped = false;
+
+  constructor(deps: ShellDeps) {
+    this.#deps = deps;
+    this.#failed = new FailedUpgrades(FAILED_UPGRADES_WINDOW_MIN * 60_000, deps.now);
+  }
+
+  /** Start with the launch options (argv); without --config, the last opened project or the app's config. */
+  async start(launch: LaunchOptions): Promise<void> {
+    for (const p of launch.problems) this.#deps.log(`loopgate: ${p}`);
+    this.#launch = { overlay: launch.overlay, control: launch.control, watch: launch.watch };
+    this.#login = await this.#deps.launchAtLogin.get().catch(() => null);
+    const saved = launch.configFile ? undefined : (await this.#deps.settings.load()).configFile;
+    // A project config that was moved or deleted: back to the app's own, rather than recreating it there.
+    if (saved && !existsSync(saved)) this.#deps.log(`loopgate: ${saved} is gone; using the app's config`);
+    await this.#switch(launch.configFile ?? (saved && existsSync(saved) ? saved : this.#deps.settings.appConfig), false);
+    this.#timer = setInterval(() => this.refresh(), this.#deps.refreshMs ?? 2000);
+    this.#timer.unref?.();
+  }
+
+  get runtime(): Runtime | null {
+    return this.#runtime;
+  }
+
+  get configFile(): string | null {
+    return this.#configFile;
+  }
+
+  controller(): Controller | null {
+    return this.#runtime?.controller ?? null;
+  }
+
+  status(): StatusInfo {
+    if (this.#runtime) return this.#runtime.controller.status();
+    return { running: false, siteUrl: null, controlUrl: null, configFile: this.#configFile, version: 0, activeProfile: null, profiles: [], lastError: this.#startError };
+  }
+
+  onControllerChange(fn: () => void): () => void {
+    this.#changeFns.add(fn);
+    return () => this.#changeFns.delete(fn);
+  }
+
+  state(): TrayState {
+    const rt = this.#runtime;
+    const st = rt?.status();
+    const error = this.#startError ?? this.#actionError ?? st?.lastError ?? null;
+    const siteUrl = st?.siteUrl ?? null;
+    return {
+      phase: !rt || error ? 'error' : siteUrl ? 'running' : 'stopped',
+      siteUrl,
+      error,
+      failedToStart: !rt,
+      configFile: this.#configFile,
+      appConfig: this.#configFile === this.#deps.settings.appConfig,
+      profiles: st?.profiles ?? [],
+      activeProfile: st?.activeProfile ?? null,
+      corsEnabled: rt?.store.config.cors?.enabled === true,
+      failedUpgrades: this.#failed.count(),
+      launchAtLogin: this.#login,
+      busy: this.#busy,
+    };
+  }
+
+  /** Re-read the state; the tray is re-rendered (menu rebuilt) only when something changed. */
+  refresh(force = false): void {
+    if (this.#stopped) return;
+    const state = this.state();
+    const key = JSON.stringify(state);
+    if (!force && key === this.#rendered) return;
+    this.#rendered = key;
+    this.#deps.renderTray({
+      state,
+      icon: trayIconName(state.phase, this.#deps.platform),
+      tooltip: trayTooltip(state),
+      menu: trayMenu(state, { run: (a) => void this.run(a), setProfile: (n) => void this.setProfile(n) }),
+    });
+  }
+
+  /** Carry out a tray action. Failures become the tray's error line, never an exception. */
+  async run(action: TrayAction): Promise<void> {
+    try {
+      await this.#run(action);
+    } catch (err) {
+      this.#actionError = `${action}: ${(err as Error)?.message ?? String(err)}`;
+    }
+    this.refresh();
+  }
+
+  async setProfile(name: string | null): Promise<void> {
+    const c = this.controller();
+    if (!c) return;
+    this.#noteResult(await c.setProfile(name), `switch to ${name === null ? 'the top-level routes' : `profile "${name}"`}`);
+    this.refresh();
+  }
+
+  /** Open another config (tray, second launch with --config): stops this one, starts that one. */
+  async openConfig(file: string, launch?: Pick<LaunchOptions, 'overlay' | 'control' | 'watch'>): Promise<void> {
+    if (launch) this.#launch = launch;
+    await this.#switch(file, true);
+  }
+
+  /** Drain and stop (the app is quitting). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#stopRuntime();
+  }
+
+  async #run(action: TrayAction): Promise<void> {
+    const rt = this.#runtime;
+    const url = rt?.siteUrl ?? null;
+    switch (action) {
+      case 'toggleRunning':
+        if (!rt || this.#busy) return;
+        await this.#busyWhile(async () => {
+          this.#actionError = null;
+          if (url) await rt.engine.stop();
+          else await rt.engine.start(rt.engine.snapshot!).catch((err: unknown) => {
+            this.#actionError = describeStartError(err, this.#configFile).message;
+          });
+        });
+        return;
+      case 'openWindow':
+      case 'showFailedUpgrades':
+        this.#deps.openWindow();
+        return;
+      case 'openSite':
+        if (url) this.#deps.openExternal(url);
+        return;
+      case 'copyUrl':
+        if (url) this.#deps.copyText(url);
+        return;
+      case 'toggleCors': {
+        if (!rt) return;
+        const input = rt.controller.getConfig();
+        const on = rt.store.config.cors?.enabled === true;
+        this.#noteResult(await rt.controller.putConfig({ ...input, cors: { ...(input.cors ?? {}), enabled: !on } }), `turn global CORS ${on ? 'off' : 'on'}`);
+        return;
+      }
+      case 'openConfig': {
+        const chosen = await this.#deps.chooseConfig();
+        if (chosen) await this.openConfig(chosen, { ...this.#launch, overlay: {} });
+        return;
+      }
+      case 'useAppConfig':
+        await this.openConfig(this.#deps.settings.appConfig, { ...this.#launch, overlay: {} });
+        return;
+      case 'retry':
+        await this.#switch(this.#configFile ?? this.#deps.settings.appConfig, false);
+        return;
+      case 'toggleLaunchAtLogin':
+        if (this.#login === null) return;
+        await this.#deps.launchAtLogin.set(!this.#login);
+        this.#login = await this.#deps.launchAtLogin.get();
+        return;
+      case 'quit':
+        this.#deps.quit();
+        return;
+    }
+  }
+
+  #noteResult(result: ConfigResult, what: string): void {
+    this.#actionError = result.ok ? null : `could not ${what}:\n${formatConfigErrors(result.errors)}`;
+  }
+
+  async #busyWhile(fn: () => Promise<void>): Promise<void> {
+    this.#busy = true;
+    this.refresh();
+    try {
+      await fn();
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #switch(file: string, remember: boolean): Promise<void> {
+    if (this.#busy && this.#runtime) return;
+    await this.#busyWhile(async () => {
+      await this.#stopRuntime();
+      this.#configFile = file;
+      this.#startError = null;
+      this.#actionError = null;
+      this.#failed.clear();
+      const overlay: Overlay = this.#launch.overlay;
+      try {
+        const rt = await this.#deps.startRuntime({ configFile: file, overlay, control: this.#launch.control, watch: this.#launch.watch });
+        this.#runtime = rt;
+        this.#unsubscribe = rt.controller.subscribe((batch) => {
+          if (this.#failed.note(batch) || batch.some((e) => e.type === 'config')) this.refresh();
+        });
+        this.#deps.log(`Loopgate serving ${rt.siteUrl} (config ${file})`);
+      } catch (err) {
+        const problem = describeStartError(err, file);
+        this.#startError = problem.message;
+        this.#deps.log(`loopgate: could not start (${problem.code}): ${problem.message}`);
+      }
+      if (remember) {
+        const appConfig = file === this.#deps.settings.appConfig;
+        await this.#deps.settings.save(appConfig ? {} : { configFile: file }).catch((err: unknown) => this.#deps.log(`loopgate: could not save settings: ${(err as Error).message}`));
+      }
+      for (const fn of this.#changeFns) fn();
+    });
+  }
+
+  async #stopRuntime(): Promise<void> {
+    const rt = this.#runtime;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#runtime = null;
+    if (rt) await rt.stop();
+  }
+}
