@@ -47,6 +47,10 @@ export class Direction implements FrameSink {
   private mode = SKIP;
   private mask: Buffer | null = null;
   private fin = false;
+  private frameLength = 0;
+  /** An unmasked single-frame message that arrived in one piece: decoded from the chunk, no copy. */
+  private direct: Buffer | null = null;
+  private directStart = 0;
 
   // The data message being assembled (msgOpcode -1: none).
   private msgOpcode = -1;
@@ -127,6 +131,7 @@ export class Direction implements FrameSink {
     else this.counts.framesToClient++;
     this.mask = w.masked ? w.mask : null;
     this.fin = w.fin;
+    this.frameLength = w.length;
     if (this.stopped !== null || !this.inspect) {
       this.mode = w.opcode === OP_CLOSE && !this.closeSeen && w.length <= MAX_CONTROL_PAYLOAD ? CLOSE_ONLY : SKIP;
       this.ctlLen = 0;
@@ -168,6 +173,10 @@ export class Direction implements FrameSink {
         this.msgLength += n;
         if (this.msgCompressed) {
           this.inflater!.write(chunk, start, end, this.mask, offset);
+        } else if (this.mask === null && n === this.frameLength && this.fin && this.msgFragments === 1) {
+          this.direct = chunk;
+          this.directStart = start;
+          this.bufLen = Math.min(this.keep, n);
         } else {
           const take = Math.min(this.keep - this.bufLen, n);
           if (take > 0) {
@@ -236,8 +245,15 @@ export class Direction implements FrameSink {
     const opcode = this.msgOpcode;
     this.msgOpcode = -1;
     const rec = newRecord(this.sessionId, this.type, opcode, Date.now() / 1000, this.msgWire, this.msgFragments);
+    if (this.direct !== null) {
+      setPayload(rec, opcode, this.direct, this.directStart, this.bufLen, this.msgLength);
+      this.direct = null;
+      if (note !== null) addProblem(rec, note);
+      this.queue.push(rec);
+      return;
+    }
     if (!this.msgCompressed) {
-      setPayload(rec, opcode, this.buf, this.bufLen, this.msgLength);
+      setPayload(rec, opcode, this.buf, 0, this.bufLen, this.msgLength);
       if (note !== null) addProblem(rec, note);
       this.queue.push(rec);
       return;
@@ -249,7 +265,7 @@ export class Direction implements FrameSink {
     const queue = this.queue;
     this.inflater!.finish((r: InflateResult) => {
       const kept = Math.min(keep, r.data.length);
-      setPayload(rec, opcode, r.data, kept, r.length);
+      setPayload(rec, opcode, r.data, 0, kept, r.length);
       if (r.error !== undefined) addProblem(rec, r.error);
       if (note !== null) addProblem(rec, note);
       if (slot !== null) queue.resolve(slot, rec);
@@ -262,7 +278,7 @@ export class Direction implements FrameSink {
   private emitControl(note: string | null): void {
     const opcode = this.ctlOpcode;
     const rec = newRecord(this.sessionId, this.type, opcode, Date.now() / 1000, this.ctlWire, 1);
-    setPayload(rec, opcode, this.ctl, this.ctlLen, this.ctlLength);
+    setPayload(rec, opcode, this.ctl, 0, this.ctlLen, this.ctlLength);
     if (note !== null) addProblem(rec, note);
     if (opcode === OP_CLOSE && !this.closeSeen) {
       this.closeSeen = true;

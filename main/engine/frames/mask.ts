@@ -16,8 +16,20 @@ export function copyUnmasked(
   mask: Buffer | null,
   maskOff: number,
 ): void {
-  src.copy(dst, dstOff, start, end);
-  if (mask !== null) unmaskInPlace(dst, dstOff, dstOff + (end - start), mask, maskOff);
+  const n = end - start;
+  if (mask === null) {
+    src.copy(dst, dstOff, start, end);
+  } else if (n < 128) {
+    // Small payloads: one pass, no native call.
+    let k = maskOff & 3;
+    for (let i = 0; i < n; i++) {
+      dst[dstOff + i] = src[start + i]! ^ mask[k]!;
+      k = (k + 1) & 3;
+    }
+  } else {
+    src.copy(dst, dstOff, start, end);
+    unmaskInPlace(dst, dstOff, dstOff + n, mask, maskOff);
+  }
 }
 
 /** XOR buf[start, end) with the mask, buf[start] being payload byte number `maskOff`. */
@@ -35,7 +47,14 @@ export function unmaskInPlace(buf: Buffer, start: number, end: number, mask: Buf
     const m =
       (mask[k]! | (mask[(k + 1) & 3]! << 8) | (mask[(k + 2) & 3]! << 16) | (mask[(k + 3) & 3]! << 24)) | 0;
     const view = new Int32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let w = 0; w < words; w++) view[w] = view[w]! ^ m;
+    let w = 0;
+    for (; w + 4 <= words; w += 4) {
+      view[w] = view[w]! ^ m;
+      view[w + 1] = view[w + 1]! ^ m;
+      view[w + 2] = view[w + 2]! ^ m;
+      view[w + 3] = view[w + 3]! ^ m;
+    }
+    for (; w < words; w++) view[w] = view[w]! ^ m;
     i += words * 4;
   }
   for (; i < end; i++) {

@@ -122,7 +122,15 @@ export class FrameWalker {
       }
       len = hi * 0x100000000 + buf.readUInt32BE(off + 6);
     }
-    if (masked) buf.copy(this.mask, 0, off + size - 4, off + size);
+    if (masked) {
+      // Four assignments beat Buffer#copy's call overhead on this per-frame path.
+      const m = this.mask;
+      const k = off + size - 4;
+      m[0] = buf[k]!;
+      m[1] = buf[k + 1]!;
+      m[2] = buf[k + 2]!;
+      m[3] = buf[k + 3]!;
+    }
     this.setHeader(b0, masked, len, size);
     return size;
   }

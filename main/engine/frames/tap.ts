@@ -101,7 +101,7 @@ class Tap implements FrameTap {
       }
       if (this.inspect.frames === false) return;
       const rec = newRecord(this.session.id, masked ? 'send' : 'receive', opcode, Date.now() / 1000, wire, 1);
-      setPayload(rec, opcode, payload, Math.min(payload.length, Math.max(0, this.inspect.frameBytes)), payload.length);
+      setPayload(rec, opcode, payload, 0, Math.min(payload.length, Math.max(0, this.inspect.frameBytes)), payload.length);
       rec.injected = true;
       this.queue.push(rec);
     } catch {

@@ -110,8 +110,14 @@ describe('permessage-deflate', () => {
     assert.deepEqual([f[1]!.data, f[3]!.data, f[4]!.data], [json(1), json(2), json(3)]);
     assert.ok(f.every((x) => x.problems === undefined));
     assert.deepEqual(f.map((x) => x.seq), [1, 2, 3, 4, 5]);
+    // Once the streams drained, the synchronous path continues from the context they left.
+    p.client.send(json(3));
+    p.client.send(json(4));
+    await waitFor(() => p.frames.length === 7, 'records after the streams', 15_000);
+    assert.deepEqual([f[5]!.data, f[6]!.data, f[5]!.problems, f[6]!.problems], [json(3), json(4), undefined, undefined]);
+    assert.ok(f[5]!.wireLength < 40, 'the repeated message was compressed against the context');
     // The same bytes replayed in odd chunks decode the same.
-    const r = await replay(rechunk(p.conn.toBackend, () => 1 + Math.floor(Math.random() * 70_000)), [], p.conn.extensions, { frameBytes: 4096 }, 5);
+    const r = await replay(rechunk(p.conn.toBackend, () => 1 + Math.floor(Math.random() * 70_000)), [], p.conn.extensions, { frameBytes: 4096 }, 7);
     assert.deepEqual(r.frames.map(stable), f.map(stable));
   });
 

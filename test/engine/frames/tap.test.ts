@@ -164,6 +164,20 @@ describe('frame tap on live ws traffic', () => {
     await waitFor(() => p.frames.some((x) => x.type === 'receive' && x.closeCode === 1007), '1007 close');
   });
 
+  test('text of every shape: short and long, ASCII and not, a genuine U+FFFD, long invalid', async () => {
+    const p = await start();
+    const texts = ['ok \ufffd fine', 'x'.repeat(5000), '日本語😀é'.repeat(400), `${'a'.repeat(300)}\ufffd`];
+    for (const t of texts) p.server.send(t);
+    await waitFor(() => p.clientGot.length === texts.length, 'delivered');
+    const bad = Buffer.concat([Buffer.from('y'.repeat(300)), Buffer.from([0xc3, 0x28])]);
+    p.client.send(bad, { binary: false });
+    await waitFor(() => ofType(p.frames, 'send').length >= 1, 'invalid one recorded');
+    const recv = ofType(p.frames, 'receive').slice(0, texts.length);
+    assert.deepEqual(recv.map((f) => [f.data, f.encoding, f.problems]), texts.map((t) => [t, 'text', undefined]));
+    const sent = ofType(p.frames, 'send')[0]!;
+    assert.deepEqual([sent.data, sent.encoding, sent.problems], [bad.toString('base64'), 'base64', ['invalid UTF-8 in a text message']]);
+  });
+
   test('text cut by frameBytes in the middle of a character is not an encoding error', async () => {
     const p = await start({ inspect: { frameBytes: 5 } });
     p.client.send('ééé');
