@@ -1,5 +1,7 @@
 // Assembles a running Loopgate: config store → snapshots → engine, session log, controller and control server.
 import { randomBytes } from 'node:crypto';
+import pkg from '../package.json' with { type: 'json' };
+import type { StatusInfo } from '../shared/api.ts';
 import type { ConfigInput, ConfigResult } from '../shared/config.ts';
 import { formatConfigErrors, validateConfig } from '../shared/config.ts';
 import { ConfigStore } from './config/store.ts';
@@ -105,8 +107,10 @@ export class Runtime {
     return this.engine.url;
   }
 
-  status() {
+  status(): StatusInfo {
     return {
+      appVersion: pkg.version,
+      log: this.log.stats(),
       running: this.engine.url !== null,
       siteUrl: this.engine.url,
       controlUrl: this.controlUrl,
@@ -141,6 +145,7 @@ export class Runtime {
       return;
     }
     this.lastError = null;
+    this.log.publish({ type: 'config', version: this.store.version });
     this.log.setCap(next.snapshot.inspect.storeBytes);
     try {
       await this.engine.update(next.snapshot);

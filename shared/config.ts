@@ -171,10 +171,20 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: C
 export function validateConfig(input: unknown): ConfigResult {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(config)', message: i.message })),
-    };
+    const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(config)', message: i.message }));
+    // Report route problems too, so one pass over the file shows every error (not one at a time).
+    const routes = (input as { routes?: unknown } | null)?.routes;
+    if (Array.isArray(routes)) {
+      routes.forEach((r, i) => {
+        const one = RouteSchema.safeParse(r);
+        if (!one.success) return;
+        for (const e of checkRoute(one.data)) {
+          const path = `routes.${i}.${e.path}`;
+          if (!errors.some((x) => x.path === path)) errors.push({ path, message: e.message });
+        }
+      });
+    }
+    return { ok: false, errors };
   }
   const errors = crossCheck(parsed.data);
   return errors.length ? { ok: false, errors } : { ok: true, config: parsed.data };

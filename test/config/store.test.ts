@@ -71,7 +71,8 @@ describe('open', () => {
     assert.ok(err instanceof ConfigFileError);
     assert.equal(err.file, file);
     const paths = err.errors.map((e) => e.path).sort();
-    assert.deepEqual(paths, ['listen.port']);
+    // Every problem in one pass: the schema's and the route checks'.
+    assert.deepEqual(paths, ['listen.port', 'routes.0.target']);
     assert.ok(err.message.includes(file));
     assert.ok(err.message.includes('listen.port'));
     assert.ok(err.backup && existsSync(err.backup));
@@ -137,7 +138,7 @@ describe('put', () => {
     const r = await s.put({ routes: [{ match: 'api', target: 'http://127.0.0.1:1/' }], bogus: 1 });
     assert.equal(r.ok, false);
     if (!r.ok) {
-      assert.deepEqual(r.errors.map((e) => e.path), ['(config)']);
+      assert.deepEqual(r.errors.map((e) => e.path), ['(config)', 'routes.0.match']);
       assert.match(r.errors[0]!.message, /bogus/);
     }
     const r2 = await s.put({ routes: [{ match: '/api', target: 'nope' }] });
