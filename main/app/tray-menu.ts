@@ -65,8 +65,8 @@ function shorten(text: string, max = MAX_LABEL): string {
 /** The first line of the menu (and the tooltip): what Loopgate is doing, and where. */
 export function statusLine(s: TrayState): string {
   if (s.failedToStart) return `Not running — ${shorten(s.error ?? 'could not start')}`;
-  if (s.phase === 'running') return `Running on ${s.siteUrl}${s.error ? ' (with a problem)' : ''}`;
-  if (s.phase === 'error') return `Stopped — ${shorten(s.error ?? 'error')}`;
+  if (s.siteUrl) return `Running on ${s.siteUrl}${s.error ? ' (with a problem)' : ''}`;
+  if (s.error) return `Stopped — ${shorten(s.error)}`;
   return 'Stopped';
 }
 
@@ -77,7 +77,7 @@ export function trayIconName(phase: TrayPhase, platform: NodeJS.Platform): strin
 
 export function trayTooltip(s: TrayState): string {
   const lines = [`Loopgate — ${statusLine(s)}`];
-  if (s.error && s.phase === 'running') lines.push(shorten(s.error, 120));
+  if (s.error && s.siteUrl) lines.push(shorten(s.error, 120));
   if (s.failedUpgrades > 0) lines.push(`${s.failedUpgrades} failed WebSocket upgrade${s.failedUpgrades === 1 ? '' : 's'} recently`);
   return lines.join('\n');
 }
@@ -92,7 +92,7 @@ export function trayMenu(s: TrayState, actions: TrayActions): MenuItemModel[] {
   const act = (action: TrayAction) => () => actions.run(action);
   const live = !s.failedToStart && !s.busy;
   const items: MenuItemModel[] = [{ id: 'status', label: statusLine(s), enabled: false }];
-  if (s.error && s.phase === 'running') items.push({ id: 'problem', label: `⚠ ${shorten(s.error)}`, enabled: false });
+  if (s.error && s.siteUrl) items.push({ id: 'problem', label: `⚠ ${shorten(s.error)}`, enabled: false });
   items.push({ type: 'separator' });
   if (s.failedToStart) {
     items.push({ id: 'retry', label: 'Retry', enabled: !s.busy, click: act('retry') });
