@@ -6,6 +6,10 @@ import type { RecordQueue, Slot } from './order.ts';
 import { FrameWalker, framingProblem, MAX_CONTROL_PAYLOAD, OP_CLOSE, type FrameSink } from './parser.ts';
 import { addProblem, newRecord, parseClose, setPayload } from './record.ts';
 
+const EMPTY = Buffer.alloc(0);
+/** Assembly buffers bigger than this are dropped after their message. */
+const RETAIN_BYTES = 64 * 1024;
+
 const SKIP = 0;
 const DATA = 1;
 const CONTROL = 2;
@@ -58,7 +62,7 @@ export class Direction implements FrameSink {
   private msgFragments = 0;
   private msgWire = 0;
   private msgLength = 0;
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Buffer = EMPTY;
   private bufLen = 0;
 
   // The control (or erroneous) frame being read.
@@ -254,6 +258,8 @@ export class Direction implements FrameSink {
     }
     if (!this.msgCompressed) {
       setPayload(rec, opcode, this.buf, 0, this.bufLen, this.msgLength);
+      // Idle sessions should not keep a big message's buffer alive.
+      if (this.buf.length > RETAIN_BYTES) this.buf = EMPTY;
       if (note !== null) addProblem(rec, note);
       this.queue.push(rec);
       return;

@@ -42,6 +42,8 @@ const EMPTY = Buffer.alloc(0);
 const SYNC_MAX_INPUT = 256 * 1024;
 const SYNC_MAX_OUTPUT = 4 * 1024 * 1024;
 const STREAM_BATCH = 64 * 1024;
+/** Input buffers bigger than this are dropped after their message. */
+const RETAIN_BYTES = 64 * 1024;
 /** Compressed bytes waiting in a zlib stream before the direction gives up decoding. */
 export const STREAM_MAX_BACKLOG = 32 * 1024 * 1024;
 /** Concurrent streams (only without context takeover can there be more than one). */
@@ -80,8 +82,9 @@ class Collector {
 interface Job {
   stream: zlib.InflateRaw;
   collectors: Collector[];
-  batch: Buffer[];
-  batchBytes: number;
+  /** Compressed bytes gathered for the next write (one zlib round trip per STREAM_BATCH bytes). */
+  batch: Buffer | null;
+  batchLen: number;
   closed: boolean;
 }
 
@@ -142,11 +145,12 @@ export class Inflater {
         this.zlen += n;
         return;
       }
-      if (!this.startStream(this.zbuf.subarray(0, this.zlen))) return;
+      const streamed = this.startStream(this.zbuf.subarray(0, this.zlen));
+      this.zlen = 0;
+      if (this.zbuf.length > RETAIN_BYTES) this.zbuf = EMPTY;
+      if (!streamed) return;
     }
-    const copy = Buffer.allocUnsafe(n);
-    copyUnmasked(copy, 0, src, start, end, mask, maskOff);
-    this.queue(this.job!, copy);
+    this.queue(this.job!, src, start, end, mask, maskOff);
   }
 
   /**
@@ -165,17 +169,20 @@ export class Inflater {
       const input = this.zbuf.subarray(0, this.zlen + (partial ? 0 : 4));
       const out = this.inflateSync(input);
       if (out !== null) {
+        if (this.zbuf.length > RETAIN_BYTES) this.zbuf = EMPTY; // idle sessions keep little
         if (typeof out === 'string') done({ data: EMPTY, length: 0, error: out });
         else done({ data: out.length > this.keep ? out.subarray(0, this.keep) : out, length: out.length });
         return;
       }
       // Too big to inflate in one go: stream it (the window is untouched by the failed attempt).
-      if (!this.startStream(input)) {
+      const streamed = this.startStream(input);
+      if (this.zbuf.length > RETAIN_BYTES) this.zbuf = EMPTY;
+      if (!streamed) {
         done({ data: EMPTY, length: 0, error: this.messageFailed ?? 'could not inflate' });
         return;
       }
     } else if (!partial) {
-      this.queue(this.job, TAIL);
+      this.queue(this.job, TAIL, 0, 4, null, 0);
     }
     const job = this.job!;
     this.collector!.done = done;
@@ -234,7 +241,7 @@ export class Inflater {
   /** Append inflated output to the window tail. */
   private remember(out: Buffer): void {
     const size = this.winSize;
-    if (this.win.length === 0) this.win = Buffer.allocUnsafe(Math.max(size * 4, 16 * 1024));
+    if (this.win.length === 0) this.win = Buffer.allocUnsafe(Math.max(size * 2, 4096));
     if (out.length >= size) {
       out.copy(this.win, 0, out.length - size);
       this.winLen = size;
@@ -260,7 +267,7 @@ export class Inflater {
       if (!this.noContext) this.activeJob = job;
     }
     this.streamCurrent(job);
-    if (buffered.length > 0) this.queue(job, Buffer.from(buffered));
+    this.queue(job, buffered, 0, buffered.length, null, 0);
     return true;
   }
 
@@ -273,7 +280,7 @@ export class Inflater {
   private createJob(): Job {
     const dictionary = !this.noContext && this.winLen > 0 ? Buffer.from(this.window()) : undefined;
     const stream = zlib.createInflateRaw(dictionary ? { windowBits: 15, dictionary } : { windowBits: 15 });
-    const job: Job = { stream, collectors: [], batch: [], batchBytes: 0, closed: false };
+    const job: Job = { stream, collectors: [], batch: null, batchLen: 0, closed: false };
     stream.on('data', (chunk: Buffer) => {
       job.collectors[0]?.add(chunk);
       if (!this.noContext && this.activeJob === job) this.remember(chunk);
@@ -287,17 +294,27 @@ export class Inflater {
     return job;
   }
 
-  private queue(job: Job, buf: Buffer): void {
-    job.batch.push(buf);
-    job.batchBytes += buf.length;
-    if (job.batchBytes >= STREAM_BATCH) this.sendBatch(job);
+  /** Copy (unmasking) src[start, end) into the job's batch, writing each full batch to zlib. */
+  private queue(job: Job, src: Buffer, start: number, end: number, mask: Buffer | null, maskOff: number): void {
+    while (start < end && !job.closed) {
+      if (job.batch === null) {
+        job.batch = Buffer.allocUnsafe(STREAM_BATCH);
+        job.batchLen = 0;
+      }
+      const n = Math.min(end - start, STREAM_BATCH - job.batchLen);
+      copyUnmasked(job.batch, job.batchLen, src, start, start + n, mask, maskOff);
+      job.batchLen += n;
+      start += n;
+      maskOff += n;
+      if (job.batchLen === STREAM_BATCH) this.sendBatch(job);
+    }
   }
 
   private sendBatch(job: Job): void {
-    if (job.batchBytes === 0 || job.closed) return;
-    const buf = job.batch.length === 1 ? job.batch[0]! : Buffer.concat(job.batch, job.batchBytes);
-    job.batch = [];
-    job.batchBytes = 0;
+    if (job.batch === null || job.closed) return;
+    const buf = job.batch.subarray(0, job.batchLen);
+    job.batch = null;
+    job.batchLen = 0;
     job.stream.write(buf);
     if (job.stream.writableLength > STREAM_MAX_BACKLOG) {
       this.abort('inflation fell behind the connection (over 32 MiB waiting); decoding stopped');
