@@ -7,7 +7,7 @@ import type { Overlay, Runtime, RuntimeOptions } from '../runtime.ts';
 import type { LaunchAtLogin } from './autostart.ts';
 import { FailedUpgrades } from './failed-upgrades.ts';
 import type { ControllerSource } from './ipc-handlers.ts';
-import type { LaunchOptions } from './launch-args.ts';
+import { configPathFrom, type LaunchOptions } from './launch-args.ts';
 import type { SettingsFile } from './settings.ts';
 import { describeStartError } from './start-error.ts';
 import { FAILED_UPGRADES_WINDOW_MIN, trayIconName, trayMenu, trayTooltip, type MenuItemModel, type TrayAction, type TrayState } from './tray-menu.ts';
@@ -53,6 +53,7 @@ export class AppShell implements ControllerSource {
   #timer: NodeJS.Timeout | null = null;
   #rendered = '';
   #stopped = false;
+  #pending = new Set<Promise<void>>();
 
   constructor(deps: ShellDeps) {
     this.#deps = deps;
@@ -126,8 +127,18 @@ export class AppShell implements ControllerSource {
       state,
       icon: trayIconName(state.phase, this.#deps.platform),
       tooltip: trayTooltip(state),
-      menu: trayMenu(state, { run: (a) => void this.run(a), setProfile: (n) => void this.setProfile(n) }),
+      menu: trayMenu(state, { run: (a) => this.#track(this.run(a)), setProfile: (n) => this.#track(this.setProfile(n)) }),
     });
+  }
+
+  /** Resolves once every action started from the menu so far has finished. */
+  async settled(): Promise<void> {
+    while (this.#pending.size) await Promise.all(this.#pending);
+  }
+
+  #track(p: Promise<void>): void {
+    this.#pending.add(p);
+    void p.finally(() => this.#pending.delete(p));
   }
 
   /** Carry out a tray action. Failures become the tray's error line, never an exception. */
@@ -147,10 +158,10 @@ export class AppShell implements ControllerSource {
     this.refresh();
   }
 
-  /** Open another config (tray, second launch with --config): stops this one, starts that one. */
+  /** Open another config, a file or a project folder (tray, second launch with --config): stops this one, starts that one. */
   async openConfig(file: string, launch?: Pick<LaunchOptions, 'overlay' | 'control' | 'watch'>): Promise<void> {
     if (launch) this.#launch = launch;
-    await this.#switch(file, true);
+    await this.#switch(configPathFrom(file, process.cwd()), true);
   }
 
   /** Drain and stop (the app is quitting). */
@@ -158,6 +169,8 @@ export class AppShell implements ControllerSource {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    // Let a start/stop/switch in progress finish first, so no runtime is left behind.
+    await this.settled().catch(() => {});
     await this.#stopRuntime();
   }
 
@@ -225,6 +238,7 @@ export class AppShell implements ControllerSource {
       await fn();
     } finally {
       this.#busy = false;
+      this.refresh();
     }
   }
 
@@ -232,6 +246,7 @@ export class AppShell implements ControllerSource {
     if (this.#busy && this.#runtime) return;
     await this.#busyWhile(async () => {
       await this.#stopRuntime();
+      if (this.#stopped) return;
       this.#configFile = file;
       this.#startError = null;
       this.#actionError = null;
