@@ -1,0 +1,121 @@
+// The Configure tab: every section of loopgate.json, saved live through putConfig, refusals shown in place.
+import type { ConfigInput } from '../../shared/config.ts';
+import { setIn, unitOrText } from '../lib/draft.ts';
+import { downloadJson } from '../lib/download.ts';
+import { Section, Switch, TextField } from '../components/ui.tsx';
+import { CorsFields } from './CorsFields.tsx';
+import { DEFAULTS, read, type Form } from './form.ts';
+import { ProfilesSection } from './ProfilesSection.tsx';
+import { RoutesSection } from './RoutesSection.tsx';
+import { SiteSection } from './SiteSection.tsx';
+import { TimeoutFields } from './TimeoutFields.tsx';
+import type { ConfigDraft } from './useConfigDraft.ts';
+
+const NAV = [
+  ['site', 'Static site'],
+  ['routes', 'Routes'],
+  ['limits', 'Timeouts & limits'],
+  ['cors', 'CORS'],
+  ['inspect', 'Inspector'],
+  ['profiles', 'Profiles'],
+  ['export', 'Export'],
+] as const;
+
+export function ConfigureView({ cfg, siteUrl, configFile, onSwitchProfile }: { cfg: ConfigDraft; siteUrl: string | null; configFile: string | null; onSwitchProfile: (n: string | null) => void }) {
+  const form: Form = {
+    draft: cfg.draft,
+    errors: cfg.errors,
+    set: (path, value, now) => cfg.update((d) => setIn<ConfigInput>(d, path, value), { now }),
+  };
+  const unitText = (v: unknown) => (v === undefined ? '' : String(v));
+  return (
+    <div class="configure">
+      <nav class="side-nav" aria-label="Configure sections">
+        {NAV.map(([id, text]) => (
+          <a key={id} href={`#${id}`} onClick={(e) => {
+            e.preventDefault();
+            document.getElementById(id)?.scrollIntoView({ block: 'start' });
+          }}>
+            {text}
+          </a>
+        ))}
+        <div class="side-foot muted">{configFile ? <span title={configFile}>{configFile.split('/').pop()}</span> : 'in memory (no file)'}</div>
+      </nav>
+      <div class="configure-main" id="configure-main">
+        {cfg.changedElsewhere && (
+          <div class="banner warn" role="status">
+            loopgate.json changed on disk while you had unsaved edits.
+            <button type="button" class="btn small" onClick={() => void cfg.reload(true)}>
+              Load the file's version
+            </button>
+          </div>
+        )}
+        {cfg.errors.size > 0 && (
+          <div class="banner error" role="alert" aria-label="Config not saved">
+            <strong>Not saved — the running config is unchanged.</strong> Fix {cfg.errors.size === 1 ? 'this' : `these ${cfg.errors.size}`}:
+            <ul>
+              {cfg.errors.all.map((e) => (
+                <li key={e.path + e.message}>
+                  <code>{e.path}</code> {e.message}
+                </li>
+              ))}
+            </ul>
+            <button type="button" class="btn small" onClick={cfg.revert}>
+              Undo my edits
+            </button>
+          </div>
+        )}
+        {cfg.message && (
+          <div class="banner error" role="alert">
+            {cfg.message}
+          </div>
+        )}
+        <SiteSection form={form} siteUrl={siteUrl} />
+        <RoutesSection form={form} />
+        <Section title="Timeouts & limits" id="limits" note="server defaults; routes can override">
+          <TimeoutFields form={form} base={[]} />
+        </Section>
+        <Section title="CORS" id="cors" note="global policy; each route can override any field">
+          <CorsFields form={form} path={['cors']} />
+        </Section>
+        <Section title="Inspector" id="inspect" note="what the session log keeps">
+          <div class="grid-4">
+            {(
+              [
+                ['bodyBytes', 'Body bytes kept', DEFAULTS.bodyBytes, 'First bytes of each HTTP body.'],
+                ['frameBytes', 'Frame bytes kept', DEFAULTS.frameBytes, 'Per WebSocket message; the rest is counted.'],
+                ['storeBytes', 'Log memory cap', DEFAULTS.storeBytes, 'Oldest records and frames go first.'],
+              ] as const
+            ).map(([k, label, ph, hint]) => (
+              <TextField<string | number | undefined>
+                key={k}
+                label={label}
+                mono
+                size="s"
+                value={read<string | number>(form, ['inspect', k])}
+                format={unitText}
+                parse={unitOrText}
+                placeholder={ph}
+                hint={hint}
+                error={form.errors.at(['inspect', k])}
+                onChange={(v) => form.set(['inspect', k], v)}
+              />
+            ))}
+            <Switch label="Record WebSocket frames" checked={read<boolean>(form, ['inspect', 'frames']) ?? true} onChange={(v) => form.set(['inspect', 'frames'], v, true)} />
+          </div>
+        </Section>
+        <ProfilesSection form={form} onSwitch={onSwitchProfile} />
+        <Section title="Export" id="export">
+          <div class="button-row">
+            <button type="button" class="btn" onClick={() => downloadJson('loopgate.json', cfg.saved)}>
+              Download loopgate.json
+            </button>
+            <span class="muted">
+              nginx import/export is on the command line: <code>loopgate import-nginx site.conf</code>, <code>loopgate export-nginx</code>.
+            </span>
+          </div>
+        </Section>
+      </div>
+    </div>
+  );
+}

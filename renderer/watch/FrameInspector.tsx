@@ -1,0 +1,148 @@
+// Frame inspector: direction/opcode filters, regex search, the virtualized frame list and the selected frame.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { FrameRecord } from '../../shared/events.ts';
+import { clock, formatBytes, OPCODE_NAMES } from '../lib/format.ts';
+import { FrameIndex, type Direction, type FrameFilter } from '../lib/frames.ts';
+import type { SessionFrames } from '../lib/live.ts';
+import { cx } from '../components/ui.tsx';
+import { VirtualList } from '../components/VirtualList.tsx';
+import { FrameView } from './FrameView.tsx';
+
+export const FRAME_ROW_HEIGHT = 20;
+const OPS: Array<[number, string]> = [[1, 'text'], [2, 'binary'], [8, 'close'], [9, 'ping'], [10, 'pong']];
+const PREVIEW_CHARS = 240;
+
+function preview(f: FrameRecord): string {
+  if (f.opcode === 8) return `close ${f.closeCode ?? ''} ${f.closeReason ?? ''}`;
+  if (f.encoding === 'base64') return `[binary ${f.length} B] ${f.data.slice(0, 60)}`;
+  const s = f.data.length > PREVIEW_CHARS ? f.data.slice(0, PREVIEW_CHARS) : f.data;
+  return s.replace(/\s+/g, ' ');
+}
+
+export function FrameInspector({ model, version }: { model: SessionFrames; version: number }) {
+  const [filter, setFilter] = useState<FrameFilter>({ direction: 'all', opcodes: [], search: '' });
+  const [selectedIndex, setSelectedIndex] = useState(-1);
+  const [follow, setFollow] = useState(true);
+  const index = useRef(new FrameIndex());
+  const searchRef = useRef<HTMLInputElement>(null);
+  const frames = model.frames;
+  const count = useMemo(() => index.current.update(frames, filter), [frames, frames.length, version, filter]);
+  const error = index.current.error;
+  const selectedRow = selectedIndex >= 0 ? index.current.rowOf(selectedIndex) : -1;
+  const selected = selectedIndex >= 0 ? frames[selectedIndex] : undefined;
+
+  useEffect(() => {
+    setSelectedIndex(-1);
+    setFollow(true);
+  }, [model]);
+
+  useEffect(() => {
+    const onSlash = (e: Event) => {
+      if ((e as CustomEvent<string>).detail === 'frames') searchRef.current?.focus();
+    };
+    window.addEventListener('loopgate:focus-search', onSlash);
+    return () => window.removeEventListener('loopgate:focus-search', onSlash);
+  }, []);
+
+  const toggleOp = (op: number) =>
+    setFilter((f) => ({ ...f, opcodes: f.opcodes.includes(op) ? f.opcodes.filter((o) => o !== op) : [...f.opcodes, op].sort((a, b) => a - b) }));
+
+  return (
+    <div class="inspector">
+      <div class="toolbar frame-toolbar" role="toolbar" aria-label="Frame filters">
+        <div class="seg" role="radiogroup" aria-label="Direction">
+          {(
+            [
+              ['all', 'All'],
+              ['send', '↑ Sent'],
+              ['receive', '↓ Received'],
+            ] as Array<[Direction, string]>
+          ).map(([d, text]) => (
+            <button key={d} type="button" role="radio" aria-checked={filter.direction === d} class={cx('seg-btn', filter.direction === d && 'on')} onClick={() => setFilter((f) => ({ ...f, direction: d }))}>
+              {text}
+            </button>
+          ))}
+        </div>
+        <div class="seg" role="group" aria-label="Opcodes">
+          {OPS.map(([op, name]) => (
+            <button key={op} type="button" aria-pressed={filter.opcodes.includes(op)} class={cx('seg-btn', filter.opcodes.includes(op) && 'on')} onClick={() => toggleOp(op)}>
+              {name}
+            </button>
+          ))}
+        </div>
+        <input
+          ref={searchRef}
+          class={cx('input search mono', error && 'bad')}
+          type="search"
+          name="frame-search"
+          aria-label="Search frames (regular expression)"
+          aria-invalid={error ? 'true' : undefined}
+          placeholder="Regex search  /"
+          spellcheck={false}
+          value={filter.search}
+          onInput={(e) => setFilter((f) => ({ ...f, search: (e.currentTarget as HTMLInputElement).value }))}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') {
+              setFilter((f) => ({ ...f, search: '' }));
+              (e.currentTarget as HTMLInputElement).blur();
+            }
+          }}
+        />
+        {error && (
+          <span class="error-text" role="alert">
+            {error}
+          </span>
+        )}
+        <span class="count mono" aria-live="polite" data-testid="frame-count">
+          {model.loading ? 'loading…' : `${count.toLocaleString('en')} / ${frames.length.toLocaleString('en')}`}
+          {model.evicted > 0 && ` (+${model.evicted.toLocaleString('en')} evicted)`}
+        </span>
+      </div>
+      <div class="frames-head frame-grid" role="presentation">
+        <span>#</span>
+        <span />
+        <span>Time</span>
+        <span>Op</span>
+        <span class="num">Size</span>
+        <span>Data</span>
+      </div>
+      <VirtualList
+        class="frames"
+        label="Frames"
+        idBase="frame-row"
+        count={count}
+        rowHeight={FRAME_ROW_HEIGHT}
+        version={version}
+        selected={selectedRow}
+        onSelect={(row) => setSelectedIndex(index.current.at(row))}
+        follow={follow}
+        onFollowChange={setFollow}
+        rowClass={(row) => {
+          const f = frames[index.current.at(row)]!;
+          return cx('frame-grid', f.type === 'send' ? 'dir-send' : 'dir-receive', f.opcode >= 8 && 'control', f.injected && 'injected');
+        }}
+        renderRow={(row) => {
+          const f = frames[index.current.at(row)]!;
+          return (
+            <>
+              <span class="num muted">{f.seq}</span>
+              <span class="dir" aria-label={f.type === 'send' ? 'sent by the client' : 'received from the backend'}>
+                {f.type === 'send' ? '↑' : '↓'}
+              </span>
+              <span class="muted">{clock(f.time * 1000)}</span>
+              <span class={`op op-${f.opcode}`}>{OPCODE_NAMES[f.opcode]}</span>
+              <span class="num">{formatBytes(f.length)}</span>
+              <span class="data">{preview(f)}</span>
+            </>
+          );
+        }}
+      />
+      {!follow && count > 0 && (
+        <button type="button" class="btn small follow-btn" onClick={() => setFollow(true)}>
+          ↓ Follow new frames
+        </button>
+      )}
+      <div class={cx('frame-detail', !selected && 'empty-detail')}>{selected ? <FrameView frame={selected} /> : <div class="empty small">Select a frame to see it as text, JSON, hex or base64.</div>}</div>
+    </div>
+  );
+}

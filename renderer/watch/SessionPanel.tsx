@@ -1,0 +1,173 @@
+// One WebSocket session: handshake, negotiated options, who closed and why, counters, rate charts, frames, composer.
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { LoopgateBridge, SessionView } from '../../shared/api.ts';
+import type { FrameRecord } from '../../shared/events.ts';
+import { downloadJson } from '../lib/download.ts';
+import { closeText, clock, explainUpgrade, formatBytes, formatMs, who } from '../lib/format.ts';
+import { rates } from '../lib/frames.ts';
+import { SessionFrames, type LiveLog } from '../lib/live.ts';
+import { Sparkline } from '../components/Sparkline.tsx';
+import { cx, Tabs } from '../components/ui.tsx';
+import { Composer } from './Composer.tsx';
+import { FrameInspector } from './FrameInspector.tsx';
+import { HeadersTable } from './Headers.tsx';
+
+type Tab = 'frames' | 'handshake';
+
+/** The record's counters, or what the frames held show when those are ahead (records refresh once a second). */
+function liveCounts(s: SessionView, frames: readonly FrameRecord[]): SessionView['counts'] {
+  let toBackend = 0;
+  let toClient = 0;
+  let bytesToBackend = 0;
+  let bytesToClient = 0;
+  for (const f of frames) {
+    if (f.type === 'send') {
+      toBackend++;
+      bytesToBackend += f.wireLength;
+    } else {
+      toClient++;
+      bytesToClient += f.wireLength;
+    }
+  }
+  const c = s.counts;
+  return {
+    framesToBackend: Math.max(c.framesToBackend, toBackend),
+    framesToClient: Math.max(c.framesToClient, toClient),
+    bytesToBackend: Math.max(c.bytesToBackend, bytesToBackend),
+    bytesToClient: Math.max(c.bytesToClient, bytesToClient),
+  };
+}
+
+export function SessionPanel({ bridge, live, session, onClose, now }: { bridge: LoopgateBridge; live: LiveLog; session: SessionView; onClose: () => void; now: number }) {
+  const [tab, setTab] = useState<Tab>('frames');
+  const [version, setVersion] = useState(0);
+  const model = useMemo(() => new SessionFrames(bridge, session.id), [bridge, session.id]);
+
+  useEffect(() => {
+    const offModel = model.subscribe(() => setVersion(model.version));
+    const offFrames = live.onFrames((f) => model.add(f));
+    void model.load();
+    return () => {
+      offModel();
+      offFrames();
+      model.stop();
+    };
+  }, [model]);
+
+  // Counters move with every frame: refresh the record while the session is live.
+  const liveState = session.state === 'open' || session.state === 'connecting';
+  useEffect(() => {
+    if (!liveState) return;
+    const t = setInterval(async () => {
+      const d = await bridge.getSession(session.id).catch(() => null);
+      if (d) live.upsert(d.session);
+    }, 1000);
+    return () => clearInterval(t);
+  }, [session.id, liveState]);
+
+  const r = useMemo(() => rates(model.frames, now / 1000, 60), [model.frames, version, Math.floor(now / 1000)]);
+  const failure = explainUpgrade(session);
+  const c = useMemo(() => liveCounts(session, model.frames), [session, model.frames, version]);
+  const exportHar = async () => downloadJson(`loopgate-session-${session.id}.har`, await bridge.exportHar({ session: session.id }));
+
+  return (
+    <div class="session">
+      <header class="detail-head">
+        <span class={cx('pill', `state-${session.state}`)}>{session.state}</span>
+        <h2 class="mono url-title" title={session.url}>
+          {session.url}
+        </h2>
+        <button type="button" class="btn small" onClick={() => void exportHar()}>
+          Export HAR
+        </button>
+        <button type="button" class="btn icon" aria-label="Close details (Esc)" title="Close (Esc)" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      {failure && (
+        <div class="banner error" role="alert">
+          <strong>Upgrade failed.</strong> {failure}
+          {session.responseBody && <pre class="mono excerpt">{session.responseBody}</pre>}
+        </div>
+      )}
+      <dl class="facts">
+        <div>
+          <dt>Route</dt>
+          <dd class="mono">{session.route ?? '—'}</dd>
+        </div>
+        <div class="wide">
+          <dt>Target</dt>
+          <dd class="mono">{session.target ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Opened</dt>
+          <dd class="mono">{session.openedAt ? clock(session.openedAt) : clock(session.startedAt)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd class="mono">{formatMs((session.closedAt ?? now) - session.startedAt)}</dd>
+        </div>
+        <div>
+          <dt>Subprotocol</dt>
+          <dd class="mono">{session.subprotocol || 'none'}</dd>
+        </div>
+        <div class="wide">
+          <dt>Extensions</dt>
+          <dd class="mono">{session.extensions || 'none'}</dd>
+        </div>
+        <div class="wide">
+          <dt>Closed</dt>
+          <dd>
+            {session.state === 'closed' ? closeText(session) : session.state}
+            {session.error && session.state !== 'failed' && (
+              <span class="error-text">
+                {' '}
+                — {who(session.error.side)}: {session.error.message}
+              </span>
+            )}
+          </dd>
+        </div>
+        <div>
+          <dt>↑ to backend</dt>
+          <dd class="mono">
+            {c.framesToBackend.toLocaleString('en')} msgs · {formatBytes(c.bytesToBackend)}
+          </dd>
+        </div>
+        <div>
+          <dt>↓ to client</dt>
+          <dd class="mono">
+            {c.framesToClient.toLocaleString('en')} msgs · {formatBytes(c.bytesToClient)}
+          </dd>
+        </div>
+      </dl>
+      <div class="sparks">
+        <Sparkline label="messages/s" values={r.messages} format={(n) => n.toLocaleString('en')} tone="a" />
+        <Sparkline label="bytes/s" values={r.bytes} format={formatBytes} tone="b" />
+      </div>
+      <Tabs<Tab>
+        label="Session views"
+        idBase="sess"
+        value={tab}
+        onChange={setTab}
+        tabs={[
+          ['frames', `Frames (${model.frames.length.toLocaleString('en')})`],
+          ['handshake', 'Handshake'],
+        ]}
+      />
+      <div class="tab-panel grow" id={`sess-panel-${tab}`} role="tabpanel" aria-labelledby={`sess-tab-${tab}`}>
+        {tab === 'frames' ? (
+          <>
+            {model.error && <div class="banner error">{model.error}</div>}
+            <FrameInspector model={model} version={version} />
+            <Composer bridge={bridge} session={session} />
+          </>
+        ) : (
+          <div class="scroll pad">
+            <HeadersTable title="Request (client → Loopgate)" headers={session.requestHeaders} status={`GET ${session.url}`} />
+            <HeadersTable title="Response (backend → client)" headers={session.responseHeaders} status={session.status ? String(session.status) : 'no answer'} />
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
