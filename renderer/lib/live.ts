@@ -155,11 +155,13 @@ export class LiveLog {
     return this.#held.length;
   }
 
+  /** Clear the log; sessions still open stay (the log keeps them), so the list is refetched. */
   async clear(): Promise<void> {
     await this.#bridge.clear();
     this.records = [];
     this.#held = [];
     this.#changed();
+    await this.reload();
   }
 
   #trim(): void {
