@@ -23,6 +23,7 @@ const defaultApp = Boolean(process.defaultApp);
 // Same folder in development and when packaged (LOOPGATE_USER_DATA: tests, portable setups).
 app.setPath('userData', process.env.LOOPGATE_USER_DATA ? resolve(process.env.LOOPGATE_USER_DATA) : join(app.getPath('appData'), 'Loopgate'));
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+const launch = parseLaunchArgs(userArgs(process.argv, defaultApp), process.cwd());
 
 const openExternal = (url: string): void => {
   if (isAllowedExternal(url)) void shell.openExternal(url).catch(() => {});
@@ -113,7 +114,6 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
   app.on('activate', () => wm.show());
 
-  const launch = parseLaunchArgs(userArgs(process.argv, defaultApp), process.cwd());
   await shellCore.start(launch);
   shellCore.refresh(true);
   if (process.env.LOOPGATE_E2E === '1') (globalThis as Record<string, unknown>).__loopgateShell = shellCore;
