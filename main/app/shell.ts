@@ -68,7 +68,9 @@ export class AppShell implements ControllerSource {
     const saved = launch.configFile ? undefined : (await this.#deps.settings.load()).configFile;
     // A project config that was moved or deleted: back to the app's own, rather than recreating it there.
     if (saved && !existsSync(saved)) this.#deps.log(`loopgate: ${saved} is gone; using the app's config`);
-    await this.#switch(launch.configFile ?? (saved && existsSync(saved) ? saved : this.#deps.settings.appConfig), false);
+    const starting = this.#switch(launch.configFile ?? (saved && existsSync(saved) ? saved : this.#deps.settings.appConfig), false);
+    this.#track(starting);
+    await starting;
     this.#timer = setInterval(() => this.refresh(), this.#deps.refreshMs ?? 2000);
     this.#timer.unref?.();
   }
@@ -101,10 +103,11 @@ export class AppShell implements ControllerSource {
     const error = this.#startError ?? this.#actionError ?? st?.lastError ?? null;
     const siteUrl = st?.siteUrl ?? null;
     return {
-      phase: !rt || error ? 'error' : siteUrl ? 'running' : 'stopped',
+      phase: error ? 'error' : siteUrl ? 'running' : 'stopped',
       siteUrl,
       error,
-      failedToStart: !rt,
+      // Without a runtime and not (re)starting one: only Retry / another config help.
+      failedToStart: !rt && !this.#busy,
       configFile: this.#configFile,
       appConfig: this.#configFile === this.#deps.settings.appConfig,
       profiles: st?.profiles ?? [],
@@ -161,7 +164,9 @@ export class AppShell implements ControllerSource {
   /** Open another config, a file or a project folder (tray, second launch with --config): stops this one, starts that one. */
   async openConfig(file: string, launch?: Pick<LaunchOptions, 'overlay' | 'control' | 'watch'>): Promise<void> {
     if (launch) this.#launch = launch;
-    await this.#switch(configPathFrom(file, process.cwd()), true);
+    const switching = this.#switch(configPathFrom(file, process.cwd()), true);
+    this.#track(switching);
+    await switching;
   }
 
   /** Drain and stop (the app is quitting). */
@@ -254,6 +259,10 @@ export class AppShell implements ControllerSource {
       const overlay: Overlay = this.#launch.overlay;
       try {
         const rt = await this.#deps.startRuntime({ configFile: file, overlay, control: this.#launch.control, watch: this.#launch.watch });
+        if (this.#stopped) {
+          await rt.stop(); // quit while it was starting
+          return;
+        }
         this.#runtime = rt;
         this.#unsubscribe = rt.controller.subscribe((batch) => {
           if (this.#failed.note(batch) || batch.some((e) => e.type === 'config')) this.refresh();

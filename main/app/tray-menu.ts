@@ -64,6 +64,7 @@ function shorten(text: string, max = MAX_LABEL): string {
 
 /** The first line of the menu (and the tooltip): what Loopgate is doing, and where. */
 export function statusLine(s: TrayState): string {
+  if (s.busy && !s.siteUrl && !s.error) return 'Starting…';
   if (s.failedToStart) return `Not running — ${shorten(s.error ?? 'could not start')}`;
   if (s.siteUrl) return `Running on ${s.siteUrl}${s.error ? ' (with a problem)' : ''}`;
   if (s.error) return `Stopped — ${shorten(s.error)}`;

@@ -182,7 +182,7 @@ test('--hidden (login launch): tray only, no window until asked', async () => {
   const restore = runMain(fake, ['--hidden'], userData);
   try {
     fake.ready();
-    await waitFor(() => FakeTray.all.length === 1, 'tray');
+    await waitFor(() => FakeTray.all.length === 1 && FakeTray.all[0]!.image.path.endsWith('tray-running.png'), 'tray running');
     assert.equal(FakeBrowserWindow.all.length, 0);
     assert.equal(FakeTray.all[0]!.menu!.template.find((i) => i.id === 'config')!.label, 'Config: app config');
     (FakeTray.all[0]!.menu!.template.find((i) => i.id === 'openWindow') as { click: () => void }).click();

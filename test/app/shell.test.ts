@@ -10,7 +10,7 @@ import { parseLaunchArgs } from '../../main/app/launch-args.ts';
 import { SettingsFile } from '../../main/app/settings.ts';
 import { AppShell, type TrayView } from '../../main/app/shell.ts';
 import { findItem } from '../../main/app/tray-menu.ts';
-import { Runtime } from '../../main/runtime.ts';
+import { Runtime, type RuntimeOptions } from '../../main/runtime.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
 import { freePort, waitFor } from '../helpers/net.ts';
 
@@ -46,7 +46,7 @@ function projectConfig() {
   };
 }
 
-function harness(name: string, over: { chooseConfig?: () => Promise<string | null> } = {}) {
+function harness(name: string, over: { chooseConfig?: () => Promise<string | null>; startRuntime?: (o: RuntimeOptions) => Promise<Runtime> } = {}) {
   const userData = join(dir, name, 'userData');
   const views: TrayView[] = [];
   const events: string[] = [];
@@ -59,7 +59,7 @@ function harness(name: string, over: { chooseConfig?: () => Promise<string | nul
     },
   };
   const shell = new AppShell({
-    startRuntime: (opts) => Runtime.start(opts),
+    startRuntime: over.startRuntime ?? ((opts) => Runtime.start(opts)),
     settings: new SettingsFile(userData),
     launchAtLogin,
     platform: 'linux',
@@ -285,4 +285,28 @@ test('a refused disk edit turns the tray to error while the old config keeps ser
   } finally {
     await h.shell.stop();
   }
+});
+
+test('quitting while the runtime is still starting leaves nothing running; the tray says Starting… meanwhile', async () => {
+  const file = writeConfig(join(dir, 'slow'), { listen: { host: '127.0.0.1', port: 0 } });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let started = null as Runtime | null;
+  const h = harness('slow', {
+    startRuntime: async (opts) => {
+      await gate;
+      started = await Runtime.start(opts);
+      return started;
+    },
+  });
+  const starting = h.shell.start(parseLaunchArgs(['--config', file], dir));
+  await waitFor(() => h.views.length > 0, 'first render');
+  assert.equal(h.last().menu[0]!.label, 'Starting…');
+  assert.equal(h.last().icon, 'tray-stopped.png');
+  const stopping = h.shell.stop();
+  release();
+  await Promise.all([starting, stopping]);
+  assert.ok(started, 'the runtime did start');
+  assert.equal(h.shell.runtime, null);
+  assert.equal(started?.siteUrl, null, 'and was stopped again');
 });

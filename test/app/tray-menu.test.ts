@@ -83,7 +83,8 @@ test('failed to start: Retry instead of Start/Stop; profile and CORS switches di
   assert.equal(item('openConfig').enabled, true);
 });
 
-test('busy: nothing that starts another change', () => {
+test('busy: nothing that starts another change; "Starting…" while no runtime is up yet', () => {
+  assert.equal(menu({ busy: true, siteUrl: null, phase: 'stopped' }).items[0]!.label, 'Starting…');
   const { item } = menu({ busy: true });
   assert.equal(item('toggleRunning').enabled, false);
   assert.equal(item('toggleCors').enabled, false);
