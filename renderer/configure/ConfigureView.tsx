@@ -21,6 +21,14 @@ const NAV = [
   ['export', 'Export'],
 ] as const;
 
+/** Scroll to the inline error showing this message and focus its input. */
+function showField(message: string): void {
+  const el = [...document.querySelectorAll<HTMLElement>('.configure-main .field-error, .configure-main .kv .field-error')].find((x) => x.textContent?.includes(message));
+  if (!el) return;
+  el.scrollIntoView({ block: 'center' });
+  el.closest('.field, .kv, td, .switch-field')?.querySelector<HTMLElement>('input, select, textarea')?.focus({ preventScroll: true });
+}
+
 export function ConfigureView({ cfg, siteUrl, configFile, onSwitchProfile }: { cfg: ConfigDraft; siteUrl: string | null; configFile: string | null; onSwitchProfile: (n: string | null) => void }) {
   const form: Form = {
     draft: cfg.draft,
@@ -56,7 +64,10 @@ export function ConfigureView({ cfg, siteUrl, configFile, onSwitchProfile }: { c
             <ul>
               {cfg.errors.all.map((e) => (
                 <li key={e.path + e.message}>
-                  <code>{e.path}</code> {e.message}
+                  <button type="button" class="link" title="Show the field" onClick={() => showField(e.message)}>
+                    <code>{e.path}</code>
+                  </button>{' '}
+                  {e.message}
                 </li>
               ))}
             </ul>

@@ -84,12 +84,16 @@ export function who(side: Side | undefined): string {
 export function explainUpgrade(s: SessionView): string | null {
   if (s.state !== 'failed') return null;
   const parts: string[] = [];
-  if (s.status && s.status !== 101) {
-    parts.push(`The backend answered the upgrade with HTTP ${s.status} instead of 101 Switching Protocols, so the browser's WebSocket failed.`);
+  const refused = s.error?.code === 'UPGRADE_REFUSED' || (!s.error && s.status !== undefined && s.status !== 101);
+  if (refused) {
+    parts.push(`The backend refused the upgrade: it answered HTTP ${s.status ?? '?'} instead of 101 Switching Protocols, and Loopgate passed that answer to the browser.`);
+  } else if (s.error) {
+    const answered = s.status ? ` Loopgate answered the browser with HTTP ${s.status}.` : '';
+    parts.push(`Who: ${who(s.error.side)} (${s.error.code}). Why: ${s.error.message}.${answered}`);
+  } else {
+    parts.push('The upgrade did not complete (no answer from the backend was recorded).');
   }
-  if (s.error) parts.push(`${capital(who(s.error.side))} ended it: ${s.error.message} (${s.error.code}).`);
-  if (!parts.length) parts.push('The upgrade did not complete (no answer from the backend was recorded).');
-  if (s.status === 401 || s.status === 403) parts.push('Check the Origin and cookies the backend expects: "rewriteOrigin" or the remote preset may help.');
+  if (s.status === 401 || s.status === 403) parts.push('Check the Origin and cookies the backend expects: "Rewrite Origin" or the remote preset may help.');
   if (s.status === 404) parts.push('Check the route target path: the backend has no WebSocket endpoint at that URL.');
   return parts.join(' ');
 }
@@ -105,11 +109,7 @@ export function explainHttpError(r: HttpRecord): string | null {
     ENOTFOUND: 'The target host name does not resolve.',
   };
   const hint = hints[r.error.code];
-  return `${capital(who(r.error.side))}: ${r.error.message} (${r.error.code}).${hint ? ` ${hint}` : ''}`;
-}
-
-function capital(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+  return `Who: ${who(r.error.side)} (${r.error.code}). Why: ${r.error.message}.${hint ? ` ${hint}` : ''}`;
 }
 
 export function closeText(s: SessionView): string {

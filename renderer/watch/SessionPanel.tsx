@@ -39,7 +39,7 @@ function liveCounts(s: SessionView, frames: readonly FrameRecord[]): SessionView
 }
 
 export function SessionPanel({ bridge, live, session, onClose, now }: { bridge: LoopgateBridge; live: LiveLog; session: SessionView; onClose: () => void; now: number }) {
-  const [tab, setTab] = useState<Tab>('frames');
+  const [tab, setTab] = useState<Tab>(session.state === 'failed' ? 'handshake' : 'frames');
   const [version, setVersion] = useState(0);
   const model = useMemo(() => new SessionFrames(bridge, session.id), [bridge, session.id]);
 
@@ -140,10 +140,12 @@ export function SessionPanel({ bridge, live, session, onClose, now }: { bridge: 
           </dd>
         </div>
       </dl>
+      {session.state !== 'failed' && (
       <div class="sparks">
         <Sparkline label="messages/s" values={r.messages} format={(n) => n.toLocaleString('en')} tone="a" />
         <Sparkline label="bytes/s" values={r.bytes} format={formatBytes} tone="b" />
       </div>
+      )}
       <Tabs<Tab>
         label="Session views"
         idBase="sess"
@@ -159,7 +161,7 @@ export function SessionPanel({ bridge, live, session, onClose, now }: { bridge: 
           <>
             {model.error && <div class="banner error">{model.error}</div>}
             <FrameInspector model={model} version={version} />
-            <Composer bridge={bridge} session={session} />
+            {liveState && <Composer bridge={bridge} session={session} />}
           </>
         ) : (
           <div class="scroll pad">

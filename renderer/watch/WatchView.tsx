@@ -96,9 +96,9 @@ export function WatchView({ bridge, live, version, notify }: { bridge: LoopgateB
         {selected && (
           <div class="split-side" role="region" aria-label={selected.kind === 'ws' ? 'WebSocket session' : 'Request'}>
             {selected.kind === 'ws' ? (
-              <SessionPanel bridge={bridge} live={live} session={selected} onClose={() => setSelectedId(null)} now={now} />
+              <SessionPanel key={selected.id} bridge={bridge} live={live} session={selected} onClose={() => setSelectedId(null)} now={now} />
             ) : (
-              <RequestDetail record={selected} onClose={() => setSelectedId(null)} />
+              <RequestDetail key={selected.id} record={selected} onClose={() => setSelectedId(null)} />
             )}
           </div>
         )}
