@@ -87,7 +87,12 @@ export class Runtime {
       throw new StartError(`the config is not valid:\n${snapshot.message}`);
     }
     rt.log.setCap(snapshot.snapshot.inspect.storeBytes);
-    await rt.engine.start(snapshot.snapshot);
+    try {
+      await rt.engine.start(snapshot.snapshot);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
     rt.#unsubscribe.push(
       store.onChange(() => void rt.#apply()),
       store.onError((err) => {

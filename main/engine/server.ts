@@ -1,5 +1,5 @@
 // The listener: one node:http server per site; routes each request and upgrade to static, proxy or tunnel.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
@@ -11,6 +11,16 @@ import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router
 import { serveStatic } from './static.ts';
 import { TunnelRegistry } from './tunnel.ts';
 import { nullRecorder, type CompiledRoute, type Recorder, type Snapshot } from './types.ts';
+
+/** Outgoing headers as the log keeps them: strings (Content-Length may have been set as a number). */
+function recordHeaders(h: OutgoingHttpHeaders): HttpRecord['requestHeaders'] {
+  const out: HttpRecord['requestHeaders'] = {};
+  for (const k in h) {
+    const v = h[k];
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String) : String(v);
+  }
+  return out;
+}
 
 export interface EngineOptions {
   recorder?: Recorder;
@@ -213,7 +223,7 @@ export class Engine {
       if (record.done) return;
       record.done = true;
       record.status = res.statusCode;
-      record.responseHeaders = res.getHeaders() as HttpRecord['responseHeaders'];
+      record.responseHeaders = recordHeaders(res.getHeaders());
       record.bytesOut = Number(res.getHeader('content-length') ?? 0) || 0;
       record.timings.end = Date.now() - record.startedAt;
       record.timings.headers ??= record.timings.end;

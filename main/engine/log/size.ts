@@ -14,8 +14,8 @@ export function headersSize(h: Headers | undefined): number {
   for (const k in h) {
     const v = h[k]!;
     n += ENTRY_OVERHEAD + k.length;
-    if (typeof v === 'string') n += v.length;
-    else for (const x of v) n += x.length + 16;
+    if (Array.isArray(v)) for (const x of v) n += String(x).length + 16;
+    else n += String(v).length;
   }
   return n;
 }
