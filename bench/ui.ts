@@ -1,45 +1,9 @@
 // UI benchmark: the built UI in Chromium with a fake bridge holding 100,000 frames; first paint, regex filter, scrolling.
-import { buildRenderer, HAVE_CHROMIUM, launchChromium, serveFolder } from '../test/helpers/ui-harness.ts';
+import { buildRenderer, HAVE_CHROMIUM, launchChromium, openWithFakeBridge, serveFolder } from '../test/helpers/ui-harness.ts';
 
 const FRAMES = Number(process.env.BENCH_UI_FRAMES ?? 100_000);
 const REPS = Number(process.env.BENCH_UI_REPS ?? 5);
 const TARGETS = { paint: 500, filter: 200 };
-
-/** Runs in the page before the app: window.loopgate with one closed session of `n` JSON frames. */
-function installFakeBridge(n: number): void {
-  const now = Date.now();
-  const frames: unknown[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    const send = i % 2 === 0;
-    const data = JSON.stringify({ type: send ? 'subscribe' : 'tick', id: i, topic: `ticker.${i % 50}`, price: ((i * 7919) % 100_000) / 100 });
-    frames[i] = { session: 2, seq: i + 1, type: send ? 'send' : 'receive', time: (now - (n - i) * 3) / 1000, opcode: 1, data, encoding: 'text', length: data.length, wireLength: data.length + 6, fragments: 1 };
-  }
-  const headers = { host: '127.0.0.1:8080', upgrade: 'websocket' };
-  const counts = { framesToBackend: n / 2, framesToClient: n / 2, bytesToBackend: n * 40, bytesToClient: n * 40 };
-  const session = { kind: 'ws', id: 2, startedAt: now - n * 3, url: '/ws/ticker', host: '127.0.0.1:8080', clientAddress: '127.0.0.1', route: '/ws', target: 'ws://127.0.0.1:9000/ws/ticker', state: 'closed', requestHeaders: headers, status: 101, responseHeaders: {}, openedAt: now - n * 3, closedAt: now, closeCode: 1000, closedBy: 'client', counts };
-  const http = { kind: 'http', id: 1, startedAt: now - n * 3 - 50, method: 'GET', url: '/', host: '127.0.0.1:8080', clientAddress: '127.0.0.1', handler: 'static', status: 200, timings: { headers: 1, end: 2 }, bytesIn: 0, bytesOut: 512, requestHeaders: headers, done: true };
-  const ok = async () => ({ ok: true });
-  (window as unknown as { loopgate: unknown }).loopgate = {
-    status: async () => ({ running: true, siteUrl: 'http://127.0.0.1:8080', controlUrl: null, version: 1, activeProfile: null, profiles: [], lastError: null }),
-    getConfig: async () => ({ routes: [{ match: '/ws', target: 'ws://127.0.0.1:9000' }] }),
-    putConfig: async (config: unknown) => ({ ok: true, config }),
-    setProfile: async () => ({ ok: false, errors: [] }),
-    listRequests: async () => ({ items: [http, session], total: 2, more: false }),
-    listSessions: async () => ({ items: [session], total: 1, more: false }),
-    getSession: async () => ({ session, framesKept: n, firstSeq: 1, lastSeq: n, framesEvicted: 0 }),
-    frames: async (_id: number, q: { after?: number; limit?: number } = {}) => {
-      const after = q.after ?? 0;
-      const limit = q.limit ?? 1000;
-      return { frames: frames.slice(after, after + limit), more: after + limit < n, framesEvicted: 0, firstSeq: 1, lastSeq: n };
-    },
-    send: ok,
-    close: ok,
-    exportHar: async () => ({ log: { version: '1.2', creator: { name: 'fake', version: '0' }, pages: [], entries: [] } }),
-    importHar: async () => ({ ok: false, code: 'NO', message: 'fake' }),
-    clear: async () => {},
-    subscribe: () => () => {},
-  };
-}
 
 /** In the page: open the session, time until the frame list shows its rows (and a frame is painted). */
 async function timeFirstPaint(total: string): Promise<number> {
@@ -108,13 +72,8 @@ async function main(): Promise<void> {
   try {
     const total = FRAMES.toLocaleString('en');
     for (let rep = 0; rep < REPS; rep++) {
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      const page = await openWithFakeBridge(browser, `${server.url}/?tab=watch`, FRAMES);
       page.on('pageerror', (e) => console.error('page error:', e.message));
-      // tsx keeps function names with a __name() helper; functions sent to the page need it there too.
-      await page.addInitScript({ content: 'globalThis.__name = (f) => f;' });
-      await page.addInitScript(installFakeBridge, FRAMES);
-      await page.goto(`${server.url}/?tab=watch`);
-      await page.locator('.log-body .vrow', { hasText: '/ws/ticker' }).waitFor();
       paint.push(await page.evaluate(timeFirstPaint, total));
       const f = await page.evaluate(timeFilter, '"topic":"ticker\\.(7|13)","price":\\d{3}\\.');
       filter.push(f.ms);
