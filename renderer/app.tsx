@@ -169,7 +169,7 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
           <ConfigureView cfg={cfg} siteUrl={status?.siteUrl ?? null} configFile={status?.configFile ?? null} onSwitchProfile={(n) => void switchProfile(n)} />
         </div>
         <div id="main-panel-watch" role="tabpanel" aria-labelledby="main-tab-watch" hidden={tab !== 'watch'} class="tab-main">
-          {tab === 'watch' && <WatchView bridge={bridge} live={live} version={liveVersion} notify={notify} />}
+          <WatchView bridge={bridge} live={live} version={liveVersion} notify={notify} />
         </div>
       </main>
       {toast && (
