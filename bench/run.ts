@@ -124,9 +124,12 @@ async function idleRss(port: number, pid: number, count: number): Promise<number
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
 
+const step = (s: string) => process.env.BENCH_DEBUG && console.error(`[bench] ${s}`);
+
 async function main(): Promise<void> {
   if (!haveWrk) console.error('wrk is not installed (apt-get install wrk): HTTP rows are skipped');
   console.log(`Loopgate benchmark — ${REPS} alternating reps of ${SECONDS}s, medians; servers on core 0, load on core 1${haveTaskset ? '' : ' (taskset missing: not pinned)'}\n`);
+  step('backend');
   const backend = await startServer(['backend']);
   const targets: Array<{ name: string; proc: Proc | null }> = [
     { name: 'direct', proc: null },
@@ -145,6 +148,7 @@ async function main(): Promise<void> {
   };
   for (let rep = 0; rep < REPS; rep++) {
     for (const t of live) {
+      step(`rep ${rep} ${t.name}`);
       if (haveWrk) {
         const small = wrk(`http://127.0.0.1:${portOf(t)}/small`, 32, t.proc?.pid ?? null);
         add(t.name, 'rps', small.rps);
@@ -157,6 +161,7 @@ async function main(): Promise<void> {
       add(t.name, 'ws16k', wsPingPong(portOf(t), 16 * 1024));
     }
   }
+  step('idle');
   for (const t of live) if (t.proc) add(t.name, 'idle', await idleRss(t.proc.port, t.proc.pid, 1000));
 
   const m = (name: string, key: string) => median(results.get(name)?.[key] ?? [NaN]);

@@ -9,6 +9,7 @@ async function open(n: number): Promise<WebSocket[]> {
   for (let i = 0; i < n; i += 50) {
     const batch = Array.from({ length: Math.min(50, n - i) }, () => new WebSocket(url!, { perMessageDeflate: false }));
     await Promise.all(batch.map((ws) => new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))));
+    for (const ws of batch) ws.on('error', (err) => console.error(`ws-load: ${err.message}`));
     out.push(...batch);
   }
   return out;

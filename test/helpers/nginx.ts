@@ -29,7 +29,7 @@ daemon off;
 master_process off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
   access_log off;
   types { text/html html; application/javascript js; text/css css; application/json json; image/png png; text/plain txt; }
