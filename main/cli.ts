@@ -10,7 +10,7 @@ import { exportNginx } from './config/nginx/export.ts';
 import { importNginx, NginxSyntaxError } from './config/nginx/import.ts';
 import { routeWarnings } from './engine/router.ts';
 import { compileSnapshot } from './engine/snapshot.ts';
-import { launchDesktopOrBrowser } from './launch.ts';
+import { findElectron, openBrowserMode, runElectron } from './launch.ts';
 import { Runtime, StartError, type Overlay } from './runtime.ts';
 
 const HELP = `loopgate — a local nginx you can see into
@@ -74,7 +74,7 @@ function configFileFrom(values: { config?: string }): string | undefined {
   return existsSync('loopgate.json') ? resolve('loopgate.json') : undefined;
 }
 
-async function serve(values: Record<string, unknown>, mode: 'serve' | 'start'): Promise<void> {
+async function serve(values: Record<string, unknown>, mode: 'serve' | 'start', fallbackReason: string | null = null): Promise<void> {
   const v = values as { [K in keyof typeof OPTIONS]?: never } & Record<string, string | string[] | boolean | undefined>;
   const overlay: Overlay = {};
   if (v.host !== undefined || v.port !== undefined) {
@@ -121,7 +121,7 @@ async function serve(values: Record<string, unknown>, mode: 'serve' | 'start'): 
     for (const w of routeWarnings(r)) console.log(`           warning: ${w}`);
   }
   if (rt.controlUrl) console.log(`Control  ${rt.controlUrl}/?token=${rt.token}`);
-  if (mode === 'start' || v.open) await launchDesktopOrBrowser(rt);
+  if (mode === 'start' || v.open) openBrowserMode(rt, mode === 'start' ? fallbackReason : null);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -166,8 +166,15 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'serve':
-    case 'start':
-      return serve(values, command);
+      return serve(values, 'serve');
+    case 'start': {
+      if (values.nginx) return serve(values, 'start', 'the desktop app reads loopgate.json; run import-nginx first');
+      const electron = findElectron();
+      if (!electron.ok) return serve(values, 'start', electron.reason);
+      const result = await runElectron(electron.path, argv.slice(argv.indexOf('start') + 1));
+      if (result.started) process.exit(result.code);
+      return serve(values, 'start', result.reason);
+    }
     case 'check':
       return check(values);
     case 'import-nginx': {

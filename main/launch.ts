@@ -33,12 +33,49 @@ export function openInBrowser(url: string): void {
   }
 }
 
+/**
+ * Run the desktop app with these CLI arguments. Resolves with Electron's exit code, or with a reason
+ * when it could not start at all (exited within a few seconds with an error, or could not be spawned:
+ * no display, missing system libraries), so the caller can fall back to browser mode.
+ */
+export function runElectron(bin: string, args: string[]): Promise<{ started: true; code: number } | { started: false; reason: string }> {
+  const shell = fileURLToPath(new URL('../dist/app/electron-main.cjs', import.meta.url));
+  const env = { ...process.env };
+  delete env.ELECTRON_RUN_AS_NODE;
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let stderr = '';
+    const child = spawn(bin, [shell, ...args], { stdio: ['inherit', 'inherit', 'pipe'], env });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      process.stderr.write(d);
+    });
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const onInt = forward('SIGINT');
+    const onTerm = forward('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    const done = (result: { started: true; code: number } | { started: false; reason: string }) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(result);
+    };
+    child.once('error', (err) => done({ started: false, reason: err.message }));
+    child.once('exit', (code, signal) => {
+      const quick = Date.now() - t0 < 5000;
+      if (quick && code !== 0 && signal === null) {
+        const line = stderr.split('\n').find((l) => /error|cannot|missing|display/i.test(l)) ?? `exit code ${code}`;
+        done({ started: false, reason: `Electron exited at start: ${line.trim().slice(0, 200)}` });
+      } else {
+        done({ started: true, code: code ?? 1 });
+      }
+    });
+  });
+}
+
 /** Browser mode for `loopgate start` when Electron cannot start: say so in one line, open the UI. */
-export async function launchDesktopOrBrowser(rt: { controlUrl: string | null; token: string }): Promise<void> {
-  const electron = findElectron();
+export function openBrowserMode(rt: { controlUrl: string | null; token: string }, reason: string | null): void {
   const ui = rt.controlUrl ? `${rt.controlUrl}/?token=${rt.token}` : null;
-  if (!electron.ok) {
-    console.log(`Electron cannot start here (${electron.reason}): running in browser mode${ui ? ` — open ${ui}` : ''}`);
-    if (ui) openInBrowser(ui);
-  }
+  if (reason) console.log(`Electron cannot start here (${reason}): running in browser mode${ui ? ` — open ${ui}` : ''}`);
+  if (ui) openInBrowser(ui);
 }

@@ -40,8 +40,8 @@ describe('runtime', () => {
       const list = (await (await api('/api/requests')).json()) as { items: Array<{ url: string; status?: number; done: boolean; responseHeaders?: Record<string, unknown> }> };
       return list.items.find((r) => r.url === '/nothing' && r.done);
     }, 'the 404 in the log');
-    assert.equal(page.status, 404);
-    assert.equal(typeof page.responseHeaders?.['content-length'], 'string');
+    assert.equal(page!.status, 404);
+    assert.equal(typeof page!.responseHeaders?.['content-length'], 'string');
   });
 
   test('PUT /api/config applies at once and is saved; a bad one is refused and changes nothing', async () => {
