@@ -1,6 +1,10 @@
 // The loopgate.json schema: what users write by hand, validated, with nginx units normalized.
 import { z } from 'zod';
+import { splitMatch, targetHasPath } from './match.ts';
 import { parseDuration, parseSize } from './units.ts';
+
+// Moved to the zod-free match.ts (the UI imports it from there); re-exported so every importer keeps working.
+export { splitMatch, targetHasPath } from './match.ts';
 
 const size = z
   .union([z.number(), z.string()])
@@ -202,13 +206,6 @@ function crossCheck(config: Config): ConfigError[] {
   return errors;
 }
 
-/** The parts of a location string: "^~ /x" → { modifier: "^~", pattern: "/x" }. */
-export function splitMatch(match: string): { modifier: '' | '=' | '^~' | '~' | '~*'; pattern: string } {
-  const m = /^\s*(=|\^~|~\*|~)\s+(.+?)\s*$/.exec(match);
-  if (m) return { modifier: m[1] as '=' | '^~' | '~' | '~*', pattern: m[2]! };
-  return { modifier: '', pattern: match.trim() };
-}
-
 export function checkRoute(r: RouteConfig): ConfigError[] {
   const errors: ConfigError[] = [];
   const { modifier, pattern } = splitMatch(r.match);
@@ -242,12 +239,6 @@ export function checkRoute(r: RouteConfig): ConfigError[] {
     }
   }
   return errors;
-}
-
-/** nginx's rule: does proxy_pass carry a URI part ("http://h:1/" does, "http://h:1" does not)? */
-export function targetHasPath(target: string): boolean {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/i.exec(target);
-  return Boolean(m && m[1] !== undefined);
 }
 
 /** Format config errors one per line, as the CLI prints them. */

@@ -1,7 +1,8 @@
 // The routes table: order (buttons, Alt+arrows, drag), on/off, match kind + pattern, target, WS, rewrite preview.
 import { Fragment } from 'preact';
 import { useState } from 'preact/hooks';
-import { splitMatch, type RouteInput } from '../../shared/config.ts';
+import type { RouteInput } from '../../shared/config.ts';
+import { splitMatch } from '../../shared/match.ts';
 import { moveItem, type Path } from '../lib/draft.ts';
 import { kindOf, rewriteUrl, samplePath } from '../lib/rewrite.ts';
 import { cx } from '../components/ui.tsx';

@@ -1,5 +1,5 @@
 // nginx's location order and proxy_pass rewrite, computed in the UI for the route table's previews.
-import { splitMatch, targetHasPath } from '../../shared/config.ts';
+import { splitMatch, targetHasPath } from '../../shared/match.ts';
 
 export interface RouteLike {
   match: string;
