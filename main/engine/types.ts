@@ -4,27 +4,9 @@ import type { FrameRecord, HttpRecord, WsSessionRecord } from '../../shared/even
 
 export type MatchKind = 'exact' | 'prefix' | 'prefix-stop' | 'regex';
 
-export interface Timeouts {
-  /** ms; nginx proxy_connect_timeout. */
-  connect: number;
-  /** ms; nginx proxy_send_timeout (idle between two writes to the backend). */
-  send: number;
-  /** ms; nginx proxy_read_timeout (idle between two reads from the backend). */
-  read: number;
-}
-
-export interface CorsPolicy {
-  origins: '*' | 'reflect' | string[];
-  credentials: boolean;
-  methods: string[];
-  headers: 'reflect' | string[];
-  exposeHeaders: string[];
-  /** seconds */
-  maxAge: number;
-  preflight: 'local' | 'forward';
-  privateNetwork: boolean;
-  backendHeaders: 'replace' | 'keep';
-}
+/** ms values (connect/send/read) and the CORS policy come from shared/effective.ts, the one place defaults live. */
+export type { Timeouts, FullCors as CorsPolicy } from '../../shared/effective.ts';
+import type { FullCors as CorsPolicy, Timeouts } from '../../shared/effective.ts';
 
 export interface ForwardedHeaders {
   realIp: boolean;

@@ -1,5 +1,5 @@
 // CORS both ways: recognize nginx's add_header Access-Control-* recipes, and write them for a CORS policy.
-import { CORS_DEFAULTS, type FullCors } from './effective.ts';
+import { CORS_DEFAULTS, type FullCors } from '../../../shared/effective.ts';
 import type { Directive } from './parse.ts';
 import { commaList, hasVariable } from './values.ts';
 import type { Warnings } from './warnings.ts';

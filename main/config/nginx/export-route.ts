@@ -2,7 +2,7 @@
 import { splitMatch } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
 import { CORS_RESPONSE_HEADERS, corsPreflightHeaders, corsResponseHeaders } from './cors.ts';
-import type { FullCors, FullRoute, ServerLevel } from './effective.ts';
+import type { FullCors, FullRoute, ServerLevel } from '../../../shared/effective.ts';
 import { hasVariable, quote, targetOrigin } from './values.ts';
 
 /** Lines of text with indentation. */

@@ -2,7 +2,7 @@
 import type { Config, ConfigInput, RouteConfig } from '../../../shared/config.ts';
 import { formatConfigErrors, splitMatch, validateConfig } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
-import { fullCors, fullRoute, serverLevel, type ServerLevel } from './effective.ts';
+import { fullCors, fullRoute, serverLevel, type ServerLevel } from '../../../shared/effective.ts';
 import { Lines, writeCors, writeRoute, type RouteExport } from './export-route.ts';
 
 

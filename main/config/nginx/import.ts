@@ -3,7 +3,7 @@ import type { ConfigInput, CorsInput } from '../../../shared/config.ts';
 import { validateConfig } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
 import { readCors, type OriginMaps } from './cors.ts';
-import { CORS_DEFAULTS, LOOPGATE, type FullCors, type Timeouts } from './effective.ts';
+import { CORS_DEFAULTS, DEFAULTS, type FullCors, type Timeouts } from '../../../shared/effective.ts';
 import { flattenLocations, type LocNode } from './locations.ts';
 import { parseConfig, type Directive, type ReadFile } from './parse.ts';
 import { findPreflight, importRoute, preflightHeaders, readDuration, readSize, toAddHeaders, type ImportContext, type ServerContext } from './route.ts';
@@ -99,7 +99,7 @@ function importServer(server: Directive, body: Directive[], http: Directive[], i
   Object.assign(config, site.fields);
 
   const level = [http, body];
-  const timeouts: Timeouts = { ...LOOPGATE.timeouts };
+  const timeouts: Timeouts = { ...DEFAULTS.timeouts };
   const tIn: NonNullable<ConfigInput['timeouts']> = {};
   for (const key of ['connect', 'send', 'read'] as const) {
     const d = scalar(level, `proxy_${key}_timeout`, used);
@@ -132,7 +132,7 @@ function importServer(server: Directive, body: Directive[], http: Directive[], i
   const allowed = readServerNames(body, w, used);
   if (allowed.hosts.length) config.allowedHosts = allowed.hosts;
 
-  const srv: ServerContext = { http, server: body, timeouts, maxBodySize: bytes ?? LOOPGATE.maxBodySize, preflight: serverPreflight };
+  const srv: ServerContext = { http, server: body, timeouts, maxBodySize: bytes ?? DEFAULTS.maxBodySize, preflight: serverPreflight };
   const routes: NonNullable<ConfigInput['routes']> = [];
   const routeNodes: LocNode[] = [];
   for (const node of nodes) {

@@ -3,7 +3,7 @@ import type { RouteInput } from '../../../shared/config.ts';
 import { targetHasPath } from '../../../shared/config.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../../../shared/units.ts';
 import { isCorsHeader, readCors, type AddHeader, type OriginMaps } from './cors.ts';
-import type { FullCors, Timeouts } from './effective.ts';
+import type { FullCors, Timeouts } from '../../../shared/effective.ts';
 import { headerFields, readRequestHeaders } from './headers.ts';
 import type { LocNode } from './locations.ts';
 import type { Directive } from './parse.ts';

@@ -5,8 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { validateConfig, type Config, type ConfigInput } from '../../../shared/config.ts';
 import { exportNginx } from '../../../main/config/nginx/export.ts';
 import { importNginx } from '../../../main/config/nginx/import.ts';
-import { fullCors, fullRoute, LOOPGATE, serverLevel, type FullRoute } from '../../../main/config/nginx/effective.ts';
-import { compileRoute, DEFAULTS } from '../../../main/engine/snapshot.ts';
+import { fullCors, fullRoute, serverLevel, type FullRoute } from '../../../shared/effective.ts';
 import { startBackend, type Backend } from '../../helpers/backend.ts';
 import { freePort } from '../../helpers/net.ts';
 import { nginxMissing } from '../../helpers/nginx.ts';
@@ -75,35 +74,6 @@ function routesOf(config: Config) {
   const server = serverLevel(config);
   return (config.routes ?? []).filter((r) => r.enabled !== false).map((r) => behaviour(fullRoute(r, server)));
 }
-
-describe('Loopgate semantics mirror', () => {
-  test('defaults equal the engine snapshot defaults', () => {
-    assert.equal(LOOPGATE.maxBodySize, DEFAULTS.maxBodySize);
-    assert.deepEqual(LOOPGATE.timeouts, DEFAULTS.timeouts);
-    assert.deepEqual(LOOPGATE.index, DEFAULTS.index);
-    assert.equal(LOOPGATE.port, DEFAULTS.port);
-    assert.deepEqual(LOOPGATE.corsMethods, DEFAULTS.corsMethods);
-    assert.equal(LOOPGATE.corsMaxAge, DEFAULTS.corsMaxAge);
-  });
-
-  test('fullRoute gives what compileRoute gives (remote preset, defaults, merges)', () => {
-    const config = validated(KITCHEN);
-    const server = serverLevel(config);
-    config.routes!.forEach((r, i) => {
-      const mine = fullRoute(r, server);
-      const engine = compileRoute(r, i, server);
-      assert.equal(mine.target.replace(/\/$/, ''), engine.target.href.replace(/\/$/, ''));
-      for (const k of ['ws', 'changeOrigin', 'secure', 'rewriteOrigin', 'rewriteRedirects', 'maxBodySize', 'keepAlivePing'] as const) {
-        assert.equal(mine[k], engine[k], `${r.match} ${k}`);
-      }
-      assert.deepEqual(mine.forwarded, engine.forwarded);
-      assert.deepEqual(mine.timeouts, engine.timeouts);
-      assert.deepEqual(mine.cookies, engine.cookies);
-      assert.deepEqual(mine.cors, engine.cors);
-      assert.deepEqual(mine.setHeaders.map(([k, v]) => [k.toLowerCase(), v]), engine.setHeaders);
-    });
-  });
-});
 
 describe('exportNginx', () => {
   const out = exportNginx(KITCHEN);

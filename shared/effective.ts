@@ -1,15 +1,18 @@
-// Loopgate's defaults and per-route merging as the engine applies them (mirrors main/engine/snapshot.ts).
-import type { Config, CorsConfig, CookieRewrite, RouteConfig } from '../../../shared/config.ts';
-import { targetHasPath } from '../../../shared/config.ts';
+// Loopgate's defaults and how a route's settings merge over the server's: one source for the engine, the exporter and the UI.
+import type { Config, CorsConfig, CookieRewrite, RouteConfig } from './config.ts';
+import { targetHasPath } from './config.ts';
 
-// Kept equal to DEFAULTS in main/engine/snapshot.ts (a test checks it); main/config may not import the engine.
-export const LOOPGATE = {
+/** nginx's defaults, where nginx has one. */
+export const DEFAULTS = {
+  host: '127.0.0.1',
   port: 8080,
   index: ['index.html'],
-  maxBodySize: 1024 * 1024,
+  charset: 'utf-8',
+  maxBodySize: 1024 * 1024, // nginx client_max_body_size 1m
   timeouts: { connect: 60_000, send: 60_000, read: 60_000 },
   corsMethods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS'],
   corsMaxAge: 600,
+  inspect: { bodyBytes: 64 * 1024, storeBytes: 64 * 1024 * 1024, frameBytes: 256 * 1024, frames: true },
 };
 
 export interface FullCors {
@@ -28,16 +31,16 @@ export interface FullCors {
 export const CORS_DEFAULTS: FullCors = {
   origins: '*',
   credentials: false,
-  methods: LOOPGATE.corsMethods,
+  methods: DEFAULTS.corsMethods,
   headers: 'reflect',
   exposeHeaders: [],
-  maxAge: LOOPGATE.corsMaxAge,
+  maxAge: DEFAULTS.corsMaxAge,
   preflight: 'local',
   privateNetwork: false,
   backendHeaders: 'replace',
 };
 
-/** Route CORS over server CORS, field by field; null when off (as the engine's mergeCors). */
+/** Route CORS over server CORS, field by field; null when off . */
 export function fullCors(server: CorsConfig | undefined, route: CorsConfig | undefined): FullCors | null {
   const c = { ...server, ...route };
   if (!c.enabled) return null;
@@ -94,11 +97,11 @@ export interface ServerLevel {
 export function serverLevel(config: Config): ServerLevel {
   return {
     timeouts: {
-      connect: config.timeouts?.connect ?? LOOPGATE.timeouts.connect,
-      send: config.timeouts?.send ?? LOOPGATE.timeouts.send,
-      read: config.timeouts?.read ?? LOOPGATE.timeouts.read,
+      connect: config.timeouts?.connect ?? DEFAULTS.timeouts.connect,
+      send: config.timeouts?.send ?? DEFAULTS.timeouts.send,
+      read: config.timeouts?.read ?? DEFAULTS.timeouts.read,
     },
-    maxBodySize: config.maxBodySize ?? LOOPGATE.maxBodySize,
+    maxBodySize: config.maxBodySize ?? DEFAULTS.maxBodySize,
     cors: config.cors,
   };
 }
