@@ -1,6 +1,6 @@
 // Loopgate's defaults and how a route's settings merge over the server's: one source for the engine, the exporter and the UI.
 import type { Config, CorsConfig, CookieRewrite, RouteConfig } from './config.ts';
-import { targetHasPath } from './config.ts';
+import { targetHasPath } from './match.ts';
 
 /** nginx's defaults, where nginx has one. */
 export const DEFAULTS = {
