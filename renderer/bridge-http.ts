@@ -9,6 +9,8 @@ import type {
   ListPage,
   ListQuery,
   LoopgateBridge,
+  NginxExportResult,
+  NginxImportResult,
   RecordView,
   SendRequest,
   SendResult,
@@ -132,6 +134,17 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
       const e = apiError(a);
       return { ok: false, code: e.code, message: e.message };
     },
+    async importNginx(request): Promise<NginxImportResult> {
+      const a = await call('POST', '/api/nginx/import', request);
+      const b = a.body as Partial<NginxImportResult> | null;
+      if (b && typeof b === 'object' && (b.ok === true || (b.ok === false && typeof b.code === 'string'))) {
+        const { error: _, ...result } = b as NginxImportResult & { error?: unknown };
+        return result as NginxImportResult;
+      }
+      const e = apiError(a);
+      return { ok: false, code: e.code, message: e.message };
+    },
+    exportNginx: (o) => ok<NginxExportResult>('GET', `/api/nginx/export${query(o)}`),
     async clear() {
       await ok('POST', '/api/clear', {});
     },

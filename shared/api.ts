@@ -172,6 +172,45 @@ export interface HarWebSocketMessage {
   [extra: `_${string}`]: unknown;
 }
 
+/** Paste or file content of an nginx config for importNginx. Includes are never read from disk here. */
+export interface NginxImportRequest {
+  text: string;
+  /** The file's name (shown in warnings); "pasted.conf" when omitted. */
+  fileName?: string;
+}
+
+/** Something of the nginx config Loopgate does differently or not at all, placed at its line. */
+export interface NginxImportWarning {
+  file: string;
+  line: number;
+  /** The directive's name ("proxy_buffering", "include", ...). */
+  directive: string;
+  message: string;
+}
+
+/** One server{} block of the imported config, as a loopgate.json (times and sizes with units). */
+export interface NginxSite {
+  /** server_name, or "server :PORT", or "server N": unique within one import. */
+  name: string;
+  config: ConfigInput;
+}
+
+export type NginxImportResult =
+  | { ok: true; sites: NginxSite[]; warnings: NginxImportWarning[] }
+  /** NGINX_SYNTAX (line, column: 1-based, where `nginx -t` would point) or BAD_REQUEST (no text). */
+  | { ok: false; code: string; message: string; line?: number; column?: number };
+
+export interface NginxExportOptions {
+  /** server_name to write (space-separated names); default: allowedHosts, else localhost. */
+  serverName?: string;
+}
+
+/** The running config as an nginx server{} block (plus the maps it needs), and what did not carry over. */
+export interface NginxExportResult {
+  text: string;
+  warnings: string[];
+}
+
 /**
  * Everything the UI can ask of the main process. The browser bridge implements it over the HTTP
  * routes below; the Electron preload bridge over IPC calling the same Controller. Both the same.
@@ -192,6 +231,10 @@ export interface LoopgateBridge {
   /** HAR of the whole log, or of one session. */
   exportHar(options?: { session?: number }): Promise<Har>;
   importHar(har: unknown): Promise<ImportResult>;
+  /** Read an nginx config into Loopgate sites (nothing is applied: the UI applies a site with putConfig). */
+  importNginx(request: NginxImportRequest): Promise<NginxImportResult>;
+  /** The running config as nginx config. Rejects (BAD_REQUEST) on a server name nginx cannot take. */
+  exportNginx(options?: NginxExportOptions): Promise<NginxExportResult>;
   clear(): Promise<void>;
   /** Live events, in batches. Returns the unsubscribe function. */
   subscribe(onEvents: (batch: StreamEvent[]) => void): () => void;
@@ -241,6 +284,10 @@ export const API_ROUTES = {
   framesJsonl: 'GET /api/frames.jsonl',
   /** body: Har → ImportResult (400 with code BAD_HAR when malformed) */
   importHar: 'POST /api/import.har',
+  /** body: NginxImportRequest → 200 NginxImportResult | 400 NginxImportResult (ok: false) + ApiError */
+  importNginx: 'POST /api/nginx/import',
+  /** ?serverName= → NginxExportResult | 400 ApiError (BAD_REQUEST) */
+  exportNginx: 'GET /api/nginx/export',
   /** → {ok: true} */
   clear: 'POST /api/clear',
   /** WebSocket (token by header, cookie or ?token=): each message a JSON array of StreamEvent */

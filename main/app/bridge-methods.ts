@@ -18,6 +18,8 @@ export const BRIDGE_METHODS = [
   'close',
   'exportHar',
   'importHar',
+  'importNginx',
+  'exportNginx',
   'clear',
   'subscribe',
 ] as const satisfies readonly (keyof LoopgateBridge)[];

@@ -99,6 +99,9 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
       });
     },
     importHar: (har) => withController((c) => ok(c.importHar(har))),
+    importNginx: (request) => withController((c) => ok(c.importNginx(request))),
+    exportNginx: (options) =>
+      optionalObject(options) ? withController((c) => pageOrRefusal(c.exportNginx(options ?? {}))) : refuse('BAD_REQUEST', 'the options must be an object'),
     clear: () =>
       withController((c) => {
         c.clear();

@@ -7,6 +7,9 @@ import type {
   ImportResult,
   ListPage,
   ListQuery,
+  NginxExportResult,
+  NginxImportResult,
+  NginxImportWarning,
   RecordView,
   SendRequest,
   SendResult,
@@ -16,8 +19,11 @@ import type {
   StatusInfo,
   StreamEvent,
 } from '../../shared/api.ts';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ConfigInput, ConfigResult } from '../../shared/config.ts';
 import type { Handler } from '../../shared/events.ts';
+import { exportNginx } from '../config/nginx/export.ts';
+import { importNginx, NginxSyntaxError } from '../config/nginx/import.ts';
 import { buildHar, framesJsonl, harChunks, importHar } from '../engine/log/har.ts';
 import type { SessionLog } from '../engine/log/store.ts';
 
@@ -170,6 +176,48 @@ export class Controller {
     return importHar(this.log, json);
   }
 
+  /**
+   * Read nginx config text (pasted, or a file the UI opened) into Loopgate sites. Nothing is applied.
+   * Includes are not read from disk: each one skipped is a warning at its line.
+   */
+  importNginx(req: unknown): NginxImportResult {
+    if (!isObj(req) || typeof req.text !== 'string') {
+      return refuse('BAD_REQUEST', 'importNginx expects {"text": "<nginx config>", "fileName": "site.conf"}');
+    }
+    if (req.fileName !== undefined && typeof req.fileName !== 'string') return refuse('BAD_REQUEST', '"fileName" must be a string');
+    const file = uiFileName(req.fileName);
+    try {
+      const result = importNginx(req.text, {
+        file,
+        readFile: () => {
+          throw new Error(INCLUDE_NOT_READ);
+        },
+      });
+      return { ok: true, sites: result.sites, warnings: result.warnings.map(explainInclude) };
+    } catch (err) {
+      if (err instanceof NginxSyntaxError) {
+        return { ok: false, code: 'NGINX_SYNTAX', message: err.message, line: err.line, column: err.column };
+      }
+      return refuse('IMPORT_FAILED', `the nginx config could not be imported: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+
+  /** The running config (its active routes) as an nginx server{} block; a relative root is made absolute. */
+  exportNginx(opts: unknown = {}): NginxExportResult | Refusal {
+    if (!isObj(opts)) return refuse('BAD_REQUEST', 'the options must be an object');
+    const name = opts.serverName;
+    if (name !== undefined && (typeof name !== 'string' || (name.trim() !== '' && !SERVER_NAMES.test(name.trim())))) {
+      return refuse('BAD_REQUEST', '"serverName" takes host names separated by spaces (letters, digits, ".", "-", "*", "_", ":")');
+    }
+    const input = this.#deps.config.get();
+    const configFile = (this.#deps.status() as Partial<StatusInfo>).configFile;
+    const root = input.root;
+    const config = typeof root === 'string' && root !== '' && !isAbsolute(root) && configFile ? { ...input, root: resolve(dirname(configFile), root) } : input;
+    const serverName = typeof name === 'string' && name.trim() !== '' ? name.trim() : undefined;
+    // loopgate.json as written: plain numbers are seconds and bytes, never milliseconds.
+    return exportNginx(config, { serverName, units: 'input' });
+  }
+
   clear(): void {
     this.log.clear();
   }
@@ -196,6 +244,25 @@ export class Controller {
     const s = this.#deps.status() as Partial<StatusInfo>;
     if (typeof s.version === 'number') this.log.publish({ type: 'config', version: s.version });
   }
+}
+
+/** Thrown by the importer's readFile so that skipped includes can be told apart from unreadable ones. */
+const INCLUDE_NOT_READ = 'loopgate: not read from disk';
+const SERVER_NAMES = /^[A-Za-z0-9.*_:-]+( +[A-Za-z0-9.*_:-]+)*$/;
+
+/** The name an imported text is shown under: a base name without control characters. */
+function uiFileName(name: string | undefined): string {
+  const base = (name ?? '').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
+  return base || 'pasted.conf';
+}
+
+function explainInclude(w: NginxImportWarning): NginxImportWarning {
+  if (w.directive !== 'include' || !w.message.includes(INCLUDE_NOT_READ)) return w;
+  const what = /^include "(.*)" could not be read/.exec(w.message)?.[1];
+  return {
+    ...w,
+    message: `include${what ? ` "${what}"` : ''} skipped: files are not read from disk when a config is imported in the UI; paste the included file's directives in its place`,
+  };
 }
 
 /** Check a list query from an untrusted caller (IPC, or HTTP query strings already split). */

@@ -145,6 +145,13 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         if (!result.ok) return sendError(res, 400, result.code, result.message);
         return sendJson(res, 200, result);
       }
+      case 'POST /api/nginx/import': {
+        const result = controller.importNginx(await readJson(req, JSON_LIMIT));
+        if (result.ok) return sendJson(res, 200, result);
+        return sendError(res, 400, result.code, result.message, result);
+      }
+      case 'GET /api/nginx/export':
+        return pageAnswer(res, controller.exportNginx(q));
       case 'GET /api/events':
         return sendError(res, 426, 'UPGRADE_REQUIRED', '/api/events is a WebSocket: connect with ws://');
       case 'POST /api/clear':
@@ -237,7 +244,7 @@ function optionalId(v: string | undefined): number | undefined {
 function knownPath(path: string): boolean {
   return (
     SESSION_PATH.test(path) ||
-    ['/api/status', '/api/config', '/api/profile', '/api/requests', '/api/sessions', '/api/export.har', '/api/frames.jsonl', '/api/import.har', '/api/clear', '/api/events'].includes(path)
+    ['/api/status', '/api/config', '/api/profile', '/api/requests', '/api/sessions', '/api/export.har', '/api/frames.jsonl', '/api/import.har', '/api/nginx/import', '/api/nginx/export', '/api/clear', '/api/events'].includes(path)
   );
 }
 

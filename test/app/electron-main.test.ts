@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runInThisContext } from 'node:vm';
 import { build } from 'esbuild';
+import { BRIDGE_METHODS } from '../../main/app/bridge-methods.ts';
 import { fakeElectron, FakeBrowserWindow, FakeTray, FakeWebContents } from '../helpers/fake-electron.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
 import { waitFor } from '../helpers/net.ts';
@@ -102,7 +103,7 @@ test('startup, window, tray, IPC, a route end to end, second launch, drained qui
     assert.equal(granted, false);
 
     // IPC: every channel registered; status from a trusted page, refusal from a foreign one.
-    assert.equal(fake.handlers.size, 14);
+    assert.equal(fake.handlers.size, BRIDGE_METHODS.length);
     const status = (await fake.handlers.get('loopgate:status')!(trusted(win.webContents))) as { ok: true; value: { running: boolean; siteUrl: string } };
     assert.equal(status.value.running, true);
     const site = status.value.siteUrl;

@@ -122,6 +122,8 @@ test('every handler rejects a foreign sender without touching the controller', a
     close: [1, {}],
     exportHar: [{}],
     importHar: [{ log: { entries: [] } }],
+    importNginx: [{ text: 'server { location /api { proxy_pass http://127.0.0.1:1; } }' }],
+    exportNginx: [{}],
     clear: [],
     subscribe: [{ on: true }],
   };
@@ -176,6 +178,8 @@ test('untrusted arguments are checked: bad ids, non-object queries, controller r
     ['listSessions', [null]],
     ['exportHar', [{ session: 'x' }]],
     ['exportHar', [5]],
+    ['exportNginx', [5]],
+    ['exportNginx', [{ serverName: 'a; return 200' }]],
     ['subscribe', [true]],
     ['subscribe', [{ on: 'yes' }]],
   ] as Array<[BridgeMethod, unknown[]]>) {
@@ -199,6 +203,33 @@ test('without a running controller: status still answers, the rest say NOT_RUNNI
   assert.ok(status.ok && (status.value as StatusInfo).running === false);
   const r = await call('listRequests', {});
   assert.ok(!r.ok && r.code === 'NOT_RUNNING' && r.message.includes('port 8080 is in use'));
+});
+
+test('nginx import and export over IPC: sites and warnings, syntax errors and bad input as values, the running config exported', async () => {
+  const { call, calls } = setup();
+  const imported = await call('importNginx', { text: 'server {\n  server_name app.test;\n  gzip on;\n  location /api { proxy_pass http://127.0.0.1:9/api; }\n}\n', fileName: 'site.conf' });
+  assert.ok(imported.ok);
+  const value = imported.value as { ok: true; sites: Array<{ name: string; config: { routes?: Array<{ match: string; target: string }> } }>; warnings: Array<{ file: string; line: number; directive: string }> };
+  assert.equal(value.ok, true);
+  assert.deepEqual(value.sites.map((s) => s.name), ['app.test']);
+  assert.deepEqual(value.sites[0]!.config.routes?.map((r) => [r.match, r.target]), [['/api', 'http://127.0.0.1:9/api']]);
+  assert.deepEqual(value.warnings.map((w) => [w.file, w.line, w.directive]), [['site.conf', 3, 'gzip']]);
+  const syntax = await call('importNginx', { text: 'server {\n  listen 80\n}' });
+  assert.ok(syntax.ok);
+  assert.deepEqual({ ...(syntax.value as object), message: undefined }, { ok: false, code: 'NGINX_SYNTAX', message: undefined, line: 3, column: 1 });
+  for (const bad of [undefined, 'server {}', { text: 5 }, { text: '', fileName: 3 }]) {
+    const r = await call('importNginx', bad);
+    assert.ok(r.ok && (r.value as { code: string }).code === 'BAD_REQUEST', JSON.stringify(bad));
+  }
+  await call('putConfig', { listen: { port: 0 }, timeouts: { read: 120 }, routes: [{ match: '/api', target: 'http://127.0.0.1:1/api' }] });
+  const exported = await call('exportNginx');
+  assert.ok(exported.ok);
+  const text = (exported.value as { text: string }).text;
+  assert.match(text, /location \/api \{[^}]*proxy_pass http:\/\/127\.0\.0\.1:1\/api;/);
+  assert.match(text, /proxy_read_timeout 2m;/, 'a plain number in loopgate.json is seconds (120 → 2m, not 120ms)');
+  const named = await call('exportNginx', { serverName: 'app.test www.app.test' });
+  assert.ok(named.ok && /server_name app\.test www\.app\.test;/.test((named.value as { text: string }).text));
+  assert.deepEqual(calls, ['put']);
 });
 
 test('a controller exception becomes INTERNAL, not a crash', async () => {

@@ -97,6 +97,9 @@ describe('control server security', () => {
     assert.match(csp, /script-src 'self'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.match(csp, /frame-ancestors 'none'/);
+    // CSP host sources cannot be IPv6 literals: Chromium logs `ws://[::1]:PORT` as an invalid source.
+    assert.match(csp, new RegExp(`connect-src 'self' ws://127\\.0\\.0\\.1:${port} ws://localhost:${port};`));
+    assert.doesNotMatch(csp, /\[/);
     const js = await call(port, 'GET', '/app.js', { auth: null, headers: { cookie: pair } });
     assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
     const spa = await call(port, 'GET', '/sessions/12', { auth: null, headers: { cookie: pair } });

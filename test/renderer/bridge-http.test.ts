@@ -86,6 +86,27 @@ describe('createHttpBridge', () => {
     assert.deepEqual(left.items.map((r) => r.kind === 'ws' && r.state), [false, false].map(() => 'open'));
   });
 
+  it('imports nginx config: sites and warnings, a syntax error as a value; exports the running config', async () => {
+    const text = 'server {\n  server_name a.test;\n  location /api { proxy_pass http://127.0.0.1:9/api; }\n}\nserver {\n  server_name b.test;\n  sendfile on;\n  location /ws { proxy_pass http://127.0.0.1:9; }\n}\n';
+    const got = await bridge.importNginx({ text, fileName: 'two.conf' });
+    assert.ok(got.ok);
+    assert.deepEqual(got.sites.map((s) => s.name), ['a.test', 'b.test']);
+    assert.deepEqual(got.warnings.map((w) => [w.file, w.line, w.directive]), [['two.conf', 7, 'sendfile']]);
+    assert.equal('error' in got, false, 'the result is the ImportResult alone');
+    const syntax = await bridge.importNginx({ text: 'location /api { proxy_pass http://h }' });
+    assert.deepEqual(syntax.ok === false && [syntax.code, syntax.line], ['NGINX_SYNTAX', 1]);
+    assert.equal('error' in syntax, false);
+    const empty = await bridge.importNginx({} as never);
+    assert.deepEqual(!empty.ok && empty.code, 'BAD_REQUEST');
+
+    fx.config.input = { routes: [{ match: '/api', target: 'http://localhost:8888/api' }] };
+    const exported = await bridge.exportNginx();
+    assert.match(exported.text, /location \/api \{\n\s+proxy_pass http:\/\/localhost:8888\/api;/);
+    assert.deepEqual(exported.warnings, []);
+    assert.match((await bridge.exportNginx({ serverName: 'app.test' })).text, /server_name app\.test;/);
+    await assert.rejects(bridge.exportNginx({ serverName: '{' }), (e: unknown) => e instanceof BridgeError && e.code === 'BAD_REQUEST' && e.status === 400);
+  });
+
   it('throws BridgeError with the server\'s code for other refusals', async () => {
     const wrong = createHttpBridge({ base: fx.server.url, token: 'not-the-token' });
     await assert.rejects(wrong.status(), (e: unknown) => e instanceof BridgeError && e.code === 'BAD_TOKEN' && e.status === 401);
