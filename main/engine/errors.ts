@@ -1,4 +1,4 @@
-// Loopgate's own error answers (400, 403, 404, 413, 421, 502, 504): short bodies that name route and target.
+// Loopgate's own error answers (400, 403, 404, 405, 413, 501, 502, 504): short bodies that name route and target.
 import type { ServerResponse } from 'node:http';
 import type { ErrorInfo, Side } from '../../shared/events.ts';
 
@@ -13,6 +13,7 @@ export const REASONS: Record<number, string> = {
   421: 'Misdirected Request',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
+  501: 'Not Implemented',
   502: 'Bad Gateway',
   504: 'Gateway Timeout',
 };

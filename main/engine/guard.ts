@@ -1,4 +1,5 @@
 // The front door: Host allow-list (DNS rebinding), WebSocket Origin check (cross-site hijack), raw refusals.
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { originAllowed } from './cors.ts';
@@ -35,7 +36,65 @@ function isLoopbackIp(name: string): boolean {
 export function hostAllowed(host: string | undefined, snapshot: Snapshot): boolean {
   if (host === undefined) return true;
   const name = hostName(host);
-  if (name === undefined) return false;
+  return name !== undefined && nameAllowed(name, snapshot);
+}
+
+/** Why the front door turns a request away before routing: a status, a stable code, a sentence. */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+  /** Close the connection after answering (the framing of what follows cannot be trusted). */
+  close: boolean;
+}
+
+const refusal = (status: number, code: string, message: string, close = false): Refusal => ({ status, code, message, close });
+
+/**
+ * Everything checked before a request (or upgrade) is routed, where nginx would refuse too:
+ * HTTP/1.1 without Host or with two Hosts (400), a malformed Host (400), a Host not on the allow-list
+ * (403, DNS rebinding), a Transfer-Encoding other than plain "chunked" (501) or on HTTP/1.0 (400),
+ * and TRACE (405). Node's parser already refuses CL+TE, conflicting Content-Lengths and bad chunks.
+ */
+export function checkRequest(req: IncomingMessage, snapshot: Snapshot): Refusal | null {
+  const host = req.headers.host;
+  if (host === undefined) {
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
+      return refusal(400, 'MISSING_HOST', 'an HTTP/1.1 request needs a Host header', true);
+    }
+  } else {
+    const raw = req.rawHeaders;
+    let hosts = 0;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
+    }
+    if (hosts > 1) return refusal(400, 'DUPLICATE_HOST', 'the request has more than one Host header', true);
+    const name = hostName(host);
+    if (name === undefined) return refusal(400, 'BAD_HOST', `Host "${printable(host)}" is not a valid host name`, true);
+    if (!nameAllowed(name, snapshot)) {
+      return refusal(403, 'HOST_REFUSED', `Host "${printable(host)}" is not allowed (DNS-rebinding guard): add it to allowedHosts`);
+    }
+  }
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) {
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) {
+      return refusal(400, 'BAD_TRANSFER_ENCODING', 'Transfer-Encoding is not allowed on an HTTP/1.0 request', true);
+    }
+    if (te.trim().toLowerCase() !== 'chunked') {
+      return refusal(501, 'BAD_TRANSFER_ENCODING', `Transfer-Encoding "${printable(te)}" is not supported: only "chunked"`, true);
+    }
+  }
+  if (req.method === 'TRACE') return refusal(405, 'TRACE_REFUSED', 'TRACE is not allowed (nginx refuses it too)');
+  return null;
+}
+
+/** A header value safe to quote in a message: printable ASCII, at most 100 characters. */
+function printable(v: string): string {
+  return v.slice(0, 100).replace(/[^\x20-\x7e]/g, '?');
+}
+
+function nameAllowed(name: string, snapshot: Snapshot): boolean {
   return isIP(name) !== 0 || isLocalName(name) || snapshot.allowedHosts.has(name);
 }
 
@@ -55,8 +114,9 @@ export function wsOriginAllowed(origin: string | undefined, snapshot: Snapshot, 
   const name = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (isLocalName(name) || isLoopbackIp(name) || snapshot.allowedHosts.has(name)) return true;
   if (url.origin === route.target.origin) return true;
-  const cors = route.cors ?? snapshot.cors;
-  return cors !== null && originAllowed(cors, origin);
+  // route.cors already has the server's CORS merged in; null means CORS is off for this route (even
+  // when the server has it on), so no foreign origin may open a WebSocket on it.
+  return route.cors !== null && originAllowed(route.cors, origin);
 }
 
 /** Answer on a raw socket (upgrade path) and close it. */

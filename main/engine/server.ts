@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
 import { sendError } from './errors.ts';
-import { hostAllowed, refuseSocket, wsOriginAllowed } from './guard.ts';
+import { checkRequest, refuseSocket, wsOriginAllowed } from './guard.ts';
 import { HttpProxy } from './proxy.ts';
 import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router.ts';
 import { serveStatic } from './static.ts';
@@ -24,7 +24,17 @@ function recordHeaders(h: OutgoingHttpHeaders): HttpRecord['requestHeaders'] {
 
 export interface EngineOptions {
   recorder?: Recorder;
+  /**
+   * ms a client has to send a whole request head (nginx client_header_timeout is 60 s); a slowloris
+   * connection is cut after it with 408. Default 30 s; tests shorten it.
+   */
+  headersTimeoutMs?: number;
 }
+
+const HEADERS_TIMEOUT_MS = 30_000;
+
+/** Extra header on refusals after which the connection's framing cannot be trusted. */
+const CLOSE: Array<[string, string]> = [['connection', 'close']];
 
 /** How long stop() lets in-flight requests finish before cutting them. */
 const DRAIN_MS = 5000;
@@ -36,9 +46,11 @@ export class Engine {
   #snapshot: Snapshot | null = null;
   #server: Server | null = null;
   #sockets = new Set<Socket>();
+  readonly #headersTimeout: number;
 
   constructor(opts: EngineOptions = {}) {
     this.recorder = opts.recorder ?? nullRecorder;
+    this.#headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   }
 
   get snapshot(): Snapshot | null {
@@ -107,8 +119,17 @@ export class Engine {
   }
 
   #listen(listen: { host: string; port: number }): Promise<Server> {
-    const server = createServer({ requireHostHeader: false, headersTimeout: 30_000, requestTimeout: 0 }, (req, res) =>
-      this.#onRequest(req, res),
+    // Node only looks for expired head timeouts every connectionsCheckingInterval (30 s by default, so a
+    // slowloris connection could live twice the timeout): look every second, or sooner for short timeouts.
+    const headersTimeout = this.#headersTimeout;
+    const server = createServer(
+      {
+        requireHostHeader: false,
+        headersTimeout,
+        requestTimeout: 0,
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeout / 4))),
+      },
+      (req, res) => this.#onRequest(req, res),
     );
     server.keepAliveTimeout = 65_000;
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
@@ -116,6 +137,11 @@ export class Engine {
       s.setNoDelay(true);
       this.#sockets.add(s);
       s.once('close', () => this.#sockets.delete(s));
+    });
+    // A forward-proxy CONNECT would otherwise get no answer at all (Node drops it when nobody listens).
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      refuseSocket(socket, 405, 'CONNECT is not supported: Loopgate is a reverse proxy, not a forward proxy');
     });
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (socket.writable && err.code !== 'ECONNRESET') {
@@ -151,8 +177,9 @@ export class Engine {
       requestHeaders: req.headers as HttpRecord['requestHeaders'],
       done: false,
     };
-    if (!hostAllowed(req.headers.host, snapshot)) {
-      return this.#answer(res, record, 'refused', 403, `Host "${req.headers.host}" is not allowed (DNS-rebinding guard): add it to allowedHosts`, [], 'HOST_REFUSED');
+    const refused = checkRequest(req, snapshot);
+    if (refused !== null) {
+      return this.#answer(res, record, 'refused', refused.status, refused.message, refused.close ? CLOSE : [], refused.code);
     }
     const q = rawUrl.indexOf('?');
     const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
@@ -262,9 +289,8 @@ export class Engine {
       this.recorder.ws(record);
       refuseSocket(socket, status, message);
     };
-    if (!hostAllowed(req.headers.host, snapshot)) {
-      return fail(403, 'HOST_REFUSED', `Host "${req.headers.host}" is not allowed (DNS-rebinding guard): add it to allowedHosts`);
-    }
+    const refused = checkRequest(req, snapshot);
+    if (refused !== null) return fail(refused.status, refused.code, refused.message);
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
       return fail(400, 'BAD_UPGRADE', `only WebSocket upgrades are proxied (got Upgrade: ${req.headers.upgrade})`);
     }
