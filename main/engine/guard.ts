@@ -89,6 +89,24 @@ export function checkRequest(req: IncomingMessage, snapshot: Snapshot): Refusal 
   return null;
 }
 
+/**
+ * Is this a WebSocket handshake Loopgate may pass on? Only "Upgrade: websocket" on an HTTP/1.1 GET
+ * (RFC 6455 4.1): other protocols (h2c, ...) are not proxied, and a POST must not reach the backend as a GET.
+ */
+export function checkUpgrade(req: IncomingMessage): Refusal | null {
+  const upgrade = req.headers.upgrade ?? '';
+  if (upgrade.toLowerCase() !== 'websocket') {
+    return refusal(400, 'BAD_UPGRADE', `only WebSocket upgrades are proxied (got Upgrade: ${printable(upgrade)})`, true);
+  }
+  if (req.method !== 'GET') {
+    return refusal(400, 'BAD_UPGRADE', `a WebSocket handshake must be a GET request (got ${printable(req.method ?? '')})`, true);
+  }
+  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) {
+    return refusal(400, 'BAD_UPGRADE', 'a WebSocket handshake needs HTTP/1.1 (got HTTP/1.0)', true);
+  }
+  return null;
+}
+
 /** A header value safe to quote in a message: printable ASCII, at most 100 characters. */
 function printable(v: string): string {
   return v.slice(0, 100).replace(/[^\x20-\x7e]/g, '?');

@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
 import { sendError } from './errors.ts';
-import { checkRequest, refuseSocket, wsOriginAllowed } from './guard.ts';
+import { checkRequest, checkUpgrade, refuseSocket, wsOriginAllowed } from './guard.ts';
 import { HttpProxy } from './proxy.ts';
 import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router.ts';
 import { serveStatic } from './static.ts';
@@ -291,9 +291,8 @@ export class Engine {
     };
     const refused = checkRequest(req, snapshot);
     if (refused !== null) return fail(refused.status, refused.code, refused.message);
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      return fail(400, 'BAD_UPGRADE', `only WebSocket upgrades are proxied (got Upgrade: ${req.headers.upgrade})`);
-    }
+    const badUpgrade = checkUpgrade(req);
+    if (badUpgrade !== null) return fail(badUpgrade.status, badUpgrade.code, badUpgrade.message);
     const q = rawUrl.indexOf('?');
     const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
     if (path === null) return fail(400, 'BAD_PATH', `invalid request path "${rawUrl.slice(0, 200)}"`);
