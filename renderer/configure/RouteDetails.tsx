@@ -1,6 +1,7 @@
 // One route's details: name, proxy switches, the remote preset (and what it expands to), headers, timeouts, CORS.
 import type { ConfigInput, CookieRewrite, CorsInput, RouteInput } from '../../shared/config.ts';
 import { listFromText, textFromList, unitOrText, type Path } from '../lib/draft.ts';
+import { remoteExpansion } from '../lib/remote.ts';
 import { KeyValueEditor } from '../components/KeyValueEditor.tsx';
 import { SelectField, Switch, TextField } from '../components/ui.tsx';
 import { CorsFields } from './CorsFields.tsx';
@@ -13,19 +14,6 @@ interface Props {
   path: Path;
   index: number;
   onClose: () => void;
-}
-
-/** What "remote": true turns on, unless the route sets the field itself (main/engine/snapshot.ts). */
-export function remoteExpansion(route: RouteInput): Array<[string, string, boolean]> {
-  const c = route.cookies ?? {};
-  return [
-    ['changeOrigin', 'Host and TLS SNI of the target', route.changeOrigin === undefined],
-    ['rewriteOrigin', 'Origin and Referer rewritten to the target', route.rewriteOrigin === undefined],
-    ['cookies.domain', 'Set-Cookie Domain removed (cookies stick to localhost)', c.domain === undefined],
-    ['cookies.secure', 'Set-Cookie Secure removed (works over http://)', c.secure === undefined],
-    ['cookies.sameSite', 'Set-Cookie SameSite=Lax', c.sameSite === undefined],
-    ['rewriteRedirects', 'Location headers pointing at the target come back here', route.rewriteRedirects === undefined],
-  ];
 }
 
 export function RouteDetails({ form, route, path, index, onClose }: Props) {
@@ -70,10 +58,10 @@ export function RouteDetails({ form, route, path, index, onClose }: Props) {
       <div class={remote ? 'preset on' : 'preset'}>
         <Switch label="Remote backend preset" checked={remote} onChange={(v) => set(['remote'], v ? true : undefined, true)} hint="One switch for pointing a local build at a staging or production backend." />
         <ul class="preset-list" aria-label="What the remote preset turns on">
-          {remoteExpansion(route).map(([key, text, applies]) => (
+          {remoteExpansion(route).map(({ key, text, applies, byPreset }) => (
             <li key={key} class={applies ? '' : 'overridden'}>
               <code>{key}</code> {text}
-              {!applies && <span class="muted"> — set on this route, kept</span>}
+              {!applies ? <span class="muted"> — set on this route, kept</span> : !byPreset && <span class="muted"> (on for every route by default)</span>}
             </li>
           ))}
         </ul>
