@@ -166,7 +166,7 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
       </header>
       <main class="main">
         <div id="main-panel-configure" role="tabpanel" aria-labelledby="main-tab-configure" hidden={tab !== 'configure'} class="tab-main">
-          <ConfigureView cfg={cfg} siteUrl={status?.siteUrl ?? null} configFile={status?.configFile ?? null} onSwitchProfile={(n) => void switchProfile(n)} />
+          <ConfigureView bridge={bridge} cfg={cfg} siteUrl={status?.siteUrl ?? null} configFile={status?.configFile ?? null} onSwitchProfile={(n) => void switchProfile(n)} />
         </div>
         <div id="main-panel-watch" role="tabpanel" aria-labelledby="main-tab-watch" hidden={tab !== 'watch'} class="tab-main">
           <WatchView bridge={bridge} live={live} version={liveVersion} notify={notify} />

@@ -1,10 +1,14 @@
 // The Configure tab: every section of loopgate.json, saved live through putConfig, refusals shown in place.
+import { useState } from 'preact/hooks';
+import type { LoopgateBridge } from '../../shared/api.ts';
 import type { ConfigInput } from '../../shared/config.ts';
 import { setIn, unitOrText } from '../lib/draft.ts';
 import { downloadJson } from '../lib/download.ts';
 import { Section, Switch, TextField } from '../components/ui.tsx';
 import { CorsFields } from './CorsFields.tsx';
 import { DEFAULTS, read, type Form } from './form.ts';
+import { NginxExport } from './NginxExport.tsx';
+import { NginxImport } from './NginxImport.tsx';
 import { ProfilesSection } from './ProfilesSection.tsx';
 import { RoutesSection } from './RoutesSection.tsx';
 import { SiteSection } from './SiteSection.tsx';
@@ -18,7 +22,7 @@ const NAV = [
   ['cors', 'CORS'],
   ['inspect', 'Inspector'],
   ['profiles', 'Profiles'],
-  ['export', 'Export'],
+  ['export', 'Import & export'],
 ] as const;
 
 /** Scroll to the inline error showing this message and focus its input. */
@@ -29,7 +33,16 @@ function showField(message: string): void {
   el.closest('.field, .kv, td, .switch-field')?.querySelector<HTMLElement>('input, select, textarea')?.focus({ preventScroll: true });
 }
 
-export function ConfigureView({ cfg, siteUrl, configFile, onSwitchProfile }: { cfg: ConfigDraft; siteUrl: string | null; configFile: string | null; onSwitchProfile: (n: string | null) => void }) {
+interface Props {
+  bridge: LoopgateBridge;
+  cfg: ConfigDraft;
+  siteUrl: string | null;
+  configFile: string | null;
+  onSwitchProfile: (n: string | null) => void;
+}
+
+export function ConfigureView({ bridge, cfg, siteUrl, configFile, onSwitchProfile }: Props) {
+  const [nginx, setNginx] = useState<'import' | 'export' | null>(null);
   const form: Form = {
     draft: cfg.draft,
     errors: cfg.errors,
@@ -116,15 +129,23 @@ export function ConfigureView({ cfg, siteUrl, configFile, onSwitchProfile }: { c
           </div>
         </Section>
         <ProfilesSection form={form} onSwitch={onSwitchProfile} />
-        <Section title="Export" id="export">
+        <Section title="Import & export" id="export" note="nginx config in and out; loopgate.json as a file">
           <div class="button-row">
+            <button type="button" class={nginx === 'import' ? 'btn active' : 'btn'} aria-expanded={nginx === 'import'} onClick={() => setNginx(nginx === 'import' ? null : 'import')}>
+              Import nginx config…
+            </button>
+            <button type="button" class={nginx === 'export' ? 'btn active' : 'btn'} aria-expanded={nginx === 'export'} onClick={() => setNginx(nginx === 'export' ? null : 'export')}>
+              Export nginx config
+            </button>
             <button type="button" class="btn" onClick={() => downloadJson('loopgate.json', cfg.saved)}>
               Download loopgate.json
             </button>
             <span class="muted">
-              nginx import/export is on the command line: <code>loopgate import-nginx site.conf</code>, <code>loopgate export-nginx</code>.
+              also on the command line: <code>loopgate import-nginx site.conf</code>, <code>loopgate export-nginx</code>
             </span>
           </div>
+          {nginx === 'import' && <NginxImport bridge={bridge} cfg={cfg} onClose={() => setNginx(null)} />}
+          {nginx === 'export' && <NginxExport bridge={bridge} saved={cfg.saved} onClose={() => setNginx(null)} />}
         </Section>
       </div>
     </div>

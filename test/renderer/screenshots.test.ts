@@ -14,6 +14,15 @@ import { buildRenderer, HAVE_CHROMIUM, launchChromium } from '../helpers/ui-harn
 const OUT = new URL('../../docs/screenshots/', import.meta.url).pathname;
 const skip = process.env.LOOPGATE_SCREENSHOTS !== '1' ? 'set LOOPGATE_SCREENSHOTS=1 to write docs/screenshots' : HAVE_CHROMIUM ? false : 'Chromium is not installed at /usr/bin/chromium';
 
+const SEED = (port: number) => `client_max_body_size 15m;  proxy_connect_timeout 90;  proxy_send_timeout 120;  proxy_read_timeout 120;
+proxy_http_version 1.1;  proxy_set_header Upgrade $http_upgrade;  proxy_set_header Connection "upgrade";
+proxy_set_header X-real-ip $remote_addr;  proxy_set_header X-Forwarded-For $remote_addr;
+add_header Access-Control-Allow-Origin *;
+root /srv/app/dist;  location / { index index.html; autoindex off; }
+location /api { proxy_pass http://localhost:${port}/api; }
+include snippets/security-headers.conf;
+`;
+
 describe('README screenshots', { skip, timeout: 120_000 }, () => {
   let backend: Backend;
   let rt: Runtime;
@@ -118,6 +127,19 @@ describe('README screenshots', { skip, timeout: 120_000 }, () => {
       await ui.getByRole('alert', { name: 'Config not saved' }).getByRole('button', { name: 'timeouts.connect' }).click();
       await shoot(ui, `configure-error-${scheme}`);
       await ui.getByRole('button', { name: 'Undo my edits' }).click();
+
+      // nginx import: the developers' seed block pasted and read (not applied), its warnings by line.
+      await ui.getByRole('button', { name: 'Import nginx config…' }).click();
+      await ui.getByRole('textbox', { name: 'nginx config to import' }).fill(SEED(backend.port));
+      await ui.getByRole('button', { name: 'Read config' }).click();
+      await ui.getByRole('list', { name: 'Import warnings' }).waitFor();
+      await ui.locator('#export').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await shoot(ui, `configure-nginx-import-${scheme}`);
+
+      await ui.getByRole('button', { name: 'Export nginx config' }).click();
+      await ui.getByLabel('Exported nginx config').waitFor();
+      await ui.locator('#export').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      await shoot(ui, `configure-nginx-export-${scheme}`);
       await ui.close();
     }
   });
