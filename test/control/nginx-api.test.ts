@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NginxExportResult, NginxImportResult } from '../../shared/api.ts';
+import { Controller } from '../../main/control/controller.ts';
+import { SessionLog } from '../../main/engine/log/store.ts';
 import { call, startFixture, type Fixture } from '../helpers/control.ts';
 
 const TWO_SERVERS = `# two sites in one file
@@ -107,5 +109,18 @@ describe('control API: nginx import and export', () => {
     assert.ok(body.ok);
     assert.equal(body.sites.length, 1);
     assert.deepEqual(body.sites[0]!.config.routes?.map((x) => [x.match, x.target]), fx.config.input.routes!.map((x) => [x.match, x.target]));
+  });
+
+  it('exports a relative root as the folder the engine serves: next to the config file', () => {
+    const c = new Controller({
+      log: new SessionLog({}),
+      tunnels: { send: () => ({ ok: true }), close: () => ({ ok: true }) },
+      config: { get: () => ({ root: 'dist' }), put: async () => ({ ok: false, errors: [] }) },
+      status: () => ({ configFile: '/home/dev/site/loopgate.json' }),
+    });
+    const r = c.exportNginx();
+    assert.ok(!('ok' in r));
+    assert.match(r.text, /root \/home\/dev\/site\/dist;/);
+    assert.ok(!r.warnings.some((w) => /relative/.test(w)), r.warnings.join('; '));
   });
 });
