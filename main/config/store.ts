@@ -44,6 +44,21 @@ function summary(what: string, how: ErrorContext): string {
   return how.edit ? `edit refused, still running the previous config: ${what}` : what;
 }
 
+/**
+ * validateConfig plus what it misses: "activeProfile" must name one of the config's OWN profiles. An
+ * inherited name ("toString", "constructor", "__proto__") passed the shared check and then crashed
+ * the engine when it compiled the profile's routes (and, once saved, on every start).
+ */
+function validateInput(value: unknown): ConfigResult {
+  const result = validateConfig(value);
+  if (!result.ok) return result;
+  const { activeProfile, profiles } = result.config;
+  if (activeProfile !== undefined && !(profiles !== undefined && Object.hasOwn(profiles, activeProfile))) {
+    return { ok: false, errors: [{ path: 'activeProfile', message: `no profile named "${activeProfile}" in profiles` }] };
+  }
+  return result;
+}
+
 /** Text of loopgate.json → validated config, or an error naming line/column or field paths. */
 function parseText(text: string): Parsed {
   const json = parseJsonText(text);
@@ -55,7 +70,7 @@ function parseText(text: string): Parsed {
         new ConfigFileError(file, summary('not valid JSON', how), [{ path: `line ${line}, column ${column}`, message }], { line, column, backup: how.backup }),
     };
   }
-  const result = validateConfig(json.value);
+  const result = validateInput(json.value);
   if (!result.ok) {
     return { ok: false, error: (file, how) => new ConfigFileError(file, summary('the config is not valid', how), result.errors, { backup: how.backup }) };
   }
@@ -74,7 +89,7 @@ function prepare(input: unknown): Prepared {
   }
   if (text === 'undefined\n') return { ok: false, errors: [{ path: '(config)', message: 'no config given' }] };
   const plain = JSON.parse(text) as unknown;
-  const result = validateConfig(plain);
+  const result = validateInput(plain);
   if (!result.ok) return result;
   return { ok: true, input: plain as ConfigInput, config: result.config, text };
 }
@@ -189,7 +204,7 @@ export class ConfigStore {
   setProfile(name: string | null): Promise<ConfigResult> {
     return this.#enqueue(async (): Promise<ConfigResult> => {
       const profiles = Object.keys(this.#config.profiles ?? {});
-      if (name !== null && !profiles.includes(name)) {
+      if (name !== null && !Object.hasOwn(this.#config.profiles ?? {}, name)) {
         const known = profiles.length ? `profiles are: ${profiles.join(', ')}` : 'the config has no profiles';
         return { ok: false, errors: [{ path: 'activeProfile', message: `no profile named "${name}" (${known})` }] };
       }
