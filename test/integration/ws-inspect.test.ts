@@ -136,13 +136,19 @@ describe('a browser WebSocket through Loopgate, inspected and driven (issue 3)',
     const toBackend = await lg.api('POST', `/api/sessions/${sessionId}/send`, { to: 'backend', base64: payload });
     assert.equal(toBackend.status, 200, JSON.stringify(toBackend.json));
     await until(() => backend.received.some((m) => m.binary && m.data.toString('base64') === payload), 'the backend got the injected message');
+    // The echo backend sends it back: wait for that too, so the log's contents are settled.
+    await until(() => page.evaluate((b64) => (window as any).got.some((m: { base64?: string }) => m.base64 === b64), payload), 'the echo of the injected message');
 
-    const frames = (await lg.api('GET', `/api/sessions/${sessionId}/frames`)).json as FramesPage;
+    const frames = await until(async () => {
+      const fp = (await lg.api('GET', `/api/sessions/${sessionId}/frames`)).json as FramesPage;
+      return fp.frames.filter((f) => f.opcode === 1 || f.opcode === 2).length >= 9 ? fp : null;
+    }, 'nine data frames in the log');
     const injected = frames.frames.filter((f) => f.injected);
     assert.deepEqual(
       injected.map((f) => [f.type, f.data]),
       [['receive', 'pushed to the page'], ['send', payload]],
     );
+    assert.ok(frames.frames.some((f) => f.type === 'receive' && !f.injected && f.data === payload), "the backend's echo of it is a plain frame");
   });
 
   it('POST close with 4000 "bye" closes the page and the backend with that code', async () => {
