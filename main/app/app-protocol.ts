@@ -3,6 +3,7 @@ import { readFile as readFileCb, realpath as realpathCb, stat as statCb } from '
 import { extname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { APP_HOST, APP_SCHEME } from './app-origin.ts';
+import { UI_TYPES } from '../control/static.ts';
 
 /** Privileges for protocol.registerSchemesAsPrivileged (before app ready): a secure standard origin. */
 export const APP_SCHEME_PRIVILEGES = {
@@ -25,19 +26,6 @@ export const APP_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 // The callback forms: Electron's asar support patches them for sure (files inside app.asar).
 const readFile = promisify(readFileCb);
@@ -127,7 +115,7 @@ export function createAppProtocolHandler(root: string): (request: Request) => Pr
     } catch {
       return new Response('NOT_FOUND: the file could not be read\n', { status: 404, headers: appHeaders('text/plain; charset=utf-8') });
     }
-    const type = TYPES[extname(found.file).toLowerCase()] ?? 'application/octet-stream';
+    const type = UI_TYPES[extname(found.file).toLowerCase()] ?? 'application/octet-stream';
     return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), {
       status: 200,
       headers: { ...appHeaders(type), 'content-length': String(body.length) },

@@ -3,7 +3,8 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, sep } from 'node:path';
 
-const TYPES: Record<string, string> = {
+/** Content types of the UI bundle's files (also used by the Electron app:// protocol). */
+export const UI_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
@@ -69,7 +70,7 @@ export async function serveUi(res: ServerResponse, uiDir: string, pathname: stri
   const body = await readFile(file);
   securityHeaders(res, port);
   res.statusCode = 200;
-  res.setHeader('content-type', TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream');
+  res.setHeader('content-type', UI_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream');
   res.setHeader('content-length', body.length);
   res.setHeader('cache-control', file.endsWith('.html') ? 'no-store' : 'no-cache');
   res.end(head ? undefined : body);
