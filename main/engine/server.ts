@@ -31,7 +31,8 @@ export interface EngineOptions {
   headersTimeoutMs?: number;
 }
 
-const HEADERS_TIMEOUT_MS = 30_000;
+/** Default head timeout: half of nginx's client_header_timeout, generous for any real client. */
+export const HEADERS_TIMEOUT_MS = 30_000;
 
 /** Extra header on refusals after which the connection's framing cannot be trusted. */
 const CLOSE: Array<[string, string]> = [['connection', 'close']];
