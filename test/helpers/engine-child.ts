@@ -11,6 +11,9 @@ export interface ChildStats {
   external: number;
   tcp: number;
   tunnels: number;
+  /** The session log's estimated bytes and its cap. */
+  logBytes: number;
+  logCap: number;
 }
 
 export interface EngineChild {
@@ -79,6 +82,8 @@ async function main(): Promise<void> {
       external: m.external,
       tcp: process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length,
       tunnels: rt.engine.tunnels.openIds.length,
+      logBytes: rt.log.stats().bytes,
+      logCap: rt.log.stats().capBytes,
     };
   };
   process.on('message', async (m: Ask) => {
