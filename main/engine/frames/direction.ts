@@ -257,9 +257,10 @@ export class Direction implements FrameSink {
       return;
     }
     if (!this.msgCompressed) {
-      setPayload(rec, opcode, this.buf, 0, this.bufLen, this.msgLength);
+      // A large payload may keep the assembly buffer itself (no second copy): start a new one.
+      if (setPayload(rec, opcode, this.buf, 0, this.bufLen, this.msgLength, true)) this.buf = EMPTY;
       // Idle sessions should not keep a big message's buffer alive.
-      if (this.buf.length > RETAIN_BYTES) this.buf = EMPTY;
+      else if (this.buf.length > RETAIN_BYTES) this.buf = EMPTY;
       if (note !== null) addProblem(rec, note);
       this.queue.push(rec);
       return;

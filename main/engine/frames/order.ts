@@ -1,5 +1,6 @@
 // Emits a session's FrameRecords in wire order with sequence numbers, holding later ones while a message inflates asynchronously.
 import type { FrameRecord } from '../../../shared/events.ts';
+import { lazyLength } from '../log/lazy.ts';
 import type { Recorder } from '../types.ts';
 
 /** A place in the order for a record that is not decoded yet. */
@@ -30,7 +31,7 @@ export class RecordQueue {
       return;
     }
     this.held.push({ record });
-    this.heldChars += record.data.length;
+    this.heldChars += lazyLength(record, 'data');
     if (this.held.length > MAX_HELD_RECORDS || this.heldChars > MAX_HELD_CHARS) this.overflow();
   }
 
@@ -44,7 +45,7 @@ export class RecordQueue {
   resolve(slot: Slot, record: FrameRecord): void {
     slot.record = record;
     if (this.held[0] === slot) this.drain();
-    else this.heldChars += record.data.length;
+    else this.heldChars += lazyLength(record, 'data');
   }
 
   private drain(): void {
@@ -52,7 +53,7 @@ export class RecordQueue {
     const held = this.held;
     while (i < held.length && held[i]!.record !== null) {
       const record = held[i]!.record!;
-      if (i > 0) this.heldChars -= record.data.length;
+      if (i > 0) this.heldChars -= lazyLength(record, 'data');
       this.emit(record);
       i++;
     }

@@ -1,6 +1,7 @@
 // Builds FrameRecords from decoded payload bytes: text or base64, close code and reason, UTF-8 checks.
 import { isAscii, isUtf8, transcode } from 'node:buffer';
 import type { FrameRecord, Opcode } from '../../../shared/events.ts';
+import { LAZY_MIN_BYTES, setLazy } from '../log/lazy.ts';
 import { OP_CLOSE, OP_TEXT } from './parser.ts';
 
 /** A record without its payload yet; `seq` is assigned when it is emitted. */
@@ -66,30 +67,55 @@ function decodeUtf8(buf: Buffer, start: number, end: number): string | null {
  * Fill data/encoding/length/truncated from the kept bytes buf[start, start + kept) of a payload of
  * `length` bytes. Text must be valid UTF-8 (else base64 plus a problem); binary is base64; control
  * payloads are shown as text when they are valid UTF-8; close frames also get closeCode/closeReason.
+ * `owned`: buf is the caller's to give away; a large payload then keeps a view of it instead of a
+ * copy, and true is returned (the caller must not reuse buf).
  */
-export function setPayload(rec: FrameRecord, opcode: number, buf: Buffer, start: number, kept: number, length: number): void {
+export function setPayload(rec: FrameRecord, opcode: number, buf: Buffer, start: number, kept: number, length: number, owned = false): boolean {
   rec.length = length;
   const truncated = kept < length;
   if (truncated) rec.truncated = true;
-  if (kept === 0) return;
+  if (kept === 0) return false;
   const end = start + kept;
   if (opcode === OP_CLOSE) {
     // Shown as its reason; the raw payload only when there is no readable reason.
     setClose(rec, buf.subarray(start, end));
     if (rec.closeReason !== undefined) {
       rec.data = rec.closeReason;
-      return;
+      return false;
     }
+  } else if (kept >= LAZY_MIN_BYTES) {
+    // Not decoded now: `data` decodes the kept bytes when read (log/lazy.ts).
+    // Only data frames get here (control payloads are at most 125 bytes).
+    // A view is kept only when it is most of the buffer (the rest would be held for nothing).
+    const take = owned && kept * 2 >= buf.length;
+    const keep = (from: number, to: number): Buffer => (take ? buf.subarray(from, to) : Buffer.from(buf.subarray(from, to)));
+    if (opcode === OP_TEXT) {
+      const textEnd = truncated ? wholeCharsEnd(buf, start, end) : end;
+      const view = buf.subarray(start, textEnd);
+      if (isAscii(view)) {
+        setLazy(rec, 'data', keep(start, textEnd), 'latin1');
+        return take;
+      }
+      if (isUtf8(view)) {
+        setLazy(rec, 'data', keep(start, textEnd), 'utf8');
+        return take;
+      }
+      addProblem(rec, 'invalid UTF-8 in a text message');
+    }
+    rec.encoding = 'base64';
+    setLazy(rec, 'data', keep(start, end), 'base64');
+    return take;
   } else if (opcode === OP_TEXT || opcode >= 8) {
     const text = decodeUtf8(buf, start, truncated ? wholeCharsEnd(buf, start, end) : end);
     if (text !== null) {
       rec.data = text;
-      return;
+      return false;
     }
     if (opcode === OP_TEXT) addProblem(rec, 'invalid UTF-8 in a text message');
   }
   rec.data = buf.toString('base64', start, end);
   rec.encoding = 'base64';
+  return false;
 }
 
 /** WebSocket close codes a peer may send (RFC 6455 §7.4, IANA registry, 3000-4999 for applications). */

@@ -1,5 +1,6 @@
 // Estimates how many bytes of memory a record or frame holds, for the session log's cap.
 import type { ErrorInfo, FrameRecord, Headers, HttpRecord, WsSessionRecord } from '../../../shared/events.ts';
+import { heldBytes } from './lazy.ts';
 
 /** Fixed cost of an object with its fields (V8 object, hidden class, numbers, map entry). */
 const RECORD_OVERHEAD = 480;
@@ -7,6 +8,11 @@ const FRAME_OVERHEAD = 160;
 const ENTRY_OVERHEAD = 48;
 
 const str = (s: string | undefined): number => (s === undefined ? 0 : s.length + 16);
+/** A field that may be held as raw bytes (log/lazy.ts): what it holds, without decoding it. */
+const held = (o: object, key: string): number => {
+  const n = heldBytes(o, key);
+  return n === 0 ? 0 : n + 16;
+};
 
 export function headersSize(h: Headers | undefined): number {
   if (!h) return 0;
@@ -29,7 +35,7 @@ export function httpSize(r: HttpRecord): number {
     RECORD_OVERHEAD +
     str(r.method) + str(r.url) + str(r.host) + str(r.clientAddress) + str(r.route) + str(r.target) +
     headersSize(r.requestHeaders) + headersSize(r.responseHeaders) +
-    str(r.requestBody) + str(r.responseBody) + errorSize(r.error)
+    held(r, 'requestBody') + held(r, 'responseBody') + errorSize(r.error)
   );
 }
 
@@ -43,7 +49,7 @@ export function sessionSize(r: WsSessionRecord): number {
 }
 
 export function frameSize(f: FrameRecord): number {
-  let n = FRAME_OVERHEAD + f.data.length + str(f.closeReason);
+  let n = FRAME_OVERHEAD + heldBytes(f, 'data') + str(f.closeReason);
   if (f.problems) for (const p of f.problems) n += p.length + 16;
   return n;
 }

@@ -1,0 +1,110 @@
+// Record fields kept as raw bytes and decoded only when read (base64 bodies and frame payloads): cheap to record, compact to keep.
+
+/*
+ * Why: most records are never looked at. Turning every captured body or frame payload into a
+ * base64 or UTF-16 string at record time costs CPU on the hot path and puts large strings on the V8
+ * heap, where the garbage collector copies them around until they are evicted. A lazy field is an
+ * own, enumerable accessor property: JSON.stringify, object spread, structured clone, deep equality
+ * and plain reads all see the decoded string, while the record holds only the raw bytes.
+ * Assigning the field replaces the accessor with a plain value.
+ */
+
+/**
+ * Fields of at least this many bytes are worth keeping lazy. Defining the accessor costs ~1 µs
+ * (the object leaves V8's fast mode), as much as base64-encoding ~2 KiB; below this size, decoding
+ * at once is cheaper.
+ */
+export const LAZY_MIN_BYTES = 8 * 1024;
+
+/** How a lazy field turns its bytes into the string it stands for. */
+export type LazyEncoding = 'base64' | 'utf8' | 'latin1';
+
+interface LazyField {
+  /** The raw bytes: a Buffer, or a one-byte string holding one byte per character. */
+  raw: Buffer | string;
+  encoding: LazyEncoding;
+}
+
+function decode(f: LazyField): string {
+  const raw = f.raw;
+  if (typeof raw !== 'string') return raw.toString(f.encoding);
+  return f.encoding === 'latin1' ? raw : Buffer.from(raw, 'latin1').toString(f.encoding);
+}
+
+/** Hidden (non-enumerable symbol) slot of a record with its lazy fields, by property name. */
+const LAZY = Symbol('loopgate.lazy');
+
+type Lazy = Record<string, LazyField>;
+type WithLazy = { [LAZY]?: Lazy };
+
+const getters = new Map<string, PropertyDescriptor>();
+
+function descriptor(key: string): PropertyDescriptor {
+  let d = getters.get(key);
+  if (d) return d;
+  d = {
+    enumerable: true,
+    configurable: true,
+    get(this: WithLazy): string | undefined {
+      const f = this[LAZY]?.[key];
+      return f === undefined ? undefined : decode(f);
+    },
+    set(this: WithLazy, value: unknown): void {
+      const lazy = this[LAZY];
+      if (lazy) delete lazy[key];
+      Object.defineProperty(this, key, { value, writable: true, enumerable: true, configurable: true });
+    },
+  };
+  getters.set(key, d);
+  return d;
+}
+
+/**
+ * Make `obj[key]` read as `raw` decoded with `encoding`. `raw` is a Buffer owned by the record (a
+ * copy, never a view of a socket chunk or a reused buffer), or a one-byte string of the bytes
+ * (`buf.toString('latin1')`).
+ *
+ * Which to pass: a Buffer lives outside the V8 heap, so the young-generation collector never copies
+ * it, but many retained Buffers make V8 run full collections often when other Buffers churn fast
+ * (HTTP bodies under load); a string is copied once or twice by the young-generation collector and
+ * then sits in the old generation. Measured (bench, Node 20): frames are cheaper as Buffers, HTTP
+ * bodies as strings.
+ */
+export function setLazy(obj: object, key: string, raw: Buffer | string, encoding: LazyEncoding): void {
+  const o = obj as WithLazy;
+  let lazy = o[LAZY];
+  if (lazy === undefined) {
+    lazy = {};
+    Object.defineProperty(o, LAZY, { value: lazy, enumerable: false, writable: false, configurable: true });
+  }
+  lazy[key] = { raw, encoding };
+  Object.defineProperty(o, key, descriptor(key));
+}
+
+/**
+ * The length in UTF-16 code units `obj[key]` has (or would have once decoded), without decoding
+ * it; 0 when the field is absent. Exact for base64 and latin1, an upper bound for utf8.
+ */
+export function lazyLength(obj: object, key: string): number {
+  const f = (obj as WithLazy)[LAZY]?.[key];
+  if (f !== undefined) return f.encoding === 'base64' ? Math.ceil(f.raw.length / 3) * 4 : f.raw.length;
+  const v = (obj as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v.length : 0;
+}
+
+/**
+ * Bytes of memory the field holds: its raw bytes while lazy, else about one byte per character of
+ * its string (two for non-Latin-1 text is not worth scanning for; the estimate stays conservative
+ * for the common ASCII and base64 cases).
+ */
+export function heldBytes(obj: object, key: string): number {
+  const f = (obj as WithLazy)[LAZY]?.[key];
+  if (f !== undefined) return f.raw.length;
+  const v = (obj as Record<string, unknown>)[key];
+  return typeof v === 'string' ? v.length : 0;
+}
+
+/** True while `obj[key]` is still held as bytes. */
+export function isLazy(obj: object, key: string): boolean {
+  return (obj as WithLazy)[LAZY]?.[key] !== undefined;
+}
