@@ -123,14 +123,23 @@ class Tunnel {
     const off = dst.tracker.feed(chunk);
     const tap = this.#tap;
     const toBackend = dst === this.#b;
+    if (dst.queue.length === 0 || off < 0) {
+      // Forward first, inspect after: decoding never delays the bytes (the tap only reads chunk).
+      if (!dst.sock.write(chunk)) src.sock.pause();
+      if (tap !== null) {
+        if (toBackend) tap.client(chunk);
+        else tap.backend(chunk);
+      } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
+      else this.#record.counts.bytesToClient += chunk.length;
+      return;
+    }
+    // Injections go in at `off`: the tap sees the chunk first, so records keep the order they had.
     if (tap !== null) {
       if (toBackend) tap.client(chunk);
       else tap.backend(chunk);
     } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
     else this.#record.counts.bytesToClient += chunk.length;
-    if (dst.queue.length === 0 || off < 0) {
-      if (!dst.sock.write(chunk)) src.sock.pause();
-    } else if (!this.#splice(dst, chunk, off)) src.sock.pause();
+    if (!this.#splice(dst, chunk, off)) src.sock.pause();
   }
 
   #onClientData = (chunk: Buffer): void => this.#pipe(this.#c!, this.#b!, chunk);
