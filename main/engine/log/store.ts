@@ -102,12 +102,12 @@ export class SessionLog implements Recorder {
   }
 
   http(record: HttpRecord): void {
-    this.#upsert(record, httpSize(record));
+    this.#upsert(record, httpSize);
     this.#batcher.push({ type: 'http', record });
   }
 
   ws(record: WsSessionRecord): void {
-    this.#upsert(record, sessionSize(record));
+    this.#upsert(record, sessionSize);
     this.#batcher.push({ type: 'ws', record });
   }
 
@@ -287,13 +287,23 @@ export class SessionLog implements Recorder {
 
   // ---- internals ----
 
-  #upsert(record: HttpRecord | WsSessionRecord, bytes: number): void {
+  /**
+   * Insert or update a record. Its size is measured when it is first reported, when it is
+   * reported as a new object, and once it is finished; the updates in between (an in-flight
+   * record reported again as its state changes) keep the first estimate, which spares the hot path
+   * a walk over every header on each update.
+   */
+  #upsert<R extends HttpRecord | WsSessionRecord>(record: R, size: (r: R) => number): void {
     const e = this.#entries.get(record.id);
     if (e) {
-      this.#bytes += bytes - e.bytes;
-      e.bytes = bytes;
-      e.record = record;
+      if (e.record !== record || finished(record)) {
+        const bytes = size(record);
+        this.#bytes += bytes - e.bytes;
+        e.bytes = bytes;
+        e.record = record;
+      }
     } else {
+      const bytes = size(record);
       this.#entries.set(record.id, { record, bytes, frames: null, framesBytes: 0, framesEvicted: 0 });
       this.#bytes += bytes;
       if (record.id > this.#lastId) this.#lastId = record.id;
