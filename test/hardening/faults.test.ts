@@ -342,7 +342,8 @@ describe('a slow reader of a 1 GiB response keeps the engine\'s memory flat (chi
         clearInterval(sampler);
         const growth = (maxRss - start.rss) / MB;
         if (process.env.HARDENING_VERBOSE) console.log(`${mode}: read ${(got / MB).toFixed(0)} MB, backend sent ${(sent / MB).toFixed(0)} MB, max gap ${(maxGap / MB).toFixed(1)} MB, RSS +${growth.toFixed(0)} MB`);
-        assert.ok(growth < 96, `${mode}: engine RSS grew ${growth.toFixed(0)} MB`);
+        // Seen: +34…65 MB. Generous, as RSS is noisy; buffering the response would add up to 1 GiB.
+        assert.ok(growth < 200, `${mode}: engine RSS grew ${growth.toFixed(0)} MB`);
         if (mode === 'fast') assert.equal(got, GiB, 'the whole GiB arrived');
         else {
           assert.ok(got > 10 * MB, `the slow reader read ${got} bytes`);
