@@ -196,7 +196,7 @@ export function validateConfig(input: unknown): ConfigResult {
 
 function crossCheck(config: Config): ConfigError[] {
   const errors: ConfigError[] = [];
-  if (config.activeProfile !== undefined && !config.profiles?.[config.activeProfile]) {
+  if (config.activeProfile !== undefined && !Object.hasOwn(config.profiles ?? {}, config.activeProfile)) {
     errors.push({ path: 'activeProfile', message: `no profile named "${config.activeProfile}" in profiles` });
   }
   const check = (routes: RouteConfig[], base: string) =>
