@@ -205,7 +205,6 @@ test('nginx importer: generated configs with includes give a result or an NginxS
 
 test(
   'HAR importer: a sparse entries array (structured clone over IPC keeps holes) gives BAD_HAR',
-  { todo: 'main/engine/log/har-import.ts importHar: entries.map skips holes, then p.record throws TypeError on undefined' },
   () => {
     const har = sampleHar() as { log: { entries: unknown[] } };
     delete har.log.entries[1];

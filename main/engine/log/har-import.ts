@@ -28,9 +28,11 @@ export function importHar(log: Recorder, input: unknown): ImportResult {
   try {
     const doc = typeof input === 'string' ? parseJson(input) : input;
     const entries = harEntries(doc);
-    parsed = entries.map((e, i) => {
+    // Array.from visits holes too (a sparse array can arrive over IPC's structured clone).
+    parsed = Array.from(entries as unknown[], (e, i) => {
       try {
-        const p = parseEntry(e);
+        if (e === null || typeof e !== 'object') throw new HarError('not an object');
+        const p = parseEntry(e as Parameters<typeof parseEntry>[0]);
         skipped += p.skipped;
         return p;
       } catch (err) {
