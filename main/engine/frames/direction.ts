@@ -1,5 +1,6 @@
 // Decodes one direction of a WebSocket stream into FrameRecords: assembles messages, unmasks, inflates, checks the protocol.
 import type { FrameRecord, WsSessionRecord } from '../../../shared/events.ts';
+import { givePayloadBuffer, MIN_POOLED_BYTES, takePayloadBuffer } from '../log/buffers.ts';
 import type { InflateResult, Inflater } from './inflate.ts';
 import { copyUnmasked } from './mask.ts';
 import type { RecordQueue, Slot } from './order.ts';
@@ -239,8 +240,10 @@ export class Direction implements FrameSink {
 
   private grow(want: number): void {
     const size = Math.min(this.keep, Math.max(want, this.buf.length * 2, 256));
-    const grown = Buffer.allocUnsafe(size);
+    // Large ones come from (and go back to) the payload pool: the session log recycles what it evicts.
+    const grown = size >= MIN_POOLED_BYTES ? takePayloadBuffer(size) : Buffer.allocUnsafe(size);
     this.buf.copy(grown, 0, 0, this.bufLen);
+    givePayloadBuffer(this.buf);
     this.buf = grown;
   }
 
@@ -260,7 +263,10 @@ export class Direction implements FrameSink {
       // A large payload may keep the assembly buffer itself (no second copy): start a new one.
       if (setPayload(rec, opcode, this.buf, 0, this.bufLen, this.msgLength, true)) this.buf = EMPTY;
       // Idle sessions should not keep a big message's buffer alive.
-      else if (this.buf.length > RETAIN_BYTES) this.buf = EMPTY;
+      else if (this.buf.length > RETAIN_BYTES) {
+        givePayloadBuffer(this.buf);
+        this.buf = EMPTY;
+      }
       if (note !== null) addProblem(rec, note);
       this.queue.push(rec);
       return;

@@ -1,6 +1,7 @@
 // Builds FrameRecords from decoded payload bytes: text or base64, close code and reason, UTF-8 checks.
 import { isAscii, isUtf8, transcode } from 'node:buffer';
 import type { FrameRecord, Opcode } from '../../../shared/events.ts';
+import { takePayloadBuffer } from '../log/buffers.ts';
 import { LAZY_MIN_BYTES, setLazy } from '../log/lazy.ts';
 import { OP_CLOSE, OP_TEXT } from './parser.ts';
 
@@ -88,7 +89,13 @@ export function setPayload(rec: FrameRecord, opcode: number, buf: Buffer, start:
     // Only data frames get here (control payloads are at most 125 bytes).
     // A view is kept only when it is most of the buffer (the rest would be held for nothing).
     const take = owned && kept * 2 >= buf.length;
-    const keep = (from: number, to: number): Buffer => (take ? buf.subarray(from, to) : Buffer.from(buf.subarray(from, to)));
+    const keep = (from: number, to: number): Buffer => {
+      if (take) return buf.subarray(from, to);
+      // A copy in pooled memory, which the session log can recycle once it evicts the frame.
+      const copy = takePayloadBuffer(to - from);
+      buf.copy(copy, 0, from, to);
+      return copy.subarray(0, to - from);
+    };
     if (opcode === OP_TEXT) {
       const textEnd = truncated ? wholeCharsEnd(buf, start, end) : end;
       const view = buf.subarray(start, textEnd);

@@ -34,7 +34,10 @@ function decode(f: LazyField): string {
 /** Hidden (non-enumerable symbol) slot of a record with its lazy fields, by property name. */
 const LAZY = Symbol('loopgate.lazy');
 
-type Lazy = Record<string, LazyField>;
+/** Set (in the hidden slot) once the record may be seen outside the session log. */
+const EXPOSED = Symbol('loopgate.exposed');
+
+type Lazy = Record<string, LazyField> & { [EXPOSED]?: true };
 type WithLazy = { [LAZY]?: Lazy };
 
 const getters = new Map<string, PropertyDescriptor>();
@@ -93,13 +96,14 @@ export function lazyLength(obj: object, key: string): number {
 }
 
 /**
- * Bytes of memory the field holds: its raw bytes while lazy, else about one byte per character of
+ * Bytes of memory the field holds: while lazy, its raw bytes (for a Buffer, the whole memory block
+ * behind it: a pooled buffer may be larger than the payload); else about one byte per character of
  * its string (two for non-Latin-1 text is not worth scanning for; the estimate stays conservative
  * for the common ASCII and base64 cases).
  */
 export function heldBytes(obj: object, key: string): number {
   const f = (obj as WithLazy)[LAZY]?.[key];
-  if (f !== undefined) return f.raw.length;
+  if (f !== undefined) return typeof f.raw === 'string' ? f.raw.length : Math.max(f.raw.length, f.raw.buffer.byteLength);
   const v = (obj as Record<string, unknown>)[key];
   return typeof v === 'string' ? v.length : 0;
 }
@@ -107,4 +111,24 @@ export function heldBytes(obj: object, key: string): number {
 /** True while `obj[key]` is still held as bytes. */
 export function isLazy(obj: object, key: string): boolean {
   return (obj as WithLazy)[LAZY]?.[key] !== undefined;
+}
+
+/** Note that `obj` is handed outside the session log (a query, an event): its bytes are never reclaimed. */
+export function markExposed(obj: object): void {
+  const lazy = (obj as WithLazy)[LAZY];
+  if (lazy !== undefined) lazy[EXPOSED] = true;
+}
+
+/**
+ * Take back the Buffer behind `obj[key]` for reuse, when nothing outside the session log can have
+ * seen the record (never marked exposed): the field becomes undefined and the Buffer is returned.
+ * Null when the field is not a lazy Buffer or the record was exposed.
+ */
+export function reclaim(obj: object, key: string): Buffer | null {
+  const lazy = (obj as WithLazy)[LAZY];
+  if (lazy === undefined || lazy[EXPOSED] === true) return null;
+  const f = lazy[key];
+  if (f === undefined || typeof f.raw === 'string') return null;
+  delete lazy[key];
+  return f.raw;
 }

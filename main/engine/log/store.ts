@@ -12,6 +12,8 @@ import type {
 import type { FrameRecord, HttpRecord, LogEvent, WsSessionRecord } from '../../../shared/events.ts';
 import type { Recorder } from '../types.ts';
 import { EventBatcher, type BatchListener, type BatcherOptions } from './batcher.ts';
+import { givePayloadBuffer } from './buffers.ts';
+import { markExposed, reclaim } from './lazy.ts';
 import { clampLimit, DEFAULT_LIMIT, kindOf, matches, MAX_LIMIT } from './query.ts';
 import { frameSize, httpSize, sessionSize } from './size.ts';
 
@@ -124,7 +126,10 @@ export class SessionLog implements Recorder {
     this.#bytes += size;
     this.#frameCount++;
     if (this.#bytes > this.#cap) this.#evict();
-    this.#batcher.push({ type: 'frame', frame });
+    if (this.#batcher.hasListeners) {
+      markExposed(frame);
+      this.#batcher.push({ type: 'frame', frame });
+    }
   }
 
   // ---- size ----
@@ -233,8 +238,10 @@ export class SessionLog implements Recorder {
     const limit = clampLimit(query.limit, DEFAULT_FRAMES_LIMIT, MAX_FRAMES_LIMIT);
     const start = q ? q.indexAfter(query.after ?? 0) : 0;
     const end = q ? Math.min(q.items.length, start + limit) : 0;
+    const frames = q ? q.items.slice(start, end) : [];
+    for (const f of frames) markExposed(f);
     return {
-      frames: q ? q.items.slice(start, end) : [],
+      frames,
       more: q ? end < q.items.length : false,
       framesEvicted: e.framesEvicted,
       firstSeq: q?.first()?.seq ?? 0,
@@ -253,6 +260,7 @@ export class SessionLog implements Recorder {
     if (!q) return;
     // Copy the bounds: the queue may be compacted while a slow exporter is suspended.
     const frames = q.items.slice(q.head);
+    for (const f of frames) markExposed(f);
     yield* frames;
   }
 
@@ -323,6 +331,9 @@ export class SessionLog implements Recorder {
         while (q.length > 0 && this.#bytes > this.#cap) {
           const f = q.shift()!;
           const size = frameSize(f);
+          // A payload nobody outside the log has seen goes back to the pool for the next message.
+          const bytes = reclaim(f, 'data');
+          if (bytes !== null) givePayloadBuffer(bytes);
           e.framesBytes -= size;
           this.#bytes -= size;
           this.#frameCount--;
