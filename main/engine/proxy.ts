@@ -132,6 +132,10 @@ function isEncrypted(req: IncomingMessage): boolean {
 
 type State = 'waiting' | 'streaming' | 'done';
 
+/** Where the shared request/response listeners find their call (see ProxyCall's static listeners). */
+const CALL = Symbol('loopgate.proxy.call');
+type Tagged = { [CALL]?: ProxyCall };
+
 /** One request through the proxy; also the undici dispatch handler for it. */
 class ProxyCall implements Dispatcher.DispatchHandler {
   readonly #ex: Exchange;
@@ -165,7 +169,8 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     const req = this.#req;
     const route = this.#route;
     req.on('error', noop);
-    this.#res.on('close', this.#onClientClose);
+    (this.#res as Tagged)[CALL] = this;
+    this.#res.on('close', ProxyCall.#onResClose);
     const cl = req.headers['content-length'];
     const limit = route.maxBodySize;
     if (limit > 0 && cl !== undefined && Number(cl) > limit) {
@@ -212,14 +217,26 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     });
     body.on('error', noop);
     body.on('end', () => this.#clearSendTimer());
-    req.on('data', this.#onRequestData);
+    (req as Tagged)[CALL] = this;
+    req.on('data', ProxyCall.#onReqData);
     req.once('end', () => {
       if (this.#state !== 'done') body.push(null);
     });
     return body;
   }
 
-  #onRequestData = (chunk: Buffer): void => {
+  // Listeners shared by every call (no closures per request); `this` is the request or the response.
+  static #onReqData(this: IncomingMessage, chunk: Buffer): void {
+    const call = (this as Tagged)[CALL];
+    if (call) call.#onRequestData(chunk);
+  }
+
+  static #onResClose(this: ServerResponse): void {
+    const call = (this as Tagged)[CALL];
+    if (call) call.#onClientClose();
+  }
+
+  #onRequestData(chunk: Buffer): void {
     if (this.#state === 'done') return;
     this.#bytesIn += chunk.length;
     const limit = this.#route.maxBodySize;
@@ -233,7 +250,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       this.#req.pause();
       this.#armSendTimer();
     }
-  };
+  }
 
   #armSendTimer(): void {
     if (!this.#connected || this.#sendTimer || this.#state === 'done') return;
@@ -325,7 +342,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   // ---- endings ----
 
-  #onClientClose = (): void => {
+  #onClientClose(): void {
     if (this.#state === 'done') return;
     this.#state = 'done';
     this.#clearSendTimer();
@@ -336,7 +353,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     };
     this.#abortUpstream(new Error('client closed the connection'));
     this.#record();
-  };
+  }
 
   /** client_max_body_size exceeded: 413 if the answer has not started, else both sides are cut. */
   #tooLarge(): void {
@@ -386,7 +403,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   /** The answer is decided: read and discard what the client still sends, for a bounded time. */
   #stopReadingRequest(): void {
     const req = this.#req;
-    req.off('data', this.#onRequestData);
+    req.off('data', ProxyCall.#onReqData);
     if (req.complete || req.destroyed) return;
     req.resume();
     const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS);

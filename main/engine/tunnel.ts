@@ -7,7 +7,7 @@ import { encodeClose, encodeFrame } from './frames/encode.ts';
 import { parseDeflate } from './frames/extensions.ts';
 import { createFrameTap, type FrameTap } from './frames/tap.ts';
 import { Handshake, type HandshakeOpen } from './handshake.ts';
-import type { UpgradeExchange } from './types.ts';
+import type { CompiledRoute, Recorder, UpgradeExchange } from './types.ts';
 
 export type SendResult = { ok: true } | { ok: false; code: 'NO_SESSION' | 'NOT_OPEN' | 'BROKEN_STREAM'; message: string };
 
@@ -22,6 +22,10 @@ interface Injection {
   end: boolean;
 }
 
+/** Where a socket's shared listeners find their tunnel (see Tunnel's static listeners). */
+const PEER = Symbol('loopgate.tunnel.peer');
+type Tagged = Duplex & { [PEER]?: End };
+
 /** One peer of an open tunnel: its socket, and the state of the stream written toward it. */
 class End {
   /** Frame boundaries of the bytes written toward this peer. */
@@ -32,9 +36,12 @@ class End {
   /** The peer sent FIN. */
   eof = false;
   closed = false;
+  /** The other peer (set once both exist). */
+  other: End | null = null;
   constructor(
     readonly name: Peer,
     readonly sock: Duplex,
+    readonly tunnel: Tunnel,
   ) {}
 }
 
@@ -49,7 +56,10 @@ const joined = (v: string | string[] | undefined): string | undefined => (Array.
 
 class Tunnel {
   state: 'connecting' | 'open' | 'closing' | 'done' = 'connecting';
-  readonly #ex: UpgradeExchange;
+  /** Until the handshake is over; then only the parts still needed are kept (idle sessions stay small). */
+  #ex: UpgradeExchange | null;
+  readonly #route: CompiledRoute;
+  readonly #recorder: Recorder;
   readonly #record: WsSessionRecord;
   readonly #onDone: (t: Tunnel) => void;
   #handshake: Handshake | null = null;
@@ -66,6 +76,8 @@ class Tunnel {
 
   constructor(ex: UpgradeExchange, onDone: (t: Tunnel) => void) {
     this.#ex = ex;
+    this.#route = ex.route;
+    this.#recorder = ex.recorder;
     this.#record = ex.record;
     this.#onDone = onDone;
   }
@@ -75,18 +87,21 @@ class Tunnel {
   }
 
   start(): void {
-    this.#handshake = new Handshake(this.#ex, this.#onHandshake);
+    this.#handshake = new Handshake(this.#ex!, (opened) => this.#onHandshake(opened));
   }
 
-  #onHandshake = (opened: HandshakeOpen | null): void => {
+  #onHandshake(opened: HandshakeOpen | null): void {
     this.#handshake = null;
+    const ex = this.#ex!;
+    // The request, its socket wrapper and the first bytes are not needed past this point.
+    this.#ex = null;
     if (!opened) {
       this.state = 'done';
       this.#onDone(this);
       return;
     }
     const { backend, head, rawHead, rest } = opened;
-    const { socket: client, recorder, snapshot } = this.#ex;
+    const { socket: client, recorder, snapshot } = ex;
     const record = this.#record;
     record.state = 'open';
     record.status = head.status;
@@ -97,23 +112,53 @@ class Tunnel {
     if (snapshot.inspect.frames) {
       this.#tap = createFrameTap({ session: record, deflate: parseDeflate(record.extensions), recorder, inspect: snapshot.inspect });
     }
-    this.#c = new End('client', client);
-    this.#b = new End('backend', backend);
+    const c = (this.#c = new End('client', client, this));
+    const b = (this.#b = new End('backend', backend, this));
+    c.other = b;
+    b.other = c;
     (client as Partial<Socket>).setNoDelay?.(true);
-    client.on('data', this.#onClientData).on('end', this.#onClientEnd).on('error', this.#onClientError);
-    client.on('close', this.#onClientClose).on('drain', this.#onClientDrain);
-    backend.on('data', this.#onBackendData).on('end', this.#onBackendEnd).on('error', this.#onBackendError);
-    backend.on('close', this.#onBackendClose).on('drain', this.#onBackendDrain);
+    for (const end of [c, b]) {
+      (end.sock as Tagged)[PEER] = end;
+      end.sock.on('data', Tunnel.#onData).on('end', Tunnel.#onEnd).on('error', Tunnel.#onError);
+      end.sock.on('close', Tunnel.#onClose).on('drain', Tunnel.#onDrain);
+    }
     this.state = 'open';
     this.#lastIo = Date.now();
     this.#schedule();
     recorder.ws(record);
     client.write(rawHead);
-    if (this.#ex.head.length > 0) this.#onClientData(this.#ex.head);
-    if (rest.length > 0) this.#onBackendData(rest);
+    if (ex.head.length > 0) this.#pipe(c, b, ex.head);
+    if (rest.length > 0) this.#pipe(b, c, rest);
     client.resume();
     backend.resume();
-  };
+  }
+
+  // ---- socket listeners, shared by every tunnel (no closures per session): `this` is the socket ----
+
+  static #onData(this: Duplex, chunk: Buffer): void {
+    const end = (this as Tagged)[PEER];
+    if (end) end.tunnel.#pipe(end, end.other!, chunk);
+  }
+
+  /** A peer took what we wrote: read from the other one again. */
+  static #onDrain(this: Duplex): void {
+    (this as Tagged)[PEER]?.other!.sock.resume();
+  }
+
+  static #onEnd(this: Duplex): void {
+    const end = (this as Tagged)[PEER];
+    if (end) end.tunnel.#ended(end, end.other!);
+  }
+
+  static #onError(this: Duplex, err: NodeJS.ErrnoException): void {
+    const end = (this as Tagged)[PEER];
+    if (end) end.tunnel.#error(end.name, err);
+  }
+
+  static #onClose(this: Duplex): void {
+    const end = (this as Tagged)[PEER];
+    if (end) end.tunnel.#closed(end, end.other!);
+  }
 
   // ---- hot path: no allocations unless a frame is being inserted ----
 
@@ -142,10 +187,6 @@ class Tunnel {
     if (!this.#splice(dst, chunk, off)) src.sock.pause();
   }
 
-  #onClientData = (chunk: Buffer): void => this.#pipe(this.#c!, this.#b!, chunk);
-  #onBackendData = (chunk: Buffer): void => this.#pipe(this.#b!, this.#c!, chunk);
-  #onClientDrain = (): void => void this.#b!.sock.resume();
-  #onBackendDrain = (): void => void this.#c!.sock.resume();
 
   // ---- injection ----
 
@@ -227,20 +268,24 @@ class Tunnel {
   // ---- timers ----
 
   #schedule(): void {
-    const read = this.#ex.route.timeouts.read;
-    const ping = this.#ex.route.keepAlivePing;
+    const read = this.#route.timeouts.read;
+    const ping = this.#route.keepAlivePing;
     if (read <= 0 && ping <= 0) return;
     let due = read > 0 ? this.#lastIo + read : Infinity;
     if (ping > 0) due = Math.min(due, Math.max(this.#lastIo, this.#lastPing) + ping);
-    this.#tick = setTimeout(this.#onTick, Math.max(1, due - Date.now()));
+    this.#tick = setTimeout(Tunnel.#tickOf, Math.max(1, due - Date.now()), this);
   }
 
-  #onTick = (): void => {
+  static #tickOf(t: Tunnel): void {
+    t.#onTick();
+  }
+
+  #onTick(): void {
     this.#tick = null;
     if (this.state !== 'open') return;
     const now = Date.now();
-    const read = this.#ex.route.timeouts.read;
-    const ping = this.#ex.route.keepAlivePing;
+    const read = this.#route.timeouts.read;
+    const ping = this.#route.keepAlivePing;
     if (read > 0 && now - this.#lastIo >= read) {
       this.close(1001, 'idle timeout');
       return;
@@ -251,7 +296,7 @@ class Tunnel {
       this.#ping(this.#b!);
     }
     this.#schedule();
-  };
+  }
 
   /** A ping toward one peer, only when that stream is at a frame boundary right now. */
   #ping(dst: End): void {
@@ -265,14 +310,15 @@ class Tunnel {
   }
 
   #armLinger(): void {
-    this.#linger ??= setTimeout(this.#onLinger, CLOSE_GRACE_MS);
+    this.#linger ??= setTimeout(Tunnel.#lingerOver, CLOSE_GRACE_MS, this);
   }
 
-  #onLinger = (): void => {
-    this.#linger = null;
-    this.#c!.sock.destroy();
-    this.#b!.sock.destroy();
-  };
+  /** The close grace is over: cut both sockets. */
+  static #lingerOver(t: Tunnel): void {
+    t.#linger = null;
+    t.#c!.sock.destroy();
+    t.#b!.sock.destroy();
+  }
 
   // ---- ends, errors, close ----
 
@@ -293,19 +339,15 @@ class Tunnel {
     this.#shut(other);
   }
 
-  #onClientEnd = (): void => this.#ended(this.#c!, this.#b!);
-  #onBackendEnd = (): void => this.#ended(this.#b!, this.#c!);
 
   #error(side: Peer, err: NodeJS.ErrnoException): void {
     this.#firstEnd ??= side;
     const code = err.code ?? 'ERROR';
     if (this.#record.error || (BENIGN.has(code) && (this.#closer || this.#tap?.firstClose))) return;
-    const where = side === 'client' ? 'client connection' : `backend connection (${this.#ex.route.target.origin})`;
+    const where = side === 'client' ? 'client connection' : `backend connection (${this.#route.target.origin})`;
     this.#record.error = { code, message: `${where} failed: ${err.message}`, side };
   }
 
-  #onClientError = (err: NodeJS.ErrnoException): void => this.#error('client', err);
-  #onBackendError = (err: NodeJS.ErrnoException): void => this.#error('backend', err);
 
   #closed(src: End, other: End): void {
     src.closed = true;
@@ -316,8 +358,6 @@ class Tunnel {
     if (other.closed) this.#finish();
   }
 
-  #onClientClose = (): void => this.#closed(this.#c!, this.#b!);
-  #onBackendClose = (): void => this.#closed(this.#b!, this.#c!);
 
   #finish(): void {
     if (this.state === 'done') return;
@@ -325,12 +365,12 @@ class Tunnel {
     this.#clearTick();
     if (this.#linger) clearTimeout(this.#linger);
     this.#linger = null;
-    const client = this.#c!.sock;
-    const backend = this.#b!.sock;
-    client.off('data', this.#onClientData).off('end', this.#onClientEnd).off('error', this.#onClientError);
-    client.off('close', this.#onClientClose).off('drain', this.#onClientDrain);
-    backend.off('data', this.#onBackendData).off('end', this.#onBackendEnd).off('error', this.#onBackendError);
-    backend.off('close', this.#onBackendClose).off('drain', this.#onBackendDrain);
+    for (const end of [this.#c!, this.#b!]) {
+      const sock = end.sock;
+      sock.off('data', Tunnel.#onData).off('end', Tunnel.#onEnd).off('error', Tunnel.#onError);
+      sock.off('close', Tunnel.#onClose).off('drain', Tunnel.#onDrain);
+      (sock as Tagged)[PEER] = undefined;
+    }
     this.#c!.queue.length = 0;
     this.#b!.queue.length = 0;
     const tap = this.#tap;
@@ -350,7 +390,7 @@ class Tunnel {
     } else {
       record.closedBy = this.#firstEnd ?? 'loopgate';
     }
-    this.#ex.recorder.ws(record);
+    this.#recorder.ws(record);
     this.#onDone(this);
   }
 }

@@ -7,7 +7,7 @@ import { FrameWalker, framingProblem, type FrameSink } from './parser.ts';
  * fragmented message is not one).
  */
 export class BoundaryTracker implements FrameSink {
-  private readonly walker = new FrameWalker();
+  private readonly walker = new FrameWalker(false);
   private messageOpen = false;
   /** Whether the last frame that ended left no fragmented message open. */
   private lastEndSafe = true;

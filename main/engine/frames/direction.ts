@@ -67,7 +67,8 @@ export class Direction implements FrameSink {
   private bufLen = 0;
 
   // The control (or erroneous) frame being read.
-  private readonly ctl = Buffer.alloc(MAX_CONTROL_PAYLOAD);
+  /** Allocated at the first control frame (many sessions never see one). */
+  private ctl: Buffer = EMPTY;
   private ctlLen = 0;
   private ctlOpcode = 0;
   private ctlLength = 0;
@@ -196,6 +197,7 @@ export class Direction implements FrameSink {
         this.ctlLength += n;
         const take = Math.min(MAX_CONTROL_PAYLOAD - this.ctlLen, n);
         if (take > 0) {
+          if (this.ctl.length === 0) this.ctl = Buffer.allocUnsafe(MAX_CONTROL_PAYLOAD);
           copyUnmasked(this.ctl, this.ctlLen, chunk, start, start + take, this.mask, offset);
           this.ctlLen += take;
         }

@@ -10,6 +10,8 @@ export const OP_PONG = 10;
 /** Largest payload a control frame may carry. */
 export const MAX_CONTROL_PAYLOAD = 125;
 
+const NO_BYTES = Buffer.alloc(0);
+
 /** What the walker reports to; the current header is read from the walker's fields. */
 export interface FrameSink {
   /** A whole header was read (walker.fin, .rsv, .opcode, .masked, .mask, .length, .headerLength). */
@@ -30,8 +32,11 @@ export class FrameWalker {
   rsv = 0;
   opcode = 0;
   masked = false;
-  /** Masking key of the current frame (valid when masked). */
-  readonly mask = Buffer.alloc(4);
+  /**
+   * Masking key of the current frame (valid when masked, and only for a walker made with
+   * keepMask). Allocated at the first masked frame: every open session has four walkers.
+   */
+  mask: Buffer = NO_BYTES;
   /** Payload length of the current frame. */
   length = 0;
   headerLength = 0;
@@ -41,8 +46,12 @@ export class FrameWalker {
   private inPayload = false;
   private remaining = 0;
   private offset = 0;
-  private readonly hdr = Buffer.alloc(14);
+  /** A header split across chunks is gathered here (allocated the first time one is). */
+  private hdr: Buffer = NO_BYTES;
   private hdrLen = 0;
+
+  /** keepMask: read masking keys into `mask` (a walker that never unmasks can skip them). */
+  constructor(private readonly keepMask = true) {}
 
   /** True when everything fed so far ends exactly at a frame boundary. */
   get atFrameBoundary(): boolean {
@@ -69,6 +78,7 @@ export class FrameWalker {
       if (this.hdrLen === 0) {
         const h = this.parse(chunk, i, n - i);
         if (h === 0) {
+          if (this.hdr.length === 0) this.hdr = Buffer.allocUnsafe(14);
           chunk.copy(this.hdr, 0, i, n);
           this.hdrLen = n - i;
           return;
@@ -122,8 +132,9 @@ export class FrameWalker {
       }
       len = hi * 0x100000000 + buf.readUInt32BE(off + 6);
     }
-    if (masked) {
+    if (masked && this.keepMask) {
       // Four assignments beat Buffer#copy's call overhead on this per-frame path.
+      if (this.mask.length === 0) this.mask = Buffer.allocUnsafe(4);
       const m = this.mask;
       const k = off + size - 4;
       m[0] = buf[k]!;

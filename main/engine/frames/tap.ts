@@ -1,7 +1,7 @@
 // The passive frame tap of one WebSocket session: decodes copies of both directions into FrameRecords and counts.
 import type { WsSessionRecord } from '../../../shared/events.ts';
 import type { InspectOptions, Recorder } from '../types.ts';
-import { Direction } from './direction.ts';
+import { Direction, type DirectionOptions } from './direction.ts';
 import { frameWireLength } from './encode.ts';
 import type { Deflate } from './extensions.ts';
 import { Inflater } from './inflate.ts';
@@ -58,13 +58,13 @@ class Tap implements FrameTap {
       ...common,
       from: 'client',
       inflater: clientInflater,
-      onClose: (code, reason) => this.closeSeen('client', code, reason),
+      onClose: closeSeenBy(this, 'client'),
     });
     this.toClient = new Direction({
       ...common,
       from: 'backend',
       inflater: backendInflater,
-      onClose: (code, reason) => this.closeSeen('backend', code, reason),
+      onClose: closeSeenBy(this, 'backend'),
     });
   }
 
@@ -121,13 +121,18 @@ class Tap implements FrameTap {
     }
   }
 
-  private closeSeen(from: 'client' | 'backend', code: number | undefined, reason: string | undefined): void {
+  closeSeen(from: 'client' | 'backend', code: number | undefined, reason: string | undefined): void {
     if (this.firstClose !== null) return;
     const info: CloseInfo = { from };
     if (code !== undefined) info.code = code;
     if (reason !== undefined) info.reason = reason;
     this.firstClose = info;
   }
+}
+
+/** A Direction's onClose for one side (a plain returned arrow: no per-session function naming under tsx). */
+function closeSeenBy(tap: Tap, from: 'client' | 'backend'): DirectionOptions['onClose'] {
+  return (code, reason) => tap.closeSeen(from, code, reason);
 }
 
 /** The passive tap for one session. Never throws, never touches the bytes it is given. */
