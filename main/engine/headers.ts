@@ -105,16 +105,18 @@ export function buildRequestHeaders(req: IncomingMessage, route: CompiledRoute):
     out.push(name, value);
   }
   if (!sawHost && route.changeOrigin && !remove.has('host')) out.unshift('Host', route.target.host);
-  const add = (name: string, lower: string, value: string | undefined) => {
-    if (value !== undefined && value !== '' && !remove.has(lower) && !p.setNames.has(lower)) out.push(name, value);
-  };
   const remote = req.socket.remoteAddress;
-  if (fwd.realIp) add('X-Real-IP', 'x-real-ip', remote);
-  if (fwd.forwardedFor) add('X-Forwarded-For', 'x-forwarded-for', xff === undefined ? remote : remote ? `${xff}, ${remote}` : xff);
-  if (fwd.forwardedProto) add('X-Forwarded-Proto', 'x-forwarded-proto', (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
-  if (fwd.forwardedHost) add('X-Forwarded-Host', 'x-forwarded-host', req.headers.host);
+  if (fwd.realIp) addForwarded(out, p, remove, 'X-Real-IP', 'x-real-ip', remote);
+  if (fwd.forwardedFor) addForwarded(out, p, remove, 'X-Forwarded-For', 'x-forwarded-for', xff === undefined ? remote : remote ? `${xff}, ${remote}` : xff);
+  if (fwd.forwardedProto) addForwarded(out, p, remove, 'X-Forwarded-Proto', 'x-forwarded-proto', (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  if (fwd.forwardedHost) addForwarded(out, p, remove, 'X-Forwarded-Host', 'x-forwarded-host', req.headers.host);
   for (const [k, v] of p.set) if (!remove.has(k)) out.push(k, v);
   return out;
+}
+
+/** One forwarded header, unless empty, removed, or set by the route (setHeaders win). */
+function addForwarded(out: string[], p: Prepared, remove: Set<string>, name: string, lower: string, value: string | undefined): void {
+  if (value !== undefined && value !== '' && !remove.has(lower) && !p.setNames.has(lower)) out.push(name, value);
 }
 
 /**

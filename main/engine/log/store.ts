@@ -74,6 +74,10 @@ interface Entry {
   frames: FrameQueue | null;
   framesBytes: number;
   framesEvicted: number;
+  /** Dropped from the log (its slot in the eviction order is skipped). */
+  gone: boolean;
+  /** Counted in SessionLog's #goneBehind (it went while a live entry was ahead of it). */
+  behind: boolean;
 }
 
 export interface SessionLogOptions extends BatcherOptions {
@@ -90,6 +94,14 @@ export class SessionLog implements Recorder {
   #evictedFrames = 0;
   /** Insertion order is id order (ids are handed out before a record is first reported). */
   readonly #entries = new Map<number, Entry>();
+  /**
+   * The entries in insertion order, oldest first from #head: where eviction starts. (Iterating
+   * the Map from its start after many deletions walks over their holes every time.)
+   */
+  #order: Entry[] = [];
+  #head = 0;
+  /** Entries in #order past #head that are gone (a live entry near the head keeps them there). */
+  #goneBehind = 0;
   readonly #batcher: EventBatcher;
 
   constructor(opts: SessionLogOptions = {}) {
@@ -278,13 +290,20 @@ export class SessionLog implements Recorder {
         kept.push(e);
       }
     }
+    for (const e of this.#entries.values()) e.gone = true;
     this.#entries.clear();
+    this.#order = [];
+    this.#head = 0;
+    this.#goneBehind = 0;
     this.#bytes = 0;
     this.#frameCount = 0;
     this.#evictedRecords = 0;
     this.#evictedFrames = 0;
     for (const e of kept) {
+      e.gone = false;
+      e.behind = false;
       this.#entries.set(e.record.id, e);
+      this.#order.push(e);
       this.#bytes += e.bytes;
     }
     this.#batcher.push({ type: 'cleared' });
@@ -312,7 +331,9 @@ export class SessionLog implements Recorder {
       }
     } else {
       const bytes = size(record);
-      this.#entries.set(record.id, { record, bytes, frames: null, framesBytes: 0, framesEvicted: 0 });
+      const entry: Entry = { record, bytes, frames: null, framesBytes: 0, framesEvicted: 0, gone: false, behind: false };
+      this.#entries.set(record.id, entry);
+      this.#order.push(entry);
       this.#bytes += bytes;
       if (record.id > this.#lastId) this.#lastId = record.id;
     }
@@ -325,28 +346,52 @@ export class SessionLog implements Recorder {
    * next. Live records are never dropped: the engine still reports to them.
    */
   #evict(): void {
-    for (const [id, e] of this.#entries) {
-      const q = e.frames;
-      if (q) {
-        while (q.length > 0 && this.#bytes > this.#cap) {
-          const f = q.shift()!;
-          const size = frameSize(f);
-          // A payload nobody outside the log has seen goes back to the pool for the next message.
-          const bytes = reclaim(f, 'data');
-          if (bytes !== null) givePayloadBuffer(bytes);
-          e.framesBytes -= size;
-          this.#bytes -= size;
-          this.#frameCount--;
-          this.#evictedFrames++;
-          e.framesEvicted++;
+    const order = this.#order;
+    for (let i = this.#head; i < order.length && this.#bytes > this.#cap; i++) {
+      const e = order[i]!;
+      if (!e.gone) {
+        const q = e.frames;
+        if (q) {
+          while (q.length > 0 && this.#bytes > this.#cap) {
+            const f = q.shift()!;
+            const size = frameSize(f);
+            // A payload nobody outside the log has seen goes back to the pool for the next message.
+            const bytes = reclaim(f, 'data');
+            if (bytes !== null) givePayloadBuffer(bytes);
+            e.framesBytes -= size;
+            this.#bytes -= size;
+            this.#frameCount--;
+            this.#evictedFrames++;
+            e.framesEvicted++;
+          }
+        }
+        if (this.#bytes <= this.#cap) break;
+        if ((!q || q.length === 0) && finished(e.record)) {
+          this.#entries.delete(e.record.id);
+          e.gone = true;
+          this.#bytes -= e.bytes + e.framesBytes;
+          this.#evictedRecords++;
+          if (i !== this.#head) {
+            e.behind = true;
+            this.#goneBehind++;
+          }
         }
       }
-      if (this.#bytes <= this.#cap) return;
-      if ((!q || q.length === 0) && finished(e.record)) {
-        this.#entries.delete(id);
-        this.#bytes -= e.bytes + e.framesBytes;
-        this.#evictedRecords++;
+      // Leading entries that are gone are never looked at again.
+      if (e.gone && i === this.#head) {
+        this.#head++;
+        if (e.behind) this.#goneBehind--;
       }
+    }
+    const live = order.length - this.#head;
+    if (this.#goneBehind > 1024 && this.#goneBehind * 2 > live) {
+      // Entries behind a long-lived one at the front: drop the gone ones (and the records they hold).
+      this.#order = order.slice(this.#head).filter((e) => !e.gone);
+      this.#head = 0;
+      this.#goneBehind = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > order.length) {
+      this.#order = order.slice(this.#head);
+      this.#head = 0;
     }
   }
 }

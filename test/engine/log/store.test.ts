@@ -154,6 +154,34 @@ describe('SessionLog byte cap', () => {
     assert.equal(log.get(live.id)?.id, live.id, 'a live request is never dropped');
     assert.equal(log.get(newer.id)?.id, newer.id, 'a live session is never dropped');
   });
+
+  it('a long-lived record at the front does not stop eviction nor keep evicted records alive', async () => {
+    const gc = forceGc();
+    const log = new SessionLog({ capBytes: 256 * 1024 });
+    const live = wsRecord(log.nextId(), { state: 'open' });
+    log.ws(live);
+    const refs: Array<WeakRef<object>> = [];
+    const total = 20_000;
+    for (let i = 0; i < total; i++) {
+      const r = httpRecord(log.nextId());
+      if (i < 2000) refs.push(new WeakRef(r));
+      log.http(r);
+      assert.ok(log.bytes <= log.capBytes);
+    }
+    const { records, evictedRecords } = log.stats();
+    assert.ok(records < 1000, `${records} records held`);
+    assert.equal(records + evictedRecords, total + 1);
+    assert.equal(log.get(live.id)?.id, live.id, 'the live session stays');
+    const ids = log.listHttp({ limit: 5000 }).items.map((r) => r.id);
+    assert.equal(ids[ids.length - 1], live.id + total, 'the newest request is kept');
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.equal(ids[0], live.id + total - ids.length + 1, 'what is kept is the newest, without gaps');
+    // Evicted records are not held anywhere (no leak through the eviction order).
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    const alive = refs.filter((w) => w.deref() !== undefined).length;
+    assert.ok(alive < 10, `${alive} of ${refs.length} evicted records still reachable`);
+  });
 });
 
 describe('SessionLog events', () => {
