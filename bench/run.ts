@@ -7,6 +7,10 @@ import { freePort } from '../test/helpers/net.ts';
 
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+/** Bytes sent (and echoed back) through one WebSocket session for the RSS check. */
+const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? 1024 * 1024 * 1024);
+/** The session log cap bench/servers.ts gives Loopgate (MiB). */
+const STORE_CAP_MIB = 64;
 const haveTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
 const here = new URL('.', import.meta.url).pathname;
@@ -121,6 +125,43 @@ async function idleRss(port: number, pid: number, count: number): Promise<number
   return (after - before) / count;
 }
 
+interface StreamResult {
+  beforeMiB: number;
+  afterMiB: number;
+  peakMiB: number;
+  mibPerSecond: number;
+}
+
+/**
+ * RSS of a fresh Loopgate (inspection on) before and after TOTAL bytes cross one WebSocket session
+ * each way in 64 KiB messages, sampled every 100 ms for the peak.
+ */
+async function streamRss(backendPort: number, total: number): Promise<StreamResult | null> {
+  const lg = await startServer(['loopgate', String(backendPort)]);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const before = rssKiB(lg.pid);
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssKiB(lg.pid));
+    }, 100);
+    const [cmd, argv] = pinned(1, process.execPath, ['--import', 'tsx', `${here}ws-load.ts`, 'stream', `ws://127.0.0.1:${lg.port}/ws`, String(total), String(64 * 1024)]);
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    clearInterval(sampler);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = rssKiB(lg.pid);
+    peak = Math.max(peak, after);
+    if (code !== 0) return null;
+    const { mibPerSecond } = JSON.parse(out.trim().split('\n').pop()!) as { mibPerSecond: number };
+    return { beforeMiB: before / 1024, afterMiB: after / 1024, peakMiB: peak / 1024, mibPerSecond };
+  } finally {
+    await lg.stop();
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
 
@@ -163,6 +204,8 @@ async function main(): Promise<void> {
   }
   step('idle');
   for (const t of live) if (t.proc) add(t.name, 'idle', await idleRss(t.proc.port, t.proc.pid, 1000));
+  step('1 GiB through one session');
+  const stream = await streamRss(backend.port, STREAM_BYTES);
 
   const m = (name: string, key: string) => median(results.get(name)?.[key] ?? [NaN]);
   console.log('| server | small req/s | p50 ms | p99 ms | proxy CPU µs/req | 1 MiB MiB/s | WS 64 B msg/s | WS 16 KiB msg/s | idle WS KiB each |');
@@ -180,6 +223,12 @@ async function main(): Promise<void> {
   check('idle WebSocket RSS KiB each, loopgate', m('loopgate', 'idle'), 20, 'le');
   check('WS 64 B msg/s, inspection on / off', ratio('loopgate', 'loopgate (no inspection)', 'ws64'), 0.9);
   check('WS 16 KiB msg/s, inspection on / off', ratio('loopgate', 'loopgate (no inspection)', 'ws16k'), 0.7);
+  if (stream) {
+    const growth = stream.afterMiB - stream.beforeMiB;
+    check(`RSS growth MiB of a fresh Loopgate after ${fmt(STREAM_BYTES / 1073741824, 2)} GiB each way through one session (inspection on, 64 KiB messages; before ${fmt(stream.beforeMiB)}, after ${fmt(stream.afterMiB)}, peak ${fmt(stream.peakMiB)} MiB; ${fmt(stream.mibPerSecond)} MiB/s)`, growth, STORE_CAP_MIB + 50, 'le');
+  } else {
+    console.log('n/a   RSS after 1 GiB through one session: the stream run failed');
+  }
   console.log(`info  small req/s, loopgate / nginx: ${fmt(ratio('loopgate', 'nginx', 'rps'), 2)}; CPU µs/req loopgate ${fmt(m('loopgate', 'cpu'), 1)} vs nginx ${fmt(m('nginx', 'cpu'), 1)} vs http-proxy-3 ${fmt(m('http-proxy-3', 'cpu'), 1)}`);
 
   for (const t of targets) await t.proc?.stop();

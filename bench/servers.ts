@@ -6,6 +6,9 @@ import { WebSocketServer } from 'ws';
 
 const [kind, backendPort, flag] = process.argv.slice(2);
 
+// A clean exit on SIGTERM/SIGINT, so `node --cpu-prof bench/servers.ts ...` writes its profile.
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => process.exit(0));
+
 function ready(port: number): void {
   process.stdout.write(`${JSON.stringify({ port, pid: process.pid })}\n`);
 }

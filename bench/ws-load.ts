@@ -1,5 +1,5 @@
-// WebSocket load for the benchmark: ping-pong message rate, or N idle sessions held open.
-// Usage: node --import tsx bench/ws-load.ts pingpong URL SIZE SECONDS CONNS | idle URL COUNT
+// WebSocket load for the benchmark: ping-pong message rate, N idle sessions held open, or bulk bytes through one session.
+// Usage: node --import tsx bench/ws-load.ts pingpong URL SIZE SECONDS CONNS | idle URL COUNT | stream URL TOTAL_BYTES MSG_SIZE
 import WebSocket from 'ws';
 
 const [mode, url, a, b, c] = process.argv.slice(2);
@@ -52,7 +52,41 @@ if (mode === 'pingpong') {
     for (const ws of sockets) ws.terminate();
     process.exit(0);
   });
+} else if (mode === 'stream') {
+  // TOTAL_BYTES in MSG_SIZE binary messages through one session; the backend echoes each one, so
+  // the proxy carries TOTAL_BYTES each way. At most WINDOW messages are in flight.
+  const total = Number(a);
+  const size = Number(b ?? 64 * 1024);
+  const count = Math.ceil(total / size);
+  const WINDOW = 8;
+  const [ws] = await open(1);
+  const payload = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) payload[i] = (i * 31) & 0xff;
+  let sent = 0;
+  let echoed = 0;
+  let echoedBytes = 0;
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const pump = () => {
+      while (sent < count && sent - echoed < WINDOW) {
+        sent++;
+        ws!.send(payload, { binary: true });
+      }
+    };
+    ws!.on('message', (data: Buffer) => {
+      echoed++;
+      echoedBytes += data.length;
+      if (echoed === count) resolve();
+      else pump();
+    });
+    ws!.once('close', () => reject(new Error(`session closed after ${echoed} of ${count} messages`)));
+    pump();
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  process.stdout.write(`${JSON.stringify({ messages: count, bytes: echoedBytes, seconds, mibPerSecond: echoedBytes / 1048576 / seconds })}\n`);
+  ws!.terminate();
+  process.exit(0);
 } else {
-  console.error('usage: ws-load.ts pingpong URL SIZE SECONDS CONNS | idle URL COUNT');
+  console.error('usage: ws-load.ts pingpong URL SIZE SECONDS CONNS | idle URL COUNT | stream URL TOTAL_BYTES MSG_SIZE');
   process.exit(2);
 }
