@@ -198,6 +198,10 @@ export function rawErrorResponse(status: number, message: string): string {
   );
 }
 
+/** Where a socket's shared handshake listeners find their handshake (see Handshake's static listeners). */
+const HANDSHAKE = Symbol('loopgate.handshake');
+type Tagged = { [HANDSHAKE]?: Handshake };
+
 /** How a handshake that did not open ended; the record is already filled and published. */
 export type HandshakeEnd = (opened: HandshakeOpen | null) => void;
 
@@ -222,16 +226,18 @@ export class Handshake {
     this.#done = done;
     const { socket: client, route } = ex;
     client.pause();
-    client.on('error', this.#onClientError);
-    client.on('close', this.#onClientClose);
+    (client as Tagged)[HANDSHAKE] = this;
+    client.on('error', Handshake.#clientError);
+    client.on('close', Handshake.#clientClose);
     try {
       const backend = connectBackend(route, ex.req.headers.host);
       this.#backend = backend;
+      (backend as Tagged)[HANDSHAKE] = this;
       backend.setNoDelay(true);
-      backend.on('error', this.#onBackendError);
-      backend.on('data', this.#onData);
-      backend.on('end', this.#onBackendEnd);
-      backend.once(route.target.protocol === 'https:' ? 'secureConnect' : 'connect', this.#onConnect);
+      backend.on('error', Handshake.#backendError);
+      backend.on('data', Handshake.#backendData);
+      backend.on('end', Handshake.#backendEnd);
+      backend.once(route.target.protocol === 'https:' ? 'secureConnect' : 'connect', Handshake.#backendConnect);
       this.#arm(route.timeouts.connect, 'CONNECT_TIMEOUT');
       backend.write(buildRequestHead(ex));
     } catch (err) {
@@ -250,26 +256,64 @@ export class Handshake {
     this.#timer = ms > 0 ? setTimeout(() => (this.#relay ? this.#endRelay() : this.#failConnect({ code })), ms) : null;
   }
 
-  #onConnect = (): void => this.#arm(this.#ex.route.timeouts.read, 'READ_TIMEOUT');
+  // ---- socket listeners, shared by every handshake (no closures per upgrade): `this` is the socket ----
 
-  #onClientError = (err: NodeJS.ErrnoException): void => {
+  static #of(sock: unknown): Handshake | undefined {
+    return (sock as Tagged)[HANDSHAKE];
+  }
+
+  static #backendConnect(this: Duplex): void {
+    const h = Handshake.#of(this);
+    if (h) h.#onConnect();
+  }
+
+  static #clientError(this: Duplex, err: NodeJS.ErrnoException): void {
+    const h = Handshake.#of(this);
+    if (h) h.#onClientError(err);
+  }
+
+  static #clientClose(this: Duplex): void {
+    const h = Handshake.#of(this);
+    if (h) h.#onClientClose();
+  }
+
+  static #backendError(this: Duplex, err: NodeJS.ErrnoException): void {
+    const h = Handshake.#of(this);
+    if (h) h.#onBackendError(err);
+  }
+
+  static #backendEnd(this: Duplex): void {
+    const h = Handshake.#of(this);
+    if (h) h.#onBackendEnd();
+  }
+
+  static #backendData(this: Duplex, chunk: Buffer): void {
+    const h = Handshake.#of(this);
+    if (h) h.#onData(chunk);
+  }
+
+  #onConnect(): void {
+    this.#arm(this.#ex.route.timeouts.read, 'READ_TIMEOUT');
+  }
+
+  #onClientError(err: NodeJS.ErrnoException): void {
     if (!this.#ex.record.error) this.#ex.record.error = { code: err.code ?? 'ERROR', message: `client connection failed: ${err.message}`, side: 'client' };
-  };
+  }
 
-  #onClientClose = (): void => {
+  #onClientClose(): void {
     if (this.#relay) return this.#endRelay();
     this.#fail(0, this.#ex.record.error ?? { code: 'CLIENT_ABORTED', message: 'client went away before the backend answered the upgrade', side: 'client' }, 'client');
-  };
+  }
 
-  #onBackendError = (err: NodeJS.ErrnoException): void => {
+  #onBackendError(err: NodeJS.ErrnoException): void {
     if (this.#relay) return this.#endRelay();
     this.#failConnect(err);
-  };
+  }
 
-  #onBackendEnd = (): void => {
+  #onBackendEnd(): void {
     if (this.#relay) return this.#endRelay();
     this.#failConnect({ code: 'ECONNRESET' });
-  };
+  }
 
   #failConnect(err: unknown): void {
     const { status, error } = describeUpstreamError(err, this.#ex.record.target ?? this.#ex.route.target.origin);
@@ -277,7 +321,7 @@ export class Handshake {
     this.#fail(status, error, 'loopgate');
   }
 
-  #onData = (chunk: Buffer): void => {
+  #onData(chunk: Buffer): void {
     if (this.#relay) return this.#relayData(chunk);
     const from = Math.max(0, this.#size - 3);
     this.#chunks.push(chunk);
@@ -300,22 +344,24 @@ export class Handshake {
     }
     if (head.status === 101 && /\bwebsocket\b/i.test(String(head.headers.upgrade ?? ''))) return this.#open(head, buf.subarray(0, end + 4), rest);
     this.#startRelay(head, rest);
-  };
+  }
 
   #cleanup(): void {
     this.#finished = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     const { socket: client } = this.#ex;
-    client.off('error', this.#onClientError);
-    client.off('close', this.#onClientClose);
+    client.off('error', Handshake.#clientError);
+    client.off('close', Handshake.#clientClose);
+    (client as Tagged)[HANDSHAKE] = undefined;
     const b = this.#backend;
     if (b) {
-      b.off('error', this.#onBackendError);
-      b.off('data', this.#onData);
-      b.off('end', this.#onBackendEnd);
-      b.off('connect', this.#onConnect);
-      b.off('secureConnect', this.#onConnect);
+      b.off('error', Handshake.#backendError);
+      b.off('data', Handshake.#backendData);
+      b.off('end', Handshake.#backendEnd);
+      b.off('connect', Handshake.#backendConnect);
+      b.off('secureConnect', Handshake.#backendConnect);
+      (b as Tagged)[HANDSHAKE] = undefined;
     }
   }
 
@@ -354,28 +400,28 @@ export class Handshake {
     this.#relay = { head, remaining, chunked, excerpt: [], kept: 0 };
     let text = `HTTP/1.1 ${head.status} ${head.reason}\r\n`;
     for (const [name, value] of head.raw) if (!RELAY_DROP.has(name.toLowerCase())) text += `${name}: ${value}\r\n`;
-    client.off('close', this.#onClientClose);
-    client.once('close', this.#onClientClose);
+    client.off('close', Handshake.#clientClose);
+    client.once('close', Handshake.#clientClose);
     client.write(Buffer.from(text + 'Connection: close\r\n\r\n', 'latin1'));
     this.#arm(this.#ex.route.timeouts.read, 'READ_TIMEOUT');
     if (remaining === 0) return this.#endRelay();
     if (rest.length > 0) this.#relayData(rest);
   }
 
-  #keep = (b: Buffer): void => {
+  #keep(b: Buffer): void {
     const r = this.#relay!;
     const room = Math.min(this.#ex.snapshot.inspect.bodyBytes, 4096) - r.kept;
     if (room <= 0) return;
     const part = Buffer.from(b.subarray(0, room));
     r.excerpt.push(part);
     r.kept += part.length;
-  };
+  }
 
   #relayData(chunk: Buffer): void {
     const r = this.#relay!;
     const { socket: client } = this.#ex;
     let end = -1;
-    if (r.chunked) end = r.chunked.feed(chunk, this.#keep);
+    if (r.chunked) end = r.chunked.feed(chunk, (b) => this.#keep(b));
     else if (r.remaining >= 0) {
       if (chunk.length >= r.remaining) end = r.remaining;
       r.remaining -= Math.min(chunk.length, r.remaining);

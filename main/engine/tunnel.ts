@@ -163,14 +163,18 @@ class Tunnel {
   // ---- hot path: no allocations unless a frame is being inserted ----
 
   #pipe(src: End, dst: End, chunk: Buffer): void {
-    this.#lastIo = Date.now();
-    if (dst.shut) return;
-    const off = dst.tracker.feed(chunk);
+    if (dst.shut) {
+      this.#lastIo = Date.now();
+      return;
+    }
     const tap = this.#tap;
     const toBackend = dst === this.#b;
-    if (dst.queue.length === 0 || off < 0) {
-      // Forward first, inspect after: decoding never delays the bytes (the tap only reads chunk).
+    if (dst.queue.length === 0) {
+      // Nothing to insert: forward first, then track frames and inspect (both only read chunk), so
+      // neither delays the bytes. The tracker is up to date again before anything can be queued.
       if (!dst.sock.write(chunk)) src.sock.pause();
+      this.#lastIo = Date.now();
+      dst.tracker.feed(chunk);
       if (tap !== null) {
         if (toBackend) tap.client(chunk);
         else tap.backend(chunk);
@@ -178,14 +182,19 @@ class Tunnel {
       else this.#record.counts.bytesToClient += chunk.length;
       return;
     }
+    this.#lastIo = Date.now();
+    const off = dst.tracker.feed(chunk);
     // Injections go in at `off`: the tap sees the chunk first, so records keep the order they had.
     if (tap !== null) {
       if (toBackend) tap.client(chunk);
       else tap.backend(chunk);
     } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
     else this.#record.counts.bytesToClient += chunk.length;
-    if (!this.#splice(dst, chunk, off)) src.sock.pause();
+    if (off < 0) {
+      if (!dst.sock.write(chunk)) src.sock.pause();
+    } else if (!this.#splice(dst, chunk, off)) src.sock.pause();
   }
+
 
 
   // ---- injection ----
