@@ -12,60 +12,15 @@ import type {
 import type { FrameRecord, HttpRecord, LogEvent, WsSessionRecord } from '../../../shared/events.ts';
 import type { Recorder } from '../types.ts';
 import { EventBatcher, type BatchListener, type BatcherOptions } from './batcher.ts';
-import { givePayloadBuffer } from './buffers.ts';
-import { markExposed, reclaim } from './lazy.ts';
+import { FrameQueue } from './frame-queue.ts';
+import { markExposed } from './lazy.ts';
 import { clampLimit, DEFAULT_LIMIT, kindOf, matches, MAX_LIMIT } from './query.ts';
-import { frameSize, httpSize, sessionSize } from './size.ts';
+import { httpSize, sessionSize } from './size.ts';
 
 /** inspect.storeBytes default (64 MiB). */
 export const DEFAULT_CAP_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_FRAMES_LIMIT = 1000;
 export const MAX_FRAMES_LIMIT = 10_000;
-
-/** A session's frames, oldest first; dropping from the front is O(1) (the array is compacted now and then). */
-class FrameQueue {
-  items: FrameRecord[] = [];
-  head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(f: FrameRecord): void {
-    this.items.push(f);
-  }
-
-  shift(): FrameRecord | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const f = this.items[this.head]!;
-    this.items[this.head++] = undefined as unknown as FrameRecord;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return f;
-  }
-
-  first(): FrameRecord | undefined {
-    return this.items[this.head];
-  }
-
-  last(): FrameRecord | undefined {
-    return this.length > 0 ? this.items[this.items.length - 1] : undefined;
-  }
-
-  /** Index (into items) of the first frame with seq > after. */
-  indexAfter(after: number): number {
-    let lo = this.head;
-    let hi = this.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.items[mid]!.seq <= after) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
 
 interface Entry {
   record: HttpRecord | WsSessionRecord;
@@ -129,16 +84,15 @@ export class SessionLog implements Recorder {
     const entry = this.#entries.get(frame.session);
     // Frames of a session the log does not hold (cleared, or never reported) have nowhere to go.
     if (!entry || entry.record.kind !== 'ws') return;
-    const queue = (entry.frames ??= new FrameQueue());
-    const last = queue.last();
-    if (last && last.seq >= frame.seq) return; // replayed or out of order: keep the queue sorted
-    const size = frameSize(frame);
-    queue.push(frame);
+    const queue = (entry.frames ??= new FrameQueue(frame.session));
+    if (queue.length > 0 && queue.lastSeq() >= frame.seq) return; // replayed or out of order: keep the queue sorted
+    const size = queue.push(frame);
     entry.framesBytes += size;
     this.#bytes += size;
     this.#frameCount++;
     if (this.#bytes > this.#cap) this.#evict();
     if (this.#batcher.hasListeners) {
+      // Subscribers get the object itself: its payload must never be recycled.
       markExposed(frame);
       this.#batcher.push({ type: 'frame', frame });
     }
@@ -236,8 +190,8 @@ export class SessionLog implements Recorder {
     return {
       session: view(e) as SessionView,
       framesKept: e.frames?.length ?? 0,
-      firstSeq: e.frames?.first()?.seq ?? 0,
-      lastSeq: e.frames?.last()?.seq ?? 0,
+      firstSeq: e.frames?.firstSeq() ?? 0,
+      lastSeq: e.frames?.lastSeq() ?? 0,
       framesEvicted: e.framesEvicted,
     };
   }
@@ -248,16 +202,13 @@ export class SessionLog implements Recorder {
     if (!e || e.record.kind !== 'ws') return null;
     const q = e.frames;
     const limit = clampLimit(query.limit, DEFAULT_FRAMES_LIMIT, MAX_FRAMES_LIMIT);
-    const start = q ? q.indexAfter(query.after ?? 0) : 0;
-    const end = q ? Math.min(q.items.length, start + limit) : 0;
-    const frames = q ? q.items.slice(start, end) : [];
-    for (const f of frames) markExposed(f);
+    const { frames, more } = q ? q.page(query.after ?? 0, limit) : { frames: [], more: false };
     return {
       frames,
-      more: q ? end < q.items.length : false,
+      more,
       framesEvicted: e.framesEvicted,
-      firstSeq: q?.first()?.seq ?? 0,
-      lastSeq: q?.last()?.seq ?? 0,
+      firstSeq: q?.firstSeq() ?? 0,
+      lastSeq: q?.lastSeq() ?? 0,
     };
   }
 
@@ -270,10 +221,8 @@ export class SessionLog implements Recorder {
   *sessionFrames(sessionId: number): Generator<FrameRecord> {
     const q = this.#entries.get(sessionId)?.frames;
     if (!q) return;
-    // Copy the bounds: the queue may be compacted while a slow exporter is suspended.
-    const frames = q.items.slice(q.head);
-    for (const f of frames) markExposed(f);
-    yield* frames;
+    // Taken at once: the queue may change while a slow exporter is suspended.
+    yield* q.all();
   }
 
   /**
@@ -353,11 +302,8 @@ export class SessionLog implements Recorder {
         const q = e.frames;
         if (q) {
           while (q.length > 0 && this.#bytes > this.#cap) {
-            const f = q.shift()!;
-            const size = frameSize(f);
             // A payload nobody outside the log has seen goes back to the pool for the next message.
-            const bytes = reclaim(f, 'data');
-            if (bytes !== null) givePayloadBuffer(bytes);
+            const size = q.shift();
             e.framesBytes -= size;
             this.#bytes -= size;
             this.#frameCount--;

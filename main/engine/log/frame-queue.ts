@@ -1,0 +1,197 @@
+// One session's frames in the session log, oldest first, packed column-wise: a few numbers and one string per frame, no object.
+
+/*
+ * Why packed: a log at its cap holds hundreds of thousands of small frames. As objects (a dozen
+ * fields each, plus the data string) they are traced by every full garbage collection and copied
+ * twice by the young-generation collector before they settle, which made a full log cost a
+ * WebSocket tunnel a large share of its CPU. Packed, a frame is its data string plus a few slots
+ * in typed arrays; the FrameRecord objects are rebuilt only when someone looks (a page of frames,
+ * an export). Frames that do not fit the packed shape (lazy payloads, close codes, problems,
+ * unusual fields) are kept whole, as the objects they were.
+ */
+import type { FrameRecord, Opcode } from '../../../shared/events.ts';
+import { givePayloadBuffer } from './buffers.ts';
+import { isLazy, markExposed, reclaim } from './lazy.ts';
+import { frameSize } from './size.ts';
+
+/** Frames per block: the first blocks of a session are small (most sessions carry few frames). */
+const FIRST_BLOCK = 16;
+const MAX_BLOCK = 256;
+/** Memory of a packed frame besides its data string: 5 numbers, 1 bit field, 1 array slot, string header. */
+export const PACKED_FRAME_OVERHEAD = 5 * 8 + 4 + 8 + 24;
+
+// Bit field layout.
+const OPCODE = 0x0f;
+const RECEIVE = 0x10;
+const BASE64 = 0x20;
+const COMPRESSED = 0x40;
+const TRUNCATED = 0x80;
+const INJECTED = 0x100;
+
+class Block {
+  readonly seq: Float64Array;
+  readonly time: Float64Array;
+  readonly length: Float64Array;
+  readonly wire: Float64Array;
+  readonly fragments: Float64Array;
+  readonly bits: Uint32Array;
+  /** The data string of a packed frame, or the whole frame. */
+  readonly item: Array<string | FrameRecord> = [];
+  /** First live slot (earlier ones were shifted out). */
+  start = 0;
+  constructor(readonly capacity: number) {
+    this.seq = new Float64Array(capacity);
+    this.time = new Float64Array(capacity);
+    this.length = new Float64Array(capacity);
+    this.wire = new Float64Array(capacity);
+    this.fragments = new Float64Array(capacity);
+    this.bits = new Uint32Array(capacity);
+  }
+}
+
+/**
+ * Can this frame be packed without losing anything a reader could see? The FrameRecord fields
+ * only: the optional flags when true, no close code, reason or problems, data a plain string.
+ */
+function packable(f: FrameRecord): boolean {
+  if (typeof f.data !== 'string' || f.closeCode !== undefined || f.closeReason !== undefined || f.problems !== undefined) return false;
+  if (isLazy(f, 'data')) return false;
+  return !(('compressed' in f && f.compressed !== true) || ('truncated' in f && f.truncated !== true) || ('injected' in f && f.injected !== true) || 'closeCode' in f || 'closeReason' in f || 'problems' in f);
+}
+
+/** Bytes a held item is counted as. */
+function itemSize(item: string | FrameRecord): number {
+  return typeof item === 'string' ? PACKED_FRAME_OVERHEAD + item.length : frameSize(item);
+}
+
+export class FrameQueue {
+  #blocks: Block[] = [];
+  #length = 0;
+
+  constructor(readonly session: number) {}
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Append a frame (seq must grow); returns the bytes it is counted as holding. */
+  push(f: FrameRecord): number {
+    let b = this.#blocks[this.#blocks.length - 1];
+    if (b === undefined || b.item.length === b.capacity) {
+      b = new Block(b === undefined ? FIRST_BLOCK : Math.min(MAX_BLOCK, b.capacity * 4));
+      this.#blocks.push(b);
+    }
+    const i = b.item.length;
+    b.seq[i] = f.seq;
+    if (packable(f)) {
+      b.time[i] = f.time;
+      b.length[i] = f.length;
+      b.wire[i] = f.wireLength;
+      b.fragments[i] = f.fragments;
+      b.bits[i] =
+        (f.opcode & OPCODE) |
+        (f.type === 'receive' ? RECEIVE : 0) |
+        (f.encoding === 'base64' ? BASE64 : 0) |
+        (f.compressed ? COMPRESSED : 0) |
+        (f.truncated ? TRUNCATED : 0) |
+        (f.injected ? INJECTED : 0);
+      b.item.push(f.data);
+    } else {
+      b.item.push(f);
+    }
+    this.#length++;
+    return itemSize(b.item[i]!);
+  }
+
+  /** Drop the oldest frame; returns the bytes it was counted as. A payload nobody saw is recycled. */
+  shift(): number {
+    const b = this.#blocks[0];
+    if (b === undefined || this.#length === 0) return 0;
+    const i = b.start++;
+    const item = b.item[i]!;
+    const size = itemSize(item);
+    if (typeof item !== 'string') {
+      const bytes = reclaim(item, 'data');
+      if (bytes !== null) givePayloadBuffer(bytes);
+    }
+    b.item[i] = '';
+    this.#length--;
+    if (b.start === b.capacity) this.#blocks.shift();
+    return size;
+  }
+
+  firstSeq(): number {
+    const b = this.#blocks[0];
+    return b === undefined || this.#length === 0 ? 0 : b.seq[b.start]!;
+  }
+
+  lastSeq(): number {
+    const b = this.#blocks[this.#blocks.length - 1];
+    return b === undefined || this.#length === 0 ? 0 : b.seq[b.item.length - 1]!;
+  }
+
+  /** Up to `limit` frames with seq > after, oldest first, as FrameRecords; `more` when others follow. */
+  page(after: number, limit: number): { frames: FrameRecord[]; more: boolean } {
+    const frames: FrameRecord[] = [];
+    const blocks = this.#blocks;
+    // The first block whose last seq passes `after`, then the first slot in it that does.
+    let bi = 0;
+    let lo = 0;
+    let hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const b = blocks[mid]!;
+      if (b.seq[b.item.length - 1]! <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    bi = lo;
+    if (bi >= blocks.length) return { frames, more: false };
+    let b = blocks[bi]!;
+    let i = b.start;
+    while (i < b.item.length && b.seq[i]! <= after) i++;
+    for (;;) {
+      if (i >= b.item.length) {
+        bi++;
+        if (bi >= blocks.length) return { frames, more: false };
+        b = blocks[bi]!;
+        i = b.start;
+      }
+      if (frames.length >= limit) return { frames, more: true };
+      frames.push(this.#frame(b, i));
+      i++;
+    }
+  }
+
+  /** Every frame held, oldest first (export). */
+  all(): FrameRecord[] {
+    const out: FrameRecord[] = [];
+    for (const b of this.#blocks) for (let i = b.start; i < b.item.length; i++) out.push(this.#frame(b, i));
+    return out;
+  }
+
+  /** The frame at slot i of block b, rebuilt from its columns (or the whole frame, now exposed). */
+  #frame(b: Block, i: number): FrameRecord {
+    const item = b.item[i]!;
+    if (typeof item !== 'string') {
+      markExposed(item);
+      return item;
+    }
+    const bits = b.bits[i]!;
+    const f: FrameRecord = {
+      session: this.session,
+      seq: b.seq[i]!,
+      type: bits & RECEIVE ? 'receive' : 'send',
+      time: b.time[i]!,
+      opcode: (bits & OPCODE) as Opcode,
+      data: item,
+      encoding: bits & BASE64 ? 'base64' : 'text',
+      length: b.length[i]!,
+      wireLength: b.wire[i]!,
+      fragments: b.fragments[i]!,
+    };
+    if (bits & COMPRESSED) f.compressed = true;
+    if (bits & TRUNCATED) f.truncated = true;
+    if (bits & INJECTED) f.injected = true;
+    return f;
+  }
+}

@@ -1,0 +1,98 @@
+// The packed frame queue: frames come back exactly as they went in, paged by seq across blocks, sizes add up.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FrameRecord } from '../../../shared/events.ts';
+import { FrameQueue, PACKED_FRAME_OVERHEAD } from '../../../main/engine/log/frame-queue.ts';
+import { setLazy } from '../../../main/engine/log/lazy.ts';
+import { frameSize } from '../../../main/engine/log/size.ts';
+import { binaryFrame, textFrame } from '../../helpers/records.ts';
+
+/** A mix of every shape a frame can have, seq 1..n. */
+function frames(n: number): FrameRecord[] {
+  const out: FrameRecord[] = [];
+  for (let seq = 1; seq <= n; seq++) {
+    let f: FrameRecord;
+    switch (seq % 7) {
+      case 0:
+        f = binaryFrame(9, seq, Buffer.from([seq & 0xff, 1, 2]));
+        break;
+      case 1:
+        f = { ...textFrame(9, seq, `msg ${seq} é`), compressed: true, truncated: true };
+        break;
+      case 2:
+        f = { ...textFrame(9, seq, 'bye', 'receive'), opcode: 8, closeCode: 1000, closeReason: 'bye' };
+        break;
+      case 3:
+        f = { ...textFrame(9, seq, '', 'send'), encoding: 'base64', problems: ['invalid UTF-8 in a text message'] };
+        break;
+      case 4:
+        f = { ...textFrame(9, seq, 'ping', 'receive'), opcode: 9, injected: true };
+        break;
+      case 5: {
+        f = binaryFrame(9, seq, Buffer.alloc(0));
+        setLazy(f, 'data', Buffer.alloc(10_000, seq & 0xff), 'base64');
+        break;
+      }
+      default:
+        f = { ...textFrame(9, seq, 'x'), compressed: false };
+    }
+    f.time = 1_700_000_000 + seq / 7;
+    out.push(f);
+  }
+  return out;
+}
+
+describe('FrameQueue', () => {
+  it('gives every frame back equal to what was pushed, across blocks', () => {
+    const q = new FrameQueue(9);
+    const input = frames(700);
+    let bytes = 0;
+    for (const f of input) bytes += q.push(f);
+    assert.equal(q.length, 700);
+    assert.equal(q.firstSeq(), 1);
+    assert.equal(q.lastSeq(), 700);
+    assert.deepStrictEqual(q.all(), input);
+    assert.equal(JSON.stringify(q.all().map((f) => f.data)), JSON.stringify(input.map((f) => f.data)));
+    // Packed frames count their data and a fixed overhead; whole ones what frameSize says.
+    const expected = input.reduce((n, f) => n + (f.seq % 7 === 2 || f.seq % 7 === 3 || f.seq % 7 === 5 || f.seq % 7 === 6 ? frameSize(f) : PACKED_FRAME_OVERHEAD + f.data.length), 0);
+    assert.equal(bytes, expected);
+    let shifted = 0;
+    while (q.length > 0) shifted += q.shift();
+    assert.equal(shifted, bytes);
+    assert.equal(q.shift(), 0);
+    assert.deepStrictEqual(q.all(), []);
+  });
+
+  it('pages by seq with after and limit, after dropping from the front', () => {
+    const q = new FrameQueue(9);
+    const input = frames(600);
+    for (const f of input) q.push(f);
+    for (let i = 0; i < 250; i++) q.shift();
+    assert.equal(q.firstSeq(), 251);
+    const first = q.page(0, 10);
+    assert.deepEqual(first.frames.map((f) => f.seq), [251, 252, 253, 254, 255, 256, 257, 258, 259, 260]);
+    assert.equal(first.more, true);
+    const mid = q.page(333, 100);
+    assert.deepEqual(mid.frames.map((f) => f.seq), Array.from({ length: 100 }, (_, i) => 334 + i));
+    assert.deepStrictEqual(mid.frames, input.slice(333, 433));
+    const tail = q.page(590, 100);
+    assert.deepEqual(tail.frames.map((f) => f.seq), [591, 592, 593, 594, 595, 596, 597, 598, 599, 600]);
+    assert.equal(tail.more, false);
+    assert.deepEqual(q.page(600, 5), { frames: [], more: false });
+    // Exactly `limit` left: no more.
+    assert.equal(q.page(590, 10).more, false);
+    // Push after draining keeps working.
+    while (q.length > 0) q.shift();
+    q.push(textFrame(9, 601, 'again'));
+    assert.deepEqual(q.page(0, 5).frames.map((f) => f.data), ['again']);
+    assert.equal(q.firstSeq(), 601);
+  });
+
+  it('rebuilt frames are new objects: changing one does not change the log', () => {
+    const q = new FrameQueue(9);
+    q.push(textFrame(9, 1, 'original'));
+    const a = q.page(0, 1).frames[0]!;
+    a.data = 'changed';
+    assert.equal(q.page(0, 1).frames[0]!.data, 'original');
+  });
+});
