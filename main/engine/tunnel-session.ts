@@ -1,0 +1,405 @@
+// One WebSocket session: handshake, then a byte-exact pipe both ways with frame tracking, tap, injection, idle timeout, pings and close.
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Side, WsSessionRecord } from '../../shared/events.ts';
+import { BoundaryTracker } from './frames/boundary.ts';
+import { encodeClose, encodeFrame } from './frames/encode.ts';
+import { parseDeflate } from './frames/extensions.ts';
+import { createFrameTap, type FrameTap } from './frames/tap.ts';
+import { Handshake, type HandshakeOpen } from './handshake.ts';
+import type { CompiledRoute, Recorder, UpgradeExchange } from './types.ts';
+
+export type SendResult = { ok: true } | { ok: false; code: 'NO_SESSION' | 'NOT_OPEN' | 'BROKEN_STREAM'; message: string };
+
+type Peer = 'client' | 'backend';
+
+/** A whole frame waiting for the next frame boundary of the stream toward one peer. */
+interface Injection {
+  opcode: number;
+  payload: Buffer;
+  frame: Buffer;
+  /** A close frame: end that side once it is written. */
+  end: boolean;
+}
+
+/** Where a socket's shared listeners find their tunnel (see Tunnel's static listeners). */
+const PEER = Symbol('loopgate.tunnel.peer');
+type Tagged = Duplex & { [PEER]?: End };
+
+/** One peer of an open tunnel: its socket, and the state of the stream written toward it. */
+class End {
+  /** Frame boundaries of the bytes written toward this peer. */
+  readonly tracker = new BoundaryTracker();
+  readonly queue: Injection[] = [];
+  /** No more writes toward this peer (we ended it, or it sent FIN and the socket is not half-open). */
+  shut = false;
+  /** The peer sent FIN. */
+  eof = false;
+  closed = false;
+  /** The other peer (set once both exist). */
+  other: End | null = null;
+  constructor(
+    readonly name: Peer,
+    readonly sock: Duplex,
+    readonly tunnel: Tunnel,
+  ) {}
+}
+
+const EMPTY = Buffer.alloc(0);
+/** How long a closing tunnel waits for a frame boundary and for the peers to hang up before cutting. */
+const CLOSE_GRACE_MS = 2000;
+const OK: SendResult = { ok: true };
+const BENIGN = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+const notOpen = (id: number, why: string): SendResult => ({ ok: false, code: 'NOT_OPEN', message: `WebSocket session ${id} is ${why}` });
+const joined = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
+
+export class Tunnel {
+  state: 'connecting' | 'open' | 'closing' | 'done' = 'connecting';
+  /** Until the handshake is over; then only the parts still needed are kept (idle sessions stay small). */
+  #ex: UpgradeExchange | null;
+  readonly #route: CompiledRoute;
+  readonly #recorder: Recorder;
+  readonly #record: WsSessionRecord;
+  readonly #onDone: (t: Tunnel) => void;
+  #handshake: Handshake | null = null;
+  #tap: FrameTap | null = null;
+  #c: End | null = null;
+  #b: End | null = null;
+  #firstEnd: Side | null = null;
+  /** Set when Loopgate ended the session (idle timeout, user close, engine stop). */
+  #closer: { code?: number; reason?: string } | null = null;
+  #lastIo = 0;
+  #lastPing = 0;
+  #tick: NodeJS.Timeout | null = null;
+  #linger: NodeJS.Timeout | null = null;
+
+  constructor(ex: UpgradeExchange, onDone: (t: Tunnel) => void) {
+    this.#ex = ex;
+    this.#route = ex.route;
+    this.#recorder = ex.recorder;
+    this.#record = ex.record;
+    this.#onDone = onDone;
+  }
+
+  get id(): number {
+    return this.#record.id;
+  }
+
+  start(): void {
+    this.#handshake = new Handshake(this.#ex!, (opened) => this.#onHandshake(opened));
+  }
+
+  #onHandshake(opened: HandshakeOpen | null): void {
+    this.#handshake = null;
+    const ex = this.#ex!;
+    // The request, its socket wrapper and the first bytes are not needed past this point.
+    this.#ex = null;
+    if (!opened) {
+      this.state = 'done';
+      this.#onDone(this);
+      return;
+    }
+    const { backend, head, rawHead, rest } = opened;
+    const { socket: client, recorder, snapshot } = ex;
+    const record = this.#record;
+    record.state = 'open';
+    record.status = head.status;
+    record.responseHeaders = head.headers;
+    record.subprotocol = joined(head.headers['sec-websocket-protocol']);
+    record.extensions = joined(head.headers['sec-websocket-extensions']);
+    record.openedAt = Date.now();
+    if (snapshot.inspect.frames) {
+      this.#tap = createFrameTap({ session: record, deflate: parseDeflate(record.extensions), recorder, inspect: snapshot.inspect });
+    }
+    const c = (this.#c = new End('client', client, this));
+    const b = (this.#b = new End('backend', backend, this));
+    c.other = b;
+    b.other = c;
+    (client as Partial<Socket>).setNoDelay?.(true);
+    for (const end of [c, b]) {
+      (end.sock as Tagged)[PEER] = end;
+      end.sock.on('data', Tunnel.#onData).on('end', Tunnel.#onEnd).on('error', Tunnel.#onError);
+      end.sock.on('close', Tunnel.#onClose).on('drain', Tunnel.#onDrain);
+    }
+    this.state = 'open';
+    this.#lastIo = Date.now();
+    this.#schedule();
+    recorder.ws(record);
+    client.write(rawHead);
+    if (ex.head.length > 0) this.#pipe(c, b, ex.head);
+    if (rest.length > 0) this.#pipe(b, c, rest);
+    client.resume();
+    backend.resume();
+  }
+
+  // ---- socket listeners, shared by every tunnel (no closures per session): `this` is the socket ----
+
+  static #onData(this: Duplex, chunk: Buffer): void {
+    const end = (this as Tagged)[PEER];
+    if (end) end.tunnel.#pipe(end, end.other!, chunk);
+  }
+
+  /** A peer took what we wrote: read from the other one again. */
+  static #onDrain(this: Duplex): void {
+    (this as Tagged)[PEER]?.other!.sock.resume();
+  }
+
+  static #onEnd(this: Duplex): void {
+    const end = (this as Tagged)[PEER];
+    if (end) end.tunnel.#ended(end, end.other!);
+  }
+
+  static #onError(this: Duplex, err: NodeJS.ErrnoException): void {
+    const end = (this as Tagged)[PEER];
+    if (end) end.tunnel.#error(end.name, err);
+  }
+
+  static #onClose(this: Duplex): void {
+    const end = (this as Tagged)[PEER];
+    if (end) end.tunnel.#closed(end, end.other!);
+  }
+
+  // ---- hot path: no allocations unless a frame is being inserted ----
+
+  #pipe(src: End, dst: End, chunk: Buffer): void {
+    if (dst.shut) {
+      this.#lastIo = Date.now();
+      return;
+    }
+    const tap = this.#tap;
+    const toBackend = dst === this.#b;
+    if (dst.queue.length === 0) {
+      // Nothing to insert: forward first, then track frames and inspect (both only read chunk), so
+      // neither delays the bytes. The tracker is up to date again before anything can be queued.
+      if (!dst.sock.write(chunk)) src.sock.pause();
+      this.#lastIo = Date.now();
+      dst.tracker.feed(chunk);
+      if (tap !== null) {
+        if (toBackend) tap.client(chunk);
+        else tap.backend(chunk);
+      } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
+      else this.#record.counts.bytesToClient += chunk.length;
+      return;
+    }
+    this.#lastIo = Date.now();
+    const off = dst.tracker.feed(chunk);
+    // Injections go in at `off`: the tap sees the chunk first, so records keep the order they had.
+    if (tap !== null) {
+      if (toBackend) tap.client(chunk);
+      else tap.backend(chunk);
+    } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
+    else this.#record.counts.bytesToClient += chunk.length;
+    if (off < 0) {
+      if (!dst.sock.write(chunk)) src.sock.pause();
+    } else if (!this.#splice(dst, chunk, off)) src.sock.pause();
+  }
+
+
+
+  // ---- injection ----
+
+  /** Write `chunk` with the queued injections inserted at the safe offset; false on backpressure. */
+  #splice(dst: End, chunk: Buffer, off: number): boolean {
+    const sock = dst.sock;
+    sock.cork();
+    if (off > 0) sock.write(chunk.subarray(0, off));
+    this.#flush(dst);
+    const ok = off < chunk.length && !dst.shut ? sock.write(chunk.subarray(off)) : true;
+    sock.uncork();
+    return ok;
+  }
+
+  /** Write every queued injection toward `dst` (its stream is at a frame boundary). */
+  #flush(dst: End): void {
+    const toBackend = dst === this.#b;
+    for (const item of dst.queue) {
+      dst.sock.write(item.frame);
+      if (this.#tap !== null) this.#tap.injected(dst.name, item.opcode, item.payload);
+      else if (toBackend) this.#record.counts.bytesToBackend += item.frame.length;
+      else this.#record.counts.bytesToClient += item.frame.length;
+      if (item.end) {
+        this.#shut(dst);
+        break;
+      }
+    }
+    dst.queue.length = 0;
+  }
+
+  #enqueue(dst: End, item: Injection): void {
+    dst.queue.push(item);
+    if (dst.queue.length === 1 && dst.tracker.atSafePoint) this.#flush(dst);
+  }
+
+  send(to: Peer, data: Buffer, binary: boolean): SendResult {
+    if (this.state !== 'open') return notOpen(this.id, this.state === 'connecting' ? 'still connecting' : 'closing');
+    const dst = to === 'backend' ? this.#b! : this.#c!;
+    if (dst.shut) return notOpen(this.id, `no longer writable toward the ${to}`);
+    if (dst.tracker.broken) {
+      return { ok: false, code: 'BROKEN_STREAM', message: `the stream toward the ${to} is not valid WebSocket framing, so no frame can be inserted safely` };
+    }
+    const opcode = binary ? 2 : 1;
+    this.#enqueue(dst, { opcode, payload: data, frame: encodeFrame({ opcode, payload: data, mask: to === 'backend' }), end: false });
+    return OK;
+  }
+
+  /** Close frames to both peers at their next frame boundary, then end both sockets. */
+  close(code: number, reason: string): SendResult {
+    if (this.state === 'connecting') {
+      this.#handshake?.abort(`closed by Loopgate (${code} ${reason})`);
+      return OK;
+    }
+    if (this.state !== 'open') return notOpen(this.id, this.state);
+    this.state = 'closing';
+    this.#closer = { code, reason };
+    this.#clearTick();
+    this.#armLinger();
+    const toClient = encodeClose(code, reason, false);
+    // Close payloads are at most 125 bytes, so the unmasked frame's header is 2 bytes.
+    const payload = toClient.subarray(2);
+    for (const dst of [this.#c!, this.#b!]) {
+      if (dst.shut) continue;
+      if (dst.tracker.broken) this.#shut(dst);
+      else this.#enqueue(dst, { opcode: 8, payload, frame: dst === this.#c ? toClient : encodeClose(code, reason, true), end: true });
+    }
+    return OK;
+  }
+
+  /** Cut both sockets now (engine stop without grace). */
+  destroy(): void {
+    if (this.state === 'connecting') return this.#handshake?.abort('Loopgate is stopping');
+    if (this.state === 'done') return;
+    this.#closer ??= {};
+    this.#c!.sock.destroy();
+    this.#b!.sock.destroy();
+  }
+
+  // ---- timers ----
+
+  #schedule(): void {
+    const read = this.#route.timeouts.read;
+    const ping = this.#route.keepAlivePing;
+    if (read <= 0 && ping <= 0) return;
+    let due = read > 0 ? this.#lastIo + read : Infinity;
+    if (ping > 0) due = Math.min(due, Math.max(this.#lastIo, this.#lastPing) + ping);
+    this.#tick = setTimeout(Tunnel.#tickOf, Math.max(1, due - Date.now()), this);
+  }
+
+  static #tickOf(t: Tunnel): void {
+    t.#onTick();
+  }
+
+  #onTick(): void {
+    this.#tick = null;
+    if (this.state !== 'open') return;
+    const now = Date.now();
+    const read = this.#route.timeouts.read;
+    const ping = this.#route.keepAlivePing;
+    if (read > 0 && now - this.#lastIo >= read) {
+      this.close(1001, 'idle timeout');
+      return;
+    }
+    if (ping > 0 && now - Math.max(this.#lastIo, this.#lastPing) >= ping) {
+      this.#lastPing = now;
+      this.#ping(this.#c!);
+      this.#ping(this.#b!);
+    }
+    this.#schedule();
+  }
+
+  /** A ping toward one peer, only when that stream is at a frame boundary right now. */
+  #ping(dst: End): void {
+    if (dst.shut || dst.queue.length > 0 || !dst.tracker.atSafePoint) return;
+    this.#enqueue(dst, { opcode: 9, payload: EMPTY, frame: encodeFrame({ opcode: 9, payload: EMPTY, mask: dst === this.#b }), end: false });
+  }
+
+  #clearTick(): void {
+    if (this.#tick) clearTimeout(this.#tick);
+    this.#tick = null;
+  }
+
+  #armLinger(): void {
+    this.#linger ??= setTimeout(Tunnel.#lingerOver, CLOSE_GRACE_MS, this);
+  }
+
+  /** The close grace is over: cut both sockets. */
+  static #lingerOver(t: Tunnel): void {
+    t.#linger = null;
+    t.#c!.sock.destroy();
+    t.#b!.sock.destroy();
+  }
+
+  // ---- ends, errors, close ----
+
+  /** No more writes toward `dst`: end that socket once what is queued is flushed. */
+  #shut(dst: End): void {
+    if (dst.shut) return;
+    dst.shut = true;
+    dst.queue.length = 0;
+    dst.sock.end();
+    this.#armLinger();
+  }
+
+  #ended(src: End, other: End): void {
+    src.eof = true;
+    this.#firstEnd ??= src.name;
+    // Without half-open, Node ends a socket's writing side when its peer sends FIN.
+    if (!(src.sock as { allowHalfOpen?: boolean }).allowHalfOpen) src.shut = true;
+    this.#shut(other);
+  }
+
+
+  #error(side: Peer, err: NodeJS.ErrnoException): void {
+    this.#firstEnd ??= side;
+    const code = err.code ?? 'ERROR';
+    if (this.#record.error || (BENIGN.has(code) && (this.#closer || this.#tap?.firstClose))) return;
+    const where = side === 'client' ? 'client connection' : `backend connection (${this.#route.target.origin})`;
+    this.#record.error = { code, message: `${where} failed: ${err.message}`, side };
+  }
+
+
+  #closed(src: End, other: End): void {
+    src.closed = true;
+    src.shut = true;
+    this.#firstEnd ??= src.name;
+    // A peer gone without FIN (reset, error) takes the other side down at once; after FIN, `other` was ended.
+    if (!other.closed && !src.eof) other.sock.destroy();
+    if (other.closed) this.#finish();
+  }
+
+
+  #finish(): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.#clearTick();
+    if (this.#linger) clearTimeout(this.#linger);
+    this.#linger = null;
+    for (const end of [this.#c!, this.#b!]) {
+      const sock = end.sock;
+      sock.off('data', Tunnel.#onData).off('end', Tunnel.#onEnd).off('error', Tunnel.#onError);
+      sock.off('close', Tunnel.#onClose).off('drain', Tunnel.#onDrain);
+      (sock as Tagged)[PEER] = undefined;
+    }
+    this.#c!.queue.length = 0;
+    this.#b!.queue.length = 0;
+    const tap = this.#tap;
+    tap?.end();
+    const record = this.#record;
+    record.state = 'closed';
+    record.closedAt = Date.now();
+    const fc = tap?.firstClose ?? null;
+    if (this.#closer) {
+      record.closedBy = 'loopgate';
+      record.closeCode = this.#closer.code;
+      record.closeReason = this.#closer.reason;
+    } else if (fc) {
+      record.closedBy = fc.from;
+      record.closeCode = fc.code;
+      record.closeReason = fc.reason;
+    } else {
+      record.closedBy = this.#firstEnd ?? 'loopgate';
+    }
+    this.#recorder.ws(record);
+    this.#onDone(this);
+  }
+}
