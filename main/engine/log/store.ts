@@ -31,7 +31,7 @@ interface Entry {
   framesEvicted: number;
   /** Dropped from the log (its slot in the eviction order is skipped). */
   gone: boolean;
-  /** Counted in SessionLog's #goneBehind (it went while a live entry was ahead of it). */
+  /** Set on the placeholder left in the eviction order for an entry that went behind a live one. */
   behind: boolean;
 }
 
@@ -250,7 +250,6 @@ export class SessionLog implements Recorder {
     this.#evictedFrames = 0;
     for (const e of kept) {
       e.gone = false;
-      e.behind = false;
       this.#entries.set(e.record.id, e);
       this.#order.push(e);
       this.#bytes += e.bytes;
@@ -317,16 +316,16 @@ export class SessionLog implements Recorder {
           e.gone = true;
           this.#bytes -= e.bytes + e.framesBytes;
           this.#evictedRecords++;
-          if (i !== this.#head) {
-            e.behind = true;
-            this.#goneBehind++;
-          }
+          // Its slot must not keep the record (and its body) alive until the array is compacted.
+          order[i] = i === this.#head ? GONE : GONE_BEHIND;
+          if (i !== this.#head) this.#goneBehind++;
         }
       }
       // Leading entries that are gone are never looked at again.
-      if (e.gone && i === this.#head) {
+      const slot = order[i]!;
+      if (slot.gone && i === this.#head) {
         this.#head++;
-        if (e.behind) this.#goneBehind--;
+        if (slot.behind) this.#goneBehind--;
       }
     }
     const live = order.length - this.#head;
@@ -341,6 +340,10 @@ export class SessionLog implements Recorder {
     }
   }
 }
+
+/** What an evicted entry's slot in the eviction order holds instead (at the head, or behind a live one). */
+const GONE: Entry = { record: null as unknown as HttpRecord, bytes: 0, frames: null, framesBytes: 0, framesEvicted: 0, gone: true, behind: false };
+const GONE_BEHIND: Entry = { ...GONE, behind: true };
 
 function finished(r: RecordView): boolean {
   if (r.imported) return true;

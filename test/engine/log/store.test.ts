@@ -164,7 +164,7 @@ describe('SessionLog byte cap', () => {
     const total = 20_000;
     for (let i = 0; i < total; i++) {
       const r = httpRecord(log.nextId());
-      if (i < 2000) refs.push(new WeakRef(r));
+      refs.push(new WeakRef(r));
       log.http(r);
       assert.ok(log.bytes <= log.capBytes);
     }
@@ -180,7 +180,24 @@ describe('SessionLog byte cap', () => {
     await new Promise((r) => setTimeout(r, 0));
     gc();
     const alive = refs.filter((w) => w.deref() !== undefined).length;
-    assert.ok(alive < 10, `${alive} of ${refs.length} evicted records still reachable`);
+    assert.ok(alive <= records + 5, `${alive - records} of ${evictedRecords} evicted records still reachable`);
+  });
+
+  it('an evicted record is released at once, not when the eviction order is compacted', async () => {
+    const gc = forceGc();
+    const log = new SessionLog({ capBytes: 200 * 1024 });
+    const refs: Array<WeakRef<object>> = [];
+    for (let i = 0; i < 100; i++) {
+      const r = httpRecord(log.nextId(), { responseBody: Buffer.alloc(30 * 1024, i).toString('base64') });
+      refs.push(new WeakRef(r));
+      log.http(r);
+    }
+    const { records, evictedRecords } = log.stats();
+    assert.ok(evictedRecords > 80, `${evictedRecords} evicted`);
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    const alive = refs.filter((w) => w.deref() !== undefined).length;
+    assert.equal(alive, records, `${alive - records} of ${evictedRecords} evicted records (and their bodies) still reachable`);
   });
 });
 
