@@ -17,8 +17,8 @@ import { frameSize } from './size.ts';
 /** Frames per block: the first blocks of a session are small (most sessions carry few frames). */
 const FIRST_BLOCK = 16;
 const MAX_BLOCK = 256;
-/** Memory of a packed frame besides its data string: 5 numbers, 1 bit field, 1 array slot, string header. */
-export const PACKED_FRAME_OVERHEAD = 5 * 8 + 4 + 8 + 24;
+/** Memory of a packed frame besides its data string: 6 numbers, 1 array slot, string header. */
+export const PACKED_FRAME_OVERHEAD = 6 * 8 + 8 + 24;
 
 // Bit field layout.
 const OPCODE = 0x0f;
@@ -28,25 +28,49 @@ const COMPRESSED = 0x40;
 const TRUNCATED = 0x80;
 const INJECTED = 0x100;
 
+// Columns of a block, interleaved in one Float64Array (one allocation per block): slot i * COLS + c.
+const SEQ = 0;
+const TIME = 1;
+const LENGTH = 2;
+const WIRE = 3;
+const FRAGMENTS = 4;
+const BITS = 5;
+const COLS = 6;
+
 class Block {
-  readonly seq: Float64Array;
-  readonly time: Float64Array;
-  readonly length: Float64Array;
-  readonly wire: Float64Array;
-  readonly fragments: Float64Array;
-  readonly bits: Uint32Array;
+  readonly n: Float64Array;
   /** The data string of a packed frame, or the whole frame. */
-  readonly item: Array<string | FrameRecord> = [];
+  item: Array<string | FrameRecord> = [];
   /** First live slot (earlier ones were shifted out). */
   start = 0;
   constructor(readonly capacity: number) {
-    this.seq = new Float64Array(capacity);
-    this.time = new Float64Array(capacity);
-    this.length = new Float64Array(capacity);
-    this.wire = new Float64Array(capacity);
-    this.fragments = new Float64Array(capacity);
-    this.bits = new Uint32Array(capacity);
+    this.n = new Float64Array(capacity * COLS);
   }
+  seq(i: number): number {
+    return this.n[i * COLS + SEQ]!;
+  }
+}
+
+/**
+ * Emptied full-size blocks, reused by the next ones (of any session): a log at its cap then
+ * allocates no blocks at all. They never leave the log, so reuse is safe.
+ */
+const spareBlocks: Block[] = [];
+const MAX_SPARE_BLOCKS = 64;
+
+function newBlock(capacity: number): Block {
+  if (capacity === MAX_BLOCK) {
+    const b = spareBlocks.pop();
+    if (b !== undefined) return b;
+  }
+  return new Block(capacity);
+}
+
+function dropBlock(b: Block): void {
+  if (b.capacity !== MAX_BLOCK || spareBlocks.length >= MAX_SPARE_BLOCKS) return;
+  b.item = [];
+  b.start = 0;
+  spareBlocks.push(b);
 }
 
 /**
@@ -78,17 +102,19 @@ export class FrameQueue {
   push(f: FrameRecord): number {
     let b = this.#blocks[this.#blocks.length - 1];
     if (b === undefined || b.item.length === b.capacity) {
-      b = new Block(b === undefined ? FIRST_BLOCK : Math.min(MAX_BLOCK, b.capacity * 4));
+      b = newBlock(b === undefined ? FIRST_BLOCK : Math.min(MAX_BLOCK, b.capacity * 4));
       this.#blocks.push(b);
     }
     const i = b.item.length;
-    b.seq[i] = f.seq;
+    const n = b.n;
+    const at = i * COLS;
+    n[at + SEQ] = f.seq;
     if (packable(f)) {
-      b.time[i] = f.time;
-      b.length[i] = f.length;
-      b.wire[i] = f.wireLength;
-      b.fragments[i] = f.fragments;
-      b.bits[i] =
+      n[at + TIME] = f.time;
+      n[at + LENGTH] = f.length;
+      n[at + WIRE] = f.wireLength;
+      n[at + FRAGMENTS] = f.fragments;
+      n[at + BITS] =
         (f.opcode & OPCODE) |
         (f.type === 'receive' ? RECEIVE : 0) |
         (f.encoding === 'base64' ? BASE64 : 0) |
@@ -116,18 +142,18 @@ export class FrameQueue {
     }
     b.item[i] = '';
     this.#length--;
-    if (b.start === b.capacity) this.#blocks.shift();
+    if (b.start === b.capacity) dropBlock(this.#blocks.shift()!);
     return size;
   }
 
   firstSeq(): number {
     const b = this.#blocks[0];
-    return b === undefined || this.#length === 0 ? 0 : b.seq[b.start]!;
+    return b === undefined || this.#length === 0 ? 0 : b.seq(b.start);
   }
 
   lastSeq(): number {
     const b = this.#blocks[this.#blocks.length - 1];
-    return b === undefined || this.#length === 0 ? 0 : b.seq[b.item.length - 1]!;
+    return b === undefined || this.#length === 0 ? 0 : b.seq(b.item.length - 1);
   }
 
   /** Up to `limit` frames with seq > after, oldest first, as FrameRecords; `more` when others follow. */
@@ -141,14 +167,14 @@ export class FrameQueue {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const b = blocks[mid]!;
-      if (b.seq[b.item.length - 1]! <= after) lo = mid + 1;
+      if (b.seq(b.item.length - 1) <= after) lo = mid + 1;
       else hi = mid;
     }
     bi = lo;
     if (bi >= blocks.length) return { frames, more: false };
     let b = blocks[bi]!;
     let i = b.start;
-    while (i < b.item.length && b.seq[i]! <= after) i++;
+    while (i < b.item.length && b.seq(i) <= after) i++;
     for (;;) {
       if (i >= b.item.length) {
         bi++;
@@ -176,18 +202,20 @@ export class FrameQueue {
       markExposed(item);
       return item;
     }
-    const bits = b.bits[i]!;
+    const n = b.n;
+    const at = i * COLS;
+    const bits = n[at + BITS]!;
     const f: FrameRecord = {
       session: this.session,
-      seq: b.seq[i]!,
+      seq: n[at + SEQ]!,
       type: bits & RECEIVE ? 'receive' : 'send',
-      time: b.time[i]!,
+      time: n[at + TIME]!,
       opcode: (bits & OPCODE) as Opcode,
       data: item,
       encoding: bits & BASE64 ? 'base64' : 'text',
-      length: b.length[i]!,
-      wireLength: b.wire[i]!,
-      fragments: b.fragments[i]!,
+      length: n[at + LENGTH]!,
+      wireLength: n[at + WIRE]!,
+      fragments: n[at + FRAGMENTS]!,
     };
     if (bits & COMPRESSED) f.compressed = true;
     if (bits & TRUNCATED) f.truncated = true;

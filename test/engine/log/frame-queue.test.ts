@@ -88,6 +88,20 @@ describe('FrameQueue', () => {
     assert.equal(q.firstSeq(), 601);
   });
 
+  it('blocks emptied by one session are reused by another without leaking old frames', () => {
+    const a = new FrameQueue(1);
+    for (let seq = 1; seq <= 2000; seq++) a.push({ ...textFrame(1, seq, `a${seq}`), compressed: true });
+    while (a.length > 1000) a.shift(); // several full blocks emptied
+    const b = new FrameQueue(2);
+    const input = Array.from({ length: 900 }, (_, i) => textFrame(2, i + 1, `b${i + 1}`, i % 2 ? 'send' : 'receive'));
+    for (const f of input) b.push(f);
+    assert.deepStrictEqual(b.all(), input);
+    assert.deepStrictEqual(b.page(450, 3).frames, input.slice(450, 453));
+    // The first session is untouched by the reuse.
+    assert.equal(a.firstSeq(), 1001);
+    assert.deepStrictEqual(a.page(1999, 5).frames, [{ ...textFrame(1, 2000, 'a2000'), compressed: true }]);
+  });
+
   it('rebuilt frames are new objects: changing one does not change the log', () => {
     const q = new FrameQueue(9);
     q.push(textFrame(9, 1, 'original'));
