@@ -12,6 +12,12 @@ import { UpstreamPools } from './upstream.ts';
 
 /** nginx lingering_time: how long a refused upload may go on being read (and discarded). */
 const LINGER_MS = 30_000;
+/**
+ * Read timeouts below this run on a native timer of ours: undici's header and body timers tick
+ * about once a second, so a 200 ms proxy_read_timeout would fire after ~1 s. Longer ones (the 60 s
+ * default) keep undici's cheaper timers, where a second is within tolerance.
+ */
+const NATIVE_READ_TIMER_BELOW_MS = 10_000;
 
 const noop = () => {};
 
@@ -76,6 +82,11 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   #body: Readable | null = null;
   #connected = false;
   #sendTimer: NodeJS.Timeout | null = null;
+  /** Our own read timer (short read timeouts only, see NATIVE_READ_TIMER_BELOW_MS). */
+  #readTimer: NodeJS.Timeout | null = null;
+  #ownReadTimer = false;
+  /** Reading from the backend is paused because the client is slow: the read timeout waits. */
+  #paused = false;
   #drainHooked = false;
   #bytesIn = 0;
   #bytesOut = 0;
@@ -108,6 +119,9 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       const pool = this.#pools.get(route, host);
       const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
       if (hasBody) this.#body = this.#bodyStream();
+      const read = route.timeouts.read;
+      this.#ownReadTimer = read > 0 && read < NATIVE_READ_TIMER_BELOW_MS;
+      const undiciRead = this.#ownReadTimer ? 0 : read;
       // Invalid options make undici call onResponseError synchronously; it does not throw.
       pool.dispatch(
         {
@@ -115,8 +129,8 @@ class ProxyCall implements Dispatcher.DispatchHandler {
           method: req.method ?? 'GET',
           headers: buildRequestHeaders(req, route),
           body: this.#body,
-          headersTimeout: route.timeouts.read,
-          bodyTimeout: route.timeouts.read,
+          headersTimeout: undiciRead,
+          bodyTimeout: undiciRead,
         },
         this,
       );
@@ -141,7 +155,11 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       },
     });
     body.on('error', noop);
-    body.on('end', () => this.#clearSendTimer());
+    body.on('end', () => {
+      this.#clearSendTimer();
+      // The whole request is sent: the read timeout starts (nginx proxy_read_timeout).
+      this.#armReadTimer();
+    });
     (req as Tagged)[CALL] = this;
     req.on('data', ProxyCall.#onReqData);
     req.once('end', () => {
@@ -193,6 +211,23 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** Start (or restart) our read timer, when we run it ourselves. */
+  #armReadTimer(): void {
+    if (!this.#ownReadTimer || this.#state === 'done') return;
+    if (this.#readTimer) this.#readTimer.refresh();
+    else this.#readTimer = setTimeout(ProxyCall.#onReadTimeout, this.#route.timeouts.read, this).unref();
+  }
+
+  static #onReadTimeout(call: ProxyCall): void {
+    call.#readTimer = null;
+    if (call.#state === 'done') return;
+    // A client too slow to take the answer is not a backend that went quiet.
+    if (call.#paused) return call.#armReadTimer();
+    const code = call.#state === 'streaming' ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT';
+    const { status, error } = describeUpstreamError({ code }, call.#route.target.origin);
+    call.#fail(status, error, true);
+  }
+
   // ---- undici handler ----
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -203,10 +238,13 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     }
     this.#connected = true;
     if (this.#body && this.#req.isPaused() && !this.#req.complete) this.#armSendTimer();
+    if (!this.#body) this.#armReadTimer();
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
-    if (statusCode < 200 || this.#state !== 'waiting') return;
+    if (this.#state !== 'waiting') return;
+    this.#armReadTimer();
+    if (statusCode < 200) return;
     const ex = this.#ex;
     const { req, res, route, record } = ex;
     record.timings.headers = Date.now() - record.startedAt;
@@ -237,15 +275,21 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#state !== 'streaming') return;
+    this.#armReadTimer();
     this.#bytesOut += chunk.length;
     const keep = this.#ex.snapshot.inspect.bodyBytes;
     if (keep > 0) (this.#resCapture ??= new Capture(keep)).add(chunk);
     if (!this.#res.write(chunk)) {
       // Backpressure: stop reading from the backend until the client has taken what we gave it.
       controller.pause();
+      this.#paused = true;
       if (!this.#drainHooked) {
         this.#drainHooked = true;
-        this.#res.on('drain', () => this.#controller?.resume());
+        this.#res.on('drain', () => {
+          this.#paused = false;
+          this.#armReadTimer();
+          this.#controller?.resume();
+        });
       }
     }
   }
@@ -339,6 +383,10 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   }
 
   #record(): void {
+    if (this.#readTimer) {
+      clearTimeout(this.#readTimer);
+      this.#readTimer = null;
+    }
     const { record, recorder } = this.#ex;
     if (record.done) return;
     record.bytesIn = this.#bytesIn;

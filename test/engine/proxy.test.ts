@@ -373,6 +373,76 @@ describe('HttpProxy: failures and timeouts', () => {
     assert.equal(lastRecord(f, '/stall')!.error?.code, 'READ_TIMEOUT');
   });
 
+  it('a sub-second read timeout is kept to: headers at 600 ms against 200 ms are a 504, a body resuming at 600 ms is cut', async () => {
+    const url = await rawBackend((req, res) => {
+      if (req.url === '/late') {
+        setTimeout(() => res.end('too late'), 600);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial');
+      setTimeout(() => res.end(' and the rest'), 600);
+    });
+    const f = await front({ match: '/', target: url, timeouts: { read: '200ms' } });
+    const a = await hit(`${f.url}/late`);
+    assert.equal(a.status, 504, 'undici timers alone fire after ~1 s and let the 600 ms answer through');
+    assert.equal(lastRecord(f, '/late')!.error?.code, 'READ_TIMEOUT');
+    await assert.rejects(hit(`${f.url}/body`));
+    await waitFor(() => lastRecord(f, '/body')?.done, 'record done');
+    assert.equal(lastRecord(f, '/body')!.error?.code, 'READ_TIMEOUT');
+    assertDoneOnce(f);
+  });
+
+  it('a short read timeout waits for the whole request to be sent, and for a slow client to read', async () => {
+    const big = Buffer.alloc(16 * 1024 * 1024, 120);
+    const url = await rawBackend((req, res) => {
+      if (req.url === '/big') {
+        res.writeHead(200, { 'content-length': big.length });
+        res.end(big);
+        return;
+      }
+      let n = 0;
+      req.on('data', (c: Buffer) => (n += c.length));
+      req.on('end', () => res.end(`got ${n}`));
+    });
+    const f = await front({ match: '/', target: url, timeouts: { read: '200ms' } });
+    // An upload that takes ~600 ms: the read timeout starts once it is all sent.
+    const upload = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${f.url}/upload`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      req.on('error', reject);
+      let sent = 0;
+      const tick = setInterval(() => {
+        req.write(Buffer.alloc(1000, 1));
+        if (++sent === 6) {
+          clearInterval(tick);
+          req.end();
+        }
+      }, 100);
+    });
+    assert.deepEqual(upload, { status: 200, body: 'got 6000' });
+    // A client that stops reading for 600 ms: Loopgate stops reading the backend, and does not time it out.
+    const got = await new Promise<number>((resolve, reject) => {
+      request(`${f.url}/big`, (res) => {
+        res.pause();
+        setTimeout(() => {
+          let n = 0;
+          res.on('data', (c: Buffer) => (n += c.length));
+          res.on('end', () => resolve(n));
+          res.resume();
+        }, 600);
+      })
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(got, big.length);
+    assert.equal(lastRecord(f, '/big')!.error, undefined);
+    assert.equal(lastRecord(f, '/upload')!.error, undefined);
+  });
+
   it('answers 504 when the backend stops reading the body (send timeout)', async () => {
     const stalled: Socket[] = [];
     const server = createNetServer({ pauseOnConnect: true }, (s) => stalled.push(s));
