@@ -6,12 +6,14 @@
  * twice by the young-generation collector before they settle, which made a full log cost a
  * WebSocket tunnel a large share of its CPU. Packed, a frame is its data string plus a few slots
  * in typed arrays; the FrameRecord objects are rebuilt only when someone looks (a page of frames,
- * an export). Frames that do not fit the packed shape (lazy payloads, close codes, problems,
- * unusual fields) are kept whole, as the objects they were.
+ * an export). A large payload kept as raw bytes (log/lazy.ts) is packed as its Buffer, decoded when
+ * the frame is rebuilt, and goes back to the payload pool when the frame is evicted. Frames that do
+ * not fit the packed shape (close codes, problems, unusual fields, a payload someone else may
+ * still read) are kept whole, as the objects they were.
  */
 import type { FrameRecord, Opcode } from '../../../shared/events.ts';
 import { givePayloadBuffer } from './buffers.ts';
-import { isLazy, markExposed, reclaim } from './lazy.ts';
+import { lazyRaw, markExposed, reclaim, type LazyEncoding } from './lazy.ts';
 import { frameSize } from './size.ts';
 
 /** Frames per block: the first blocks of a session are small (most sessions carry few frames). */
@@ -27,6 +29,9 @@ const BASE64 = 0x20;
 const COMPRESSED = 0x40;
 const TRUNCATED = 0x80;
 const INJECTED = 0x100;
+/** How a packed Buffer payload decodes (0: the item is the data string itself). */
+const RAW = 0x600;
+const RAW_ENCODINGS: LazyEncoding[] = ['base64', 'utf8', 'latin1'];
 
 // Columns of a block, interleaved in one Float64Array (one allocation per block): slot i * COLS + c.
 const SEQ = 0;
@@ -39,8 +44,8 @@ const COLS = 6;
 
 class Block {
   readonly n: Float64Array;
-  /** The data string of a packed frame, or the whole frame. */
-  item: Array<string | FrameRecord> = [];
+  /** The data of a packed frame (its string, or its raw bytes), or the whole frame. */
+  item: Array<string | Buffer | FrameRecord> = [];
   /** First live slot (earlier ones were shifted out). */
   start = 0;
   constructor(readonly capacity: number) {
@@ -74,18 +79,23 @@ function dropBlock(b: Block): void {
 }
 
 /**
- * Can this frame be packed without losing anything a reader could see? The FrameRecord fields
- * only: the optional flags when true, no close code, reason or problems, data a plain string.
+ * What to keep of a frame: its data string or raw bytes when the frame can be packed without
+ * losing anything a reader could see (FrameRecord fields only, the optional flags when true, no
+ * close code, reason or problems), else null. Raw bytes only when `takeRaw` (nobody else holds the
+ * frame) and they are a Buffer.
  */
-function packable(f: FrameRecord): boolean {
-  if (typeof f.data !== 'string' || f.closeCode !== undefined || f.closeReason !== undefined || f.problems !== undefined) return false;
-  if (isLazy(f, 'data')) return false;
-  return !(('compressed' in f && f.compressed !== true) || ('truncated' in f && f.truncated !== true) || ('injected' in f && f.injected !== true) || 'closeCode' in f || 'closeReason' in f || 'problems' in f);
+function packedData(f: FrameRecord, takeRaw: boolean): string | { raw: Buffer; encoding: LazyEncoding } | null {
+  if (('compressed' in f && f.compressed !== true) || ('truncated' in f && f.truncated !== true) || ('injected' in f && f.injected !== true) || 'closeCode' in f || 'closeReason' in f || 'problems' in f) return null;
+  const lazy = lazyRaw(f, 'data');
+  if (lazy === undefined) return typeof f.data === 'string' ? f.data : null;
+  return takeRaw && typeof lazy.raw !== 'string' ? { raw: lazy.raw, encoding: lazy.encoding } : null;
 }
 
 /** Bytes a held item is counted as. */
-function itemSize(item: string | FrameRecord): number {
-  return typeof item === 'string' ? PACKED_FRAME_OVERHEAD + item.length : frameSize(item);
+function itemSize(item: string | Buffer | FrameRecord): number {
+  if (typeof item === 'string') return PACKED_FRAME_OVERHEAD + item.length;
+  if (Buffer.isBuffer(item)) return PACKED_FRAME_OVERHEAD + Math.max(item.length, item.buffer.byteLength);
+  return frameSize(item);
 }
 
 export class FrameQueue {
@@ -98,8 +108,12 @@ export class FrameQueue {
     return this.#length;
   }
 
-  /** Append a frame (seq must grow); returns the bytes it is counted as holding. */
-  push(f: FrameRecord): number {
+  /**
+   * Append a frame (seq must grow); returns the bytes it is counted as holding. `takeRaw`: the
+   * caller drops the frame after this (nobody else will read it), so a raw payload may be kept
+   * packed and recycled on eviction.
+   */
+  push(f: FrameRecord, takeRaw = false): number {
     let b = this.#blocks[this.#blocks.length - 1];
     if (b === undefined || b.item.length === b.capacity) {
       b = newBlock(b === undefined ? FIRST_BLOCK : Math.min(MAX_BLOCK, b.capacity * 4));
@@ -109,7 +123,8 @@ export class FrameQueue {
     const n = b.n;
     const at = i * COLS;
     n[at + SEQ] = f.seq;
-    if (packable(f)) {
+    const data = packedData(f, takeRaw);
+    if (data !== null) {
       n[at + TIME] = f.time;
       n[at + LENGTH] = f.length;
       n[at + WIRE] = f.wireLength;
@@ -120,8 +135,9 @@ export class FrameQueue {
         (f.encoding === 'base64' ? BASE64 : 0) |
         (f.compressed ? COMPRESSED : 0) |
         (f.truncated ? TRUNCATED : 0) |
-        (f.injected ? INJECTED : 0);
-      b.item.push(f.data);
+        (f.injected ? INJECTED : 0) |
+        (typeof data === 'string' ? 0 : (RAW_ENCODINGS.indexOf(data.encoding) + 1) << 9);
+      b.item.push(typeof data === 'string' ? data : data.raw);
     } else {
       b.item.push(f);
     }
@@ -136,7 +152,8 @@ export class FrameQueue {
     const i = b.start++;
     const item = b.item[i]!;
     const size = itemSize(item);
-    if (typeof item !== 'string') {
+    if (Buffer.isBuffer(item)) givePayloadBuffer(item);
+    else if (typeof item !== 'string') {
       const bytes = reclaim(item, 'data');
       if (bytes !== null) givePayloadBuffer(bytes);
     }
@@ -198,7 +215,7 @@ export class FrameQueue {
   /** The frame at slot i of block b, rebuilt from its columns (or the whole frame, now exposed). */
   #frame(b: Block, i: number): FrameRecord {
     const item = b.item[i]!;
-    if (typeof item !== 'string') {
+    if (typeof item !== 'string' && !Buffer.isBuffer(item)) {
       markExposed(item);
       return item;
     }
@@ -211,7 +228,8 @@ export class FrameQueue {
       type: bits & RECEIVE ? 'receive' : 'send',
       time: n[at + TIME]!,
       opcode: (bits & OPCODE) as Opcode,
-      data: item,
+      // A raw payload is decoded now that someone looks.
+      data: typeof item === 'string' ? item : item.toString(RAW_ENCODINGS[((bits & RAW) >> 9) - 1]!),
       encoding: bits & BASE64 ? 'base64' : 'text',
       length: n[at + LENGTH]!,
       wireLength: n[at + WIRE]!,

@@ -132,3 +132,8 @@ export function reclaim(obj: object, key: string): Buffer | null {
   delete lazy[key];
   return f.raw;
 }
+
+/** The raw bytes and encoding behind a lazy `obj[key]`, or undefined when it is a plain value. */
+export function lazyRaw(obj: object, key: string): { raw: Buffer | string; encoding: LazyEncoding } | undefined {
+  return (obj as WithLazy)[LAZY]?.[key];
+}

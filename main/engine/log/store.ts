@@ -86,7 +86,8 @@ export class SessionLog implements Recorder {
     if (!entry || entry.record.kind !== 'ws') return;
     const queue = (entry.frames ??= new FrameQueue(frame.session));
     if (queue.length > 0 && queue.lastSeq() >= frame.seq) return; // replayed or out of order: keep the queue sorted
-    const size = queue.push(frame);
+    // Without subscribers nobody else holds the frame: a raw payload can be kept packed and recycled.
+    const size = queue.push(frame, !this.#batcher.hasListeners);
     entry.framesBytes += size;
     this.#bytes += size;
     this.#frameCount++;

@@ -102,6 +102,28 @@ describe('FrameQueue', () => {
     assert.deepStrictEqual(a.page(1999, 5).frames, [{ ...textFrame(1, 2000, 'a2000'), compressed: true }]);
   });
 
+  it('with takeRaw, raw payloads are packed and decoded when read (text, utf8, base64)', () => {
+    const q = new FrameQueue(9);
+    const input: FrameRecord[] = [];
+    const kinds = [
+      { bytes: Buffer.from('a'.repeat(9000)), encoding: 'latin1', as: 'text' },
+      { bytes: Buffer.from('é✓'.repeat(3000)), encoding: 'utf8', as: 'text' },
+      { bytes: Buffer.alloc(9000, 7), encoding: 'base64', as: 'base64' },
+    ] as const;
+    for (const [i, k] of kinds.entries()) {
+      const f = textFrame(9, i + 1, '');
+      f.encoding = k.as;
+      f.length = k.bytes.length;
+      setLazy(f, 'data', Buffer.from(k.bytes), k.encoding);
+      input.push(f);
+      assert.equal(q.push(f, true), PACKED_FRAME_OVERHEAD + k.bytes.length);
+    }
+    const out = q.all();
+    assert.deepStrictEqual(out, input);
+    assert.equal(out[1]!.data, 'é✓'.repeat(3000));
+    assert.equal(out[2]!.data, Buffer.alloc(9000, 7).toString('base64'));
+  });
+
   it('rebuilt frames are new objects: changing one does not change the log', () => {
     const q = new FrameQueue(9);
     q.push(textFrame(9, 1, 'original'));
