@@ -35,54 +35,56 @@ class Tap implements FrameTap {
   private readonly session: WsSessionRecord;
   private readonly inspect: InspectOptions;
   private readonly queue: RecordQueue;
-  private readonly toBackend: Direction;
-  private readonly toClient: Direction;
+  private readonly deflate: Deflate | null;
+  /** Each direction (and its inflater) is made at its first bytes: idle sessions stay small. */
+  private toBackend: Direction | null = null;
+  private toClient: Direction | null = null;
   private readonly inflaters: Inflater[] = [];
   private ended = false;
 
   constructor(opts: FrameTapOptions) {
     this.session = opts.session;
     this.inspect = opts.inspect;
+    this.deflate = opts.deflate;
     this.queue = new RecordQueue(opts.recorder, () => {
       for (const inf of this.inflaters) inf.abort('too many records waiting behind a message being inflated; decoding stopped');
     });
-    const decode = opts.inspect.frames !== false;
-    const keep = opts.inspect.frameBytes;
-    const d = opts.deflate;
-    const clientInflater = decode && d ? new Inflater({ noContextTakeover: d.clientNoContextTakeover, windowBits: d.clientMaxWindowBits, keep }) : null;
-    const backendInflater = decode && d ? new Inflater({ noContextTakeover: d.serverNoContextTakeover, windowBits: d.serverMaxWindowBits, keep }) : null;
-    if (clientInflater) this.inflaters.push(clientInflater);
-    if (backendInflater) this.inflaters.push(backendInflater);
-    const common = { session: opts.session, queue: this.queue, inspect: decode, keep };
-    this.toBackend = new Direction({
-      ...common,
-      from: 'client',
-      inflater: clientInflater,
-      onClose: closeSeenBy(this, 'client'),
-    });
-    this.toClient = new Direction({
-      ...common,
-      from: 'backend',
-      inflater: backendInflater,
-      onClose: closeSeenBy(this, 'backend'),
-    });
+  }
+
+  private direction(from: 'client' | 'backend'): Direction {
+    const decode = this.inspect.frames !== false;
+    const keep = this.inspect.frameBytes;
+    const d = this.deflate;
+    let inflater: Inflater | null = null;
+    if (decode && d) {
+      inflater =
+        from === 'client'
+          ? new Inflater({ noContextTakeover: d.clientNoContextTakeover, windowBits: d.clientMaxWindowBits, keep })
+          : new Inflater({ noContextTakeover: d.serverNoContextTakeover, windowBits: d.serverMaxWindowBits, keep });
+      this.inflaters.push(inflater);
+    }
+    return new Direction({ session: this.session, queue: this.queue, inspect: decode, keep, from, inflater, onClose: closeSeenBy(this, from) });
   }
 
   client(chunk: Buffer): void {
     if (this.ended) return;
+    let dir = this.toBackend;
     try {
-      this.toBackend.feed(chunk);
+      dir ??= this.toBackend = this.direction('client');
+      dir.feed(chunk);
     } catch (err) {
-      this.toBackend.crash(err);
+      dir?.crash(err);
     }
   }
 
   backend(chunk: Buffer): void {
     if (this.ended) return;
+    let dir = this.toClient;
     try {
-      this.toClient.feed(chunk);
+      dir ??= this.toClient = this.direction('backend');
+      dir.feed(chunk);
     } catch (err) {
-      this.toClient.crash(err);
+      dir?.crash(err);
     }
   }
 
@@ -113,6 +115,7 @@ class Tap implements FrameTap {
     if (this.ended) return;
     this.ended = true;
     for (const dir of [this.toBackend, this.toClient]) {
+      if (dir === null) continue;
       try {
         dir.end();
       } catch (err) {
