@@ -224,6 +224,13 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     // A client too slow to take the answer is not a backend that went quiet.
     if (call.#paused) return call.#armReadTimer();
     const code = call.#state === 'streaming' ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT';
+    const controller = call.#controller;
+    if (controller && !controller.aborted) {
+      // As undici does with its own timers: the request is aborted (the backend connection
+      // closed), and the answer follows from onResponseError.
+      controller.abort(Object.assign(new Error('backend sent nothing within the read timeout'), { code }));
+      return;
+    }
     const { status, error } = describeUpstreamError({ code }, call.#route.target.origin);
     call.#fail(status, error, true);
   }
