@@ -188,7 +188,11 @@ async function streamRss(backendPort: number, total: number): Promise<StreamResu
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+/** Median of the runs that produced a number (a run whose output could not be parsed is left out). */
+const median = (xs: number[]) => {
+  const ok = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return ok.length ? ok[Math.floor(ok.length / 2)]! : NaN;
+};
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
 
 const step = (s: string) => process.env.BENCH_DEBUG && console.error(`[bench] ${s}`);
