@@ -10,6 +10,7 @@ import { exportNginx } from './config/nginx/export.ts';
 import { importNginx, NginxSyntaxError } from './config/nginx/import.ts';
 import { routeWarnings } from './engine/router.ts';
 import { compileSnapshot } from './engine/snapshot.ts';
+import { parseRouteFlag, ROUTE_FLAG_HINT, SERVE_OPTIONS } from './flags.ts';
 import { findElectron, openBrowserMode, runElectron } from './launch.ts';
 import { Runtime, StartError, type Overlay } from './runtime.ts';
 
@@ -28,17 +29,7 @@ Without --config, ./loopgate.json is used when it exists. --route may repeat:
 `;
 
 const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  nginx: { type: 'string' },
-  host: { type: 'string' },
-  port: { type: 'string', short: 'p' },
-  root: { type: 'string' },
-  route: { type: 'string', multiple: true },
-  'control-port': { type: 'string' },
-  'control-host': { type: 'string' },
-  token: { type: 'string' },
-  'no-control': { type: 'boolean' },
-  'no-watch': { type: 'boolean' },
+  ...SERVE_OPTIONS,
   'server-name': { type: 'string' },
   open: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -47,10 +38,10 @@ const OPTIONS = {
 
 class UsageError extends Error {}
 
-function parseRouteFlag(flag: string): RouteInput {
-  const m = /^(.+?)=((?:https?|wss?):\/\/.+)$/i.exec(flag);
-  if (!m) throw new UsageError(`--route "${flag}": write it as PREFIX=URL, e.g. /api=http://localhost:8888/api`);
-  return { match: m[1]!, target: m[2]! };
+function routeFlag(flag: string): RouteInput {
+  const route = parseRouteFlag(flag);
+  if (!route) throw new UsageError(`--route "${flag}": ${ROUTE_FLAG_HINT}`);
+  return route;
 }
 
 function parsePort(value: string, flag: string): number {
@@ -84,7 +75,7 @@ async function serve(values: Record<string, unknown>, mode: 'serve' | 'start', f
     };
   }
   if (v.root !== undefined) overlay.root = resolve(String(v.root));
-  overlay.routes = ((v.route as string[] | undefined) ?? []).map(parseRouteFlag);
+  overlay.routes = ((v.route as string[] | undefined) ?? []).map(routeFlag);
   let input: ConfigInput | undefined;
   let configFile: string | undefined;
   if (v.nginx) {

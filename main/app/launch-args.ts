@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { RouteInput } from '../../shared/config.ts';
 import type { Overlay } from '../runtime.ts';
+import { parseRouteFlag, ROUTE_FLAG_HINT, SERVE_OPTIONS } from '../flags.ts';
 import { HIDDEN_FLAG } from './autostart.ts';
 
 export const CONFIG_NAME = 'loopgate.json';
@@ -22,17 +23,7 @@ export interface LaunchOptions {
 }
 
 const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  host: { type: 'string' },
-  port: { type: 'string', short: 'p' },
-  root: { type: 'string' },
-  route: { type: 'string', multiple: true },
-  'control-port': { type: 'string' },
-  'control-host': { type: 'string' },
-  token: { type: 'string' },
-  'no-control': { type: 'boolean' },
-  'no-watch': { type: 'boolean' },
-  nginx: { type: 'string' },
+  ...SERVE_OPTIONS,
   hidden: { type: 'boolean' },
 } as const;
 
@@ -85,9 +76,9 @@ export function parseLaunchArgs(args: readonly string[], cwd: string): LaunchOpt
   if (str(v.root)) overlay.root = resolve(cwd, str(v.root)!);
   const routes: RouteInput[] = [];
   for (const flag of Array.isArray(v.route) ? v.route : typeof v.route === 'string' ? [v.route] : []) {
-    const m = /^(.+?)=((?:https?|wss?):\/\/.+)$/i.exec(String(flag));
-    if (m) routes.push({ match: m[1]!, target: m[2]! });
-    else problems.push(`--route "${flag}": write it as PREFIX=URL, e.g. /api=http://localhost:8888/api; ignored`);
+    const route = parseRouteFlag(String(flag));
+    if (route) routes.push(route);
+    else problems.push(`--route "${flag}": ${ROUTE_FLAG_HINT}; ignored`);
   }
   if (routes.length) overlay.routes = routes;
   if (str(v.nginx)) problems.push('--nginx is for the command line only: convert it with `loopgate import-nginx FILE > loopgate.json` and open that');
