@@ -1,12 +1,11 @@
 // The nginx config corpus under test/fixtures/nginx/, `nginx -t` for exported blocks, and nginx running one.
 import { spawn, spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importNginx, type ImportResult } from '../../main/config/nginx/import.ts';
 import { waitFor } from './net.ts';
-import { NGINX_BIN } from './nginx.ts';
+import { canConnect, NGINX_BIN } from './nginx.ts';
 
 export const NGINX_FIXTURES = new URL('../fixtures/nginx/', import.meta.url).pathname;
 export const fixtureFiles = readdirSync(NGINX_FIXTURES).filter((f) => f.endsWith('.conf')).sort();
@@ -86,15 +85,4 @@ ${httpSnippet}
     throw e;
   }
   return { stop };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }

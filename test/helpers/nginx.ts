@@ -64,7 +64,8 @@ http {
   };
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Does something accept TCP connections on 127.0.0.1:port? */
+export function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     s.once('connect', () => {
