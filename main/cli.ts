@@ -103,17 +103,7 @@ async function serve(values: Record<string, unknown>, mode: 'serve' | 'start', f
           uiDir: findUiDir(),
         },
   });
-  const snap = rt.engine.snapshot!;
-  console.log(`Loopgate serving ${rt.siteUrl}`);
-  if (configFile) console.log(`  config   ${configFile} (watched)`);
-  if (snap.site) console.log(`  root     ${snap.site.root}${snap.site.spa ? ' (SPA fallback on)' : ''}`);
-  for (const r of snap.routes) {
-    console.log(`  route    ${r.match.padEnd(16)} → ${r.target.href}${r.ws ? ' (+WebSocket)' : ''}`);
-    for (const w of routeWarnings(r)) console.log(`           warning: ${w}`);
-  }
-  if (rt.controlUrl) console.log(`Control  ${rt.controlUrl}/?token=${rt.token}`);
-  if (mode === 'start' || v.open) openBrowserMode(rt, mode === 'start' ? fallbackReason : null);
-
+  // Signals first: whoever reads the URLs below may stop us at once.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) process.exit(130);
@@ -124,6 +114,16 @@ async function serve(values: Record<string, unknown>, mode: 'serve' | 'start', f
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  const snap = rt.engine.snapshot!;
+  console.log(`Loopgate serving ${rt.siteUrl}`);
+  if (configFile) console.log(`  config   ${configFile} (watched)`);
+  if (snap.site) console.log(`  root     ${snap.site.root}${snap.site.spa ? ' (SPA fallback on)' : ''}`);
+  for (const r of snap.routes) {
+    console.log(`  route    ${r.match.padEnd(16)} → ${r.target.href}${r.ws ? ' (+WebSocket)' : ''}`);
+    for (const w of routeWarnings(r)) console.log(`           warning: ${w}`);
+  }
+  if (rt.controlUrl) console.log(`Control  ${rt.controlUrl}/?token=${rt.token}`);
+  if (mode === 'start' || v.open) openBrowserMode(rt, mode === 'start' ? fallbackReason : null);
 }
 
 function check(values: { config?: string }): void {
