@@ -1,7 +1,7 @@
 // CORS policy on the hot path: preflight answers, headers for actual responses, backend header merge, origin checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError } from './errors.ts';
-import type { CorsPolicy } from './types.ts';
+import type { CompiledRoute, CorsPolicy } from './types.ts';
 
 /**
  * One entry of `origins` (a list), parsed once. Entries are origins ("https://app.example.com",
@@ -255,4 +255,10 @@ export function applyCors(policy: CorsPolicy, req: IncomingMessage, headers: Hea
 export function originAllowed(policy: CorsPolicy | null, origin: string): boolean {
   if (policy === null) return false;
   return matches(compile(policy), origin);
+}
+
+/** Headers Loopgate's own error answers carry on a route: CORS, then add_header (nginx `always`). */
+export function routeErrorHeaders(route: CompiledRoute, req: IncomingMessage): Array<[string, string]> {
+  const cors = route.cors ? corsHeaders(route.cors, req) : [];
+  return cors.length ? [...cors, ...route.addHeaders] : route.addHeaders;
 }

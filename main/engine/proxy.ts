@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ErrorInfo } from '../../shared/events.ts';
-import { applyCors, corsHeaders } from './cors.ts';
+import { applyCors, routeErrorHeaders } from './cors.ts';
 import { describeUpstreamError, sendError } from './errors.ts';
 import { appendHeaders, buildRequestHeaders, rewriteResponseHeaders, routeAddHeaders, type OutgoingHeaders } from './headers.ts';
 import { Capture } from './log/capture.ts';
@@ -37,7 +37,7 @@ export class HttpProxy {
         ex.record.error = { ...error, side: 'loopgate' };
         ex.record.status = status;
         ex.record.done = true;
-        sendError(ex.res, status, error.message, errorExtras(ex.route, ex.req));
+        sendError(ex.res, status, error.message, routeErrorHeaders(ex.route, ex.req));
         ex.recorder.http(ex.record);
       } catch {
         ex.res.destroy();
@@ -49,16 +49,6 @@ export class HttpProxy {
   close(): Promise<void> {
     return this.#pools.close();
   }
-}
-
-/** Headers Loopgate's own error answers carry on this route: CORS, then add_header (nginx `always`). */
-function errorExtras(route: CompiledRoute, req: IncomingMessage): Array<[string, string]> {
-  const cors = route.cors ? corsHeaders(route.cors, req) : [];
-  return cors.length ? [...cors, ...route.addHeaders] : route.addHeaders;
-}
-
-function isEncrypted(req: IncomingMessage): boolean {
-  return Boolean((req.socket as { encrypted?: boolean }).encrypted);
 }
 
 type State = 'waiting' | 'streaming' | 'done';
@@ -357,7 +347,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     else this.#body?.destroy();
     if (!res.headersSent && !res.destroyed) {
       record.status = status;
-      sendError(res, status, message, errorExtras(route, req));
+      sendError(res, status, message, routeErrorHeaders(route, req));
       record.responseHeaders = res.getHeaders() as typeof record.responseHeaders;
       record.timings.headers ??= Date.now() - record.startedAt;
     } else {
