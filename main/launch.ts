@@ -76,6 +76,6 @@ export function runElectron(bin: string, args: string[]): Promise<{ started: tru
 /** Browser mode for `loopgate start` when Electron cannot start: say so in one line, open the UI. */
 export function openBrowserMode(rt: { controlUrl: string | null; token: string }, reason: string | null): void {
   const ui = rt.controlUrl ? `${rt.controlUrl}/?token=${rt.token}` : null;
-  if (reason) console.log(`Electron cannot start here (${reason}): running in browser mode${ui ? ` — open ${ui}` : ''}`);
+  if (reason) console.log(`Electron cannot start here: ${reason}; running in browser mode${ui ? ` — open ${ui}` : ''}`);
   if (ui) openInBrowser(ui);
 }
