@@ -3,10 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ErrorInfo } from '../../shared/events.ts';
-import { applyCors, routeErrorHeaders } from './cors.ts';
+import { routeErrorHeaders } from './cors.ts';
 import { describeUpstreamError, sendError } from './errors.ts';
-import { appendHeaders, buildRequestHeaders, rewriteResponseHeaders, routeAddHeaders, type OutgoingHeaders } from './headers.ts';
+import { buildRequestHeaders } from './headers.ts';
 import { Capture } from './log/capture.ts';
+import { answerError, finishRecord, writeResponseHead } from './proxy-response.ts';
 import type { CompiledRoute, Exchange } from './types.ts';
 import { UpstreamPools } from './upstream.ts';
 
@@ -243,31 +244,14 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     this.#armReadTimer();
     if (statusCode < 200) return;
     const ex = this.#ex;
-    const { req, res, route, record } = ex;
-    record.timings.headers = Date.now() - record.startedAt;
-    const out = rewriteResponseHeaders(headers as OutgoingHeaders, route, req);
-    if (route.cors) applyCors(route.cors, req, out);
-    appendHeaders(out, routeAddHeaders(route));
-    try {
-      if (statusMessage) res.writeHead(statusCode, statusMessage, out);
-      else res.writeHead(statusCode, out);
-    } catch (err) {
-      const message = `backend sent a response node cannot relay (${(err as Error).message}) (${route.target.origin})`;
+    const refused = writeResponseHead(ex, statusCode, headers, statusMessage);
+    if (refused !== null) {
+      const message = `backend sent a response node cannot relay (${refused}) (${ex.route.target.origin})`;
       this.#fail(502, { code: 'BAD_RESPONSE', side: 'backend', message }, true);
       return;
     }
     this.#state = 'streaming';
-    record.status = statusCode;
-    record.responseHeaders = out as typeof record.responseHeaders;
-    // Streamed answers (SSE, chunked) reach the client at once; the rest go out with their first chunk.
-    const type = out['content-type'];
-    if (
-      (out['content-length'] === undefined || (typeof type === 'string' && type.startsWith('text/event-stream'))) &&
-      req.method !== 'HEAD' && statusCode !== 204 && statusCode !== 304
-    ) {
-      res.flushHeaders();
-    }
-    ex.recorder.http(record);
+    ex.recorder.http(ex.record);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -340,19 +324,12 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.#state === 'done') return;
     this.#state = 'done';
     this.#clearSendTimer();
-    const { res, req, route, record } = this.#ex;
+    const { route, record } = this.#ex;
     const message = error.code === 'BODY_TOO_LARGE' ? error.message : `route ${route.label}: ${error.message}`;
     record.error = { ...error, message };
     if (abortUpstream) this.#abortUpstream(Object.assign(new Error(message), { code: error.code }));
     else this.#body?.destroy();
-    if (!res.headersSent && !res.destroyed) {
-      record.status = status;
-      sendError(res, status, message, routeErrorHeaders(route, req));
-      record.responseHeaders = res.getHeaders() as typeof record.responseHeaders;
-      record.timings.headers ??= Date.now() - record.startedAt;
-    } else {
-      res.destroy();
-    }
+    answerError(this.#ex, status, message);
     this.#stopReadingRequest();
     this.#record();
   }
@@ -384,20 +361,6 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       clearTimeout(this.#readTimer);
       this.#readTimer = null;
     }
-    const { record, recorder } = this.#ex;
-    if (record.done) return;
-    record.bytesIn = this.#bytesIn;
-    record.bytesOut = this.#bytesOut;
-    record.timings.end = Date.now() - record.startedAt;
-    if (this.#reqCapture && this.#bytesIn > 0) {
-      this.#reqCapture.store(record, 'requestBody');
-      record.requestBodyTruncated = this.#reqCapture.truncated;
-    }
-    if (this.#resCapture && this.#bytesOut > 0) {
-      this.#resCapture.store(record, 'responseBody');
-      record.responseBodyTruncated = this.#resCapture.truncated;
-    }
-    record.done = true;
-    recorder.http(record);
+    finishRecord(this.#ex, this.#bytesIn, this.#bytesOut, this.#reqCapture, this.#resCapture);
   }
 }
