@@ -8,17 +8,9 @@ import { describeUpstreamError, sendError } from './errors.ts';
 import { buildRequestHeaders } from './headers.ts';
 import { Capture } from './log/capture.ts';
 import { answerError, finishRecord, writeResponseHead } from './proxy-response.ts';
+import { lingerOn, ReadTimer } from './proxy-timers.ts';
 import type { CompiledRoute, Exchange } from './types.ts';
 import { UpstreamPools } from './upstream.ts';
-
-/** nginx lingering_time: how long a refused upload may go on being read (and discarded). */
-const LINGER_MS = 30_000;
-/**
- * Read timeouts below this run on a native timer of ours: undici's header and body timers tick
- * about once a second, so a 200 ms proxy_read_timeout would fire after ~1 s. Longer ones (the 60 s
- * default) keep undici's cheaper timers, where a second is within tolerance.
- */
-const NATIVE_READ_TIMER_BELOW_MS = 10_000;
 
 const noop = () => {};
 
@@ -73,9 +65,8 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   #body: Readable | null = null;
   #connected = false;
   #sendTimer: NodeJS.Timeout | null = null;
-  /** Our own read timer (short read timeouts only, see NATIVE_READ_TIMER_BELOW_MS). */
-  #readTimer: NodeJS.Timeout | null = null;
-  #ownReadTimer = false;
+  /** Our own read timer (short read timeouts only, see proxy-timers.ts). */
+  #readTimer: ReadTimer<ProxyCall> | null = null;
   /** Reading from the backend is paused because the client is slow: the read timeout waits. */
   #paused = false;
   #drainHooked = false;
@@ -111,8 +102,8 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
       if (hasBody) this.#body = this.#bodyStream();
       const read = route.timeouts.read;
-      this.#ownReadTimer = read > 0 && read < NATIVE_READ_TIMER_BELOW_MS;
-      const undiciRead = this.#ownReadTimer ? 0 : read;
+      this.#readTimer = ReadTimer.for<ProxyCall>(read, ProxyCall.#onReadTimeout, this);
+      const undiciRead = this.#readTimer ? 0 : read;
       // Invalid options make undici call onResponseError synchronously; it does not throw.
       pool.dispatch(
         {
@@ -204,13 +195,10 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   /** Start (or restart) our read timer, when we run it ourselves. */
   #armReadTimer(): void {
-    if (!this.#ownReadTimer || this.#state === 'done') return;
-    if (this.#readTimer) this.#readTimer.refresh();
-    else this.#readTimer = setTimeout(ProxyCall.#onReadTimeout, this.#route.timeouts.read, this).unref();
+    if (this.#state !== 'done') this.#readTimer?.arm();
   }
 
   static #onReadTimeout(call: ProxyCall): void {
-    call.#readTimer = null;
     if (call.#state === 'done') return;
     // A client too slow to take the answer is not a backend that went quiet.
     if (call.#paused) return call.#armReadTimer();
@@ -345,22 +333,12 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   /** The answer is decided: read and discard what the client still sends, for a bounded time. */
   #stopReadingRequest(): void {
-    const req = this.#req;
-    req.off('data', ProxyCall.#onReqData);
-    if (req.complete || req.destroyed) return;
-    req.resume();
-    const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS);
-    timer.unref();
-    const clear = () => clearTimeout(timer);
-    req.once('end', clear);
-    req.once('close', clear);
+    this.#req.off('data', ProxyCall.#onReqData);
+    lingerOn(this.#req);
   }
 
   #record(): void {
-    if (this.#readTimer) {
-      clearTimeout(this.#readTimer);
-      this.#readTimer = null;
-    }
+    this.#readTimer?.clear();
     finishRecord(this.#ex, this.#bytesIn, this.#bytesOut, this.#reqCapture, this.#resCapture);
   }
 }

@@ -1,0 +1,59 @@
+// The proxy's own timers: a short proxy_read_timeout on a native timer (undici's tick once a second), and nginx lingering_time.
+import type { IncomingMessage } from 'node:http';
+
+/** nginx lingering_time: how long a refused upload may go on being read (and discarded). */
+const LINGER_MS = 30_000;
+/**
+ * Read timeouts below this run on a native timer of ours: undici's header and body timers tick
+ * about once a second, so a 200 ms proxy_read_timeout would fire after ~1 s. Longer ones (the 60 s
+ * default) keep undici's cheaper timers, where a second is within tolerance.
+ */
+const NATIVE_READ_TIMER_BELOW_MS = 10_000;
+
+/** The read timeout of one proxied request, when it is short enough to be ours; calls `fire(owner)`. */
+export class ReadTimer<T> {
+  readonly #ms: number;
+  readonly #fire: (owner: T) => void;
+  readonly #owner: T;
+  #timer: NodeJS.Timeout | null = null;
+
+  /** null when undici keeps the read timeout itself (off, or long enough for its timers). */
+  static for<T>(readMs: number, fire: (owner: T) => void, owner: T): ReadTimer<T> | null {
+    return readMs > 0 && readMs < NATIVE_READ_TIMER_BELOW_MS ? new ReadTimer(readMs, fire, owner) : null;
+  }
+
+  private constructor(ms: number, fire: (owner: T) => void, owner: T) {
+    this.#ms = ms;
+    this.#fire = fire;
+    this.#owner = owner;
+  }
+
+  /** Start, or restart from now. */
+  arm(): void {
+    if (this.#timer) this.#timer.refresh();
+    else this.#timer = setTimeout(ReadTimer.#fired, this.#ms, this).unref();
+  }
+
+  clear(): void {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  static #fired<T>(t: ReadTimer<T>): void {
+    t.#timer = null;
+    t.#fire(t.#owner);
+  }
+}
+
+/** The answer is decided: read and discard what the client still sends, for a bounded time. */
+export function lingerOn(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  req.resume();
+  const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  req.once('end', clear);
+  req.once('close', clear);
+}
