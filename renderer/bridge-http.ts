@@ -44,6 +44,10 @@ export interface HttpBridgeOptions {
 
 type Answer = { status: number; body: unknown };
 
+/** Why browser mode cannot open another project, and what to do instead. */
+export const OPEN_CONFIG_NOT_SUPPORTED =
+  'NOT_SUPPORTED: browser mode runs the config it was started with; to use another project, stop it and run `loopgate serve --config <file>` (or `loopgate start --config <file>` for the desktop app)';
+
 function query(q: object | undefined): string {
   if (!q) return '';
   const params = new URLSearchParams();
@@ -147,6 +151,10 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
     exportNginx: (o) => ok<NginxExportResult>('GET', `/api/nginx/export${query(o)}`),
     async clear() {
       await ok('POST', '/api/clear', {});
+    },
+    // No route: `loopgate serve` runs the one config it was started with (StatusInfo.canOpenConfig is absent).
+    openConfig: async () => {
+      throw new BridgeError('NOT_SUPPORTED', OPEN_CONFIG_NOT_SUPPORTED);
     },
     subscribe: (onEvents) => subscribeEvents(base, opts, onEvents),
   };

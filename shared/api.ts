@@ -129,6 +129,8 @@ export interface StatusInfo {
   /** Loopgate's own version. */
   appVersion?: string;
   log?: LogStats;
+  /** openConfig can switch to another loopgate.json: true in the desktop app only (browser mode runs the one given to `loopgate serve`). */
+  canOpenConfig?: boolean;
 }
 
 /** Sent on the event stream when batches were dropped for a slow reader: refetch lists and frames. */
@@ -211,6 +213,19 @@ export interface NginxExportResult {
   warnings: string[];
 }
 
+/** Which loopgate.json to open: without `path`, the desktop app asks with its file dialog. */
+export interface OpenConfigRequest {
+  /** Absolute path of a loopgate.json, or of a project folder (its loopgate.json, created with defaults when missing). */
+  path?: string;
+}
+
+export interface OpenConfigResult {
+  /** false: the dialog was cancelled (nothing changed). */
+  opened: boolean;
+  /** The config now running (the previous one when nothing was opened). */
+  configFile: string | null;
+}
+
 /**
  * Everything the UI can ask of the main process. The browser bridge implements it over the HTTP
  * routes below; the Electron preload bridge over IPC calling the same Controller. Both the same.
@@ -236,6 +251,12 @@ export interface LoopgateBridge {
   /** The running config as nginx config. Rejects (BAD_REQUEST) on a server name nginx cannot take. */
   exportNginx(options?: NginxExportOptions): Promise<NginxExportResult>;
   clear(): Promise<void>;
+  /**
+   * Run another project's loopgate.json (desktop app only: see StatusInfo.canOpenConfig). A file that
+   * is missing, not JSON, invalid or cannot start is refused ("CODE: message") and the previous config
+   * keeps running. Browser mode rejects with NOT_SUPPORTED.
+   */
+  openConfig(request?: OpenConfigRequest): Promise<OpenConfigResult>;
   /** Live events, in batches. Returns the unsubscribe function. */
   subscribe(onEvents: (batch: StreamEvent[]) => void): () => void;
 }
@@ -293,3 +314,24 @@ export const API_ROUTES = {
   /** WebSocket (token by header, cookie or ?token=): each message a JSON array of StreamEvent */
   events: 'GET /api/events',
 } as const;
+
+/** Routes of the control server that are no bridge method (the raw frame stream, the event socket). */
+export const HTTP_ONLY_ROUTES = ['framesJsonl', 'events'] as const satisfies readonly (keyof typeof API_ROUTES)[];
+
+/**
+ * Bridge methods without a route of their own: subscribe (the HTTP bridge uses the events socket) and
+ * openConfig (desktop only; the HTTP bridge refuses it without asking the server).
+ */
+export const BRIDGE_ONLY_METHODS = ['subscribe', 'openConfig'] as const satisfies readonly (keyof LoopgateBridge)[];
+
+// Compile-time check that the routes (less the HTTP-only ones) plus the bridge-only methods are exactly
+// LoopgateBridge's methods, so a list derived at run time from these two constants stays honest.
+type RouteMethods = Exclude<keyof typeof API_ROUTES, (typeof HTTP_ONLY_ROUTES)[number]> | (typeof BRIDGE_ONLY_METHODS)[number];
+type Mismatch = Exclude<RouteMethods, keyof LoopgateBridge> | Exclude<keyof LoopgateBridge, RouteMethods>;
+export const BRIDGE_ROUTES_COMPLETE: [Mismatch] extends [never] ? true : Mismatch = true;
+
+/** LoopgateBridge's method names at run time, derived from API_ROUTES and the two lists above. */
+export function bridgeMethodNames(): string[] {
+  const httpOnly: readonly string[] = HTTP_ONLY_ROUTES;
+  return [...Object.keys(API_ROUTES).filter((k) => !httpOnly.includes(k)), ...BRIDGE_ONLY_METHODS];
+}

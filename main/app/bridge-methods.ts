@@ -21,6 +21,7 @@ export const BRIDGE_METHODS = [
   'importNginx',
   'exportNginx',
   'clear',
+  'openConfig',
   'subscribe',
 ] as const satisfies readonly (keyof LoopgateBridge)[];
 

@@ -1,5 +1,6 @@
 // The main half of the bridge: one IPC handler per bridge method, each checking its sender, calling the Controller.
-import type { StatusInfo, StreamEvent } from '../../shared/api.ts';
+import { isAbsolute } from 'node:path';
+import type { OpenConfigResult, StatusInfo, StreamEvent } from '../../shared/api.ts';
 import type { Controller } from '../control/controller.ts';
 import { isAppUrl } from './app-origin.ts';
 import { BRIDGE_METHODS, channelOf, type BridgeMethod, type Reply } from './bridge-methods.ts';
@@ -30,7 +31,16 @@ export interface ControllerSource {
   status(): StatusInfo;
   /** Called with every new Controller (another config opened): event subscriptions move to it. */
   onControllerChange(fn: () => void): () => void;
+  /**
+   * Open another loopgate.json (`path` checked here: absolute), or ask with the file dialog without
+   * one. A source without it (a fixed runtime) answers openConfig with NOT_SUPPORTED and status with
+   * canOpenConfig: false.
+   */
+  openProject?(path?: string): Promise<Reply<OpenConfigResult>>;
 }
+
+/** Longest path openConfig takes (Linux's PATH_MAX; Windows' long paths are shorter in practice). */
+export const MAX_CONFIG_PATH = 4096;
 
 export type Handler = (event: InvokeEventLike, ...args: unknown[]) => Promise<Reply>;
 
@@ -44,6 +54,21 @@ export function isTrustedSender(event: InvokeEventLike): boolean {
 
 function validId(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
+}
+
+/** openConfig's untrusted argument → the path (undefined: the dialog), or a refusal. */
+function openConfigPath(request: unknown): { path?: string } | Reply {
+  if (request === undefined) return {};
+  if (!optionalObject(request)) return refuse('BAD_REQUEST', 'openConfig expects {"path"?: string}');
+  const unknownKeys = Object.keys(request).filter((k) => k !== 'path');
+  if (unknownKeys.length) return refuse('BAD_REQUEST', `openConfig takes only "path" (not ${unknownKeys.map((k) => JSON.stringify(k)).join(', ')})`);
+  const path = request.path;
+  if (path === undefined) return {};
+  if (typeof path !== 'string' || path === '') return refuse('BAD_REQUEST', '"path" must be a non-empty string');
+  if (path.includes('\0')) return refuse('BAD_REQUEST', '"path" must not contain a NUL character');
+  if (path.length > MAX_CONFIG_PATH) return refuse('BAD_REQUEST', `"path" is longer than ${MAX_CONFIG_PATH} characters`);
+  if (!isAbsolute(path)) return refuse('BAD_REQUEST', `"path" must be absolute (got ${JSON.stringify(path)})`);
+  return { path };
 }
 
 function optionalObject(v: unknown): v is Record<string, unknown> | undefined {
@@ -72,7 +97,7 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
     return fn(c);
   };
   const table: Record<BridgeMethod, (...args: unknown[]) => Reply | Promise<Reply>> = {
-    status: () => ok(source.controller()?.status() ?? source.status()),
+    status: () => ok({ ...(source.controller()?.status() ?? source.status()), canOpenConfig: typeof source.openProject === 'function' }),
     getConfig: () => withController((c) => ok(c.getConfig())),
     putConfig: (input) => withController(async (c) => ok(await c.putConfig(input))),
     setProfile: (name) => withController(async (c) => ok(await c.setProfile(name))),
@@ -107,6 +132,13 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
         c.clear();
         return ok(undefined);
       }),
+    // Not through withController: opening another config is how a user gets out of a failed start.
+    openConfig: (request) => {
+      const checked = openConfigPath(request);
+      if ('ok' in checked) return checked;
+      if (!source.openProject) return refuse('NOT_SUPPORTED', 'this Loopgate runs one fixed config and cannot open another');
+      return source.openProject(checked.path);
+    },
     subscribe: () => refuse('INTERNAL', 'handled below'),
   };
   const handlers = {} as Record<BridgeMethod, Handler>;

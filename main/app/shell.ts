@@ -1,15 +1,17 @@
 // The desktop app's core, free of Electron: runs the Runtime, keeps the tray's state, carries out tray actions.
 import { existsSync } from 'node:fs';
-import type { StatusInfo } from '../../shared/api.ts';
+import type { OpenConfigResult, StatusInfo } from '../../shared/api.ts';
 import { formatConfigErrors, type ConfigResult } from '../../shared/config.ts';
 import type { Controller } from '../control/controller.ts';
 import type { Overlay, Runtime, RuntimeOptions } from '../runtime.ts';
 import type { LaunchAtLogin } from './autostart.ts';
+import type { Reply } from './bridge-methods.ts';
+import { checkConfigPath } from './config-check.ts';
 import { FailedUpgrades } from './failed-upgrades.ts';
 import type { ControllerSource } from './ipc-handlers.ts';
 import { configPathFrom, type LaunchOptions } from './launch-args.ts';
 import type { SettingsFile } from './settings.ts';
-import { describeStartError } from './start-error.ts';
+import { describeStartError, type StartProblem } from './start-error.ts';
 import { FAILED_UPGRADES_WINDOW_MIN, trayIconName, trayMenu, trayTooltip, type MenuItemModel, type TrayAction, type TrayState } from './tray-menu.ts';
 
 /** What the tray shows: rendered by the Electron wiring (image, tooltip, context menu). */
@@ -38,11 +40,22 @@ export interface ShellDeps {
   now?: () => number;
 }
 
+type Launch = Pick<LaunchOptions, 'overlay' | 'control' | 'watch'>;
+
+/** What a switch goes back to when the new config cannot start. */
+interface Fallback {
+  file: string;
+  launch: Launch;
+  /** It was running (then it is started again), or it had failed with `startError`. */
+  running: boolean;
+  startError: string | null;
+}
+
 export class AppShell implements ControllerSource {
   readonly #deps: ShellDeps;
   #runtime: Runtime | null = null;
   #configFile: string | null = null;
-  #launch: Pick<LaunchOptions, 'overlay' | 'control' | 'watch'> = { overlay: {}, control: false, watch: true };
+  #launch: Launch = { overlay: {}, control: false, watch: true };
   #startError: string | null = null;
   #actionError: string | null = null;
   #busy = false;
@@ -68,7 +81,7 @@ export class AppShell implements ControllerSource {
     const saved = launch.configFile ? undefined : (await this.#deps.settings.load()).configFile;
     // A project config that was moved or deleted: back to the app's own, rather than recreating it there.
     if (saved && !existsSync(saved)) this.#deps.log(`loopgate: ${saved} is gone; using the app's config`);
-    const starting = this.#switch(launch.configFile ?? (saved && existsSync(saved) ? saved : this.#deps.settings.appConfig), false);
+    const starting = this.#switch(launch.configFile ?? (saved && existsSync(saved) ? saved : this.#deps.settings.appConfig), false).then(() => {});
     this.#track(starting);
     await starting;
     this.#timer = setInterval(() => this.refresh(), this.#deps.refreshMs ?? 2000);
@@ -88,8 +101,8 @@ export class AppShell implements ControllerSource {
   }
 
   status(): StatusInfo {
-    if (this.#runtime) return this.#runtime.controller.status();
-    return { running: false, siteUrl: null, controlUrl: null, configFile: this.#configFile, version: 0, activeProfile: null, profiles: [], lastError: this.#startError };
+    if (this.#runtime) return { ...this.#runtime.controller.status(), canOpenConfig: true };
+    return { running: false, siteUrl: null, controlUrl: null, configFile: this.#configFile, version: 0, activeProfile: null, profiles: [], lastError: this.#startError, canOpenConfig: true };
   }
 
   onControllerChange(fn: () => void): () => void {
@@ -161,12 +174,29 @@ export class AppShell implements ControllerSource {
     this.refresh();
   }
 
-  /** Open another config, a file or a project folder (tray, second launch with --config): stops this one, starts that one. */
-  async openConfig(file: string, launch?: Pick<LaunchOptions, 'overlay' | 'control' | 'watch'>): Promise<void> {
-    if (launch) this.#launch = launch;
-    const switching = this.#switch(configPathFrom(file, process.cwd()), true);
-    this.#track(switching);
-    await switching;
+  /**
+   * Open another config, a file or a project folder (tray, second launch with --config; a missing file
+   * is created with defaults, as at launch). A refusal becomes the tray's error line; the running
+   * config stays (see #open).
+   */
+  async openConfig(file: string, launch?: Launch): Promise<Reply<OpenConfigResult>> {
+    const result = await this.#open(configPathFrom(file, process.cwd()), launch ?? this.#launch, true);
+    if (!result.ok) {
+      this.#actionError = `could not open ${file}: ${result.message}`;
+      this.refresh();
+    }
+    return result;
+  }
+
+  /**
+   * The window's "Open project…" (bridge openConfig): `path` (absolute, checked by the IPC handler) or,
+   * without it, the file dialog. Cancel → opened: false. The file must exist; refusals are answered,
+   * not put in the tray (the window shows them), and the running config stays.
+   */
+  async openProject(path?: string): Promise<Reply<OpenConfigResult>> {
+    const chosen = path ?? (await this.#deps.chooseConfig());
+    if (!chosen) return { ok: true, value: { opened: false, configFile: this.#configFile } };
+    return this.#open(chosen, { ...this.#launch, overlay: {} }, false);
   }
 
   /** Drain and stop (the app is quitting). */
@@ -247,8 +277,30 @@ export class AppShell implements ControllerSource {
     }
   }
 
-  async #switch(file: string, remember: boolean): Promise<void> {
-    if (this.#busy && this.#runtime) return;
+  /**
+   * Switch to FILE, never losing a working setup: the file is read and validated first (a refusal
+   * leaves the running config untouched), and when it then cannot start (port in use, …) the previous
+   * config is started again. The refusal names the problem; the choice is remembered only on success.
+   */
+  async #open(path: string, launch: Launch, createMissing: boolean): Promise<Reply<OpenConfigResult>> {
+    if (this.#busy) return { ok: false, code: 'BUSY', message: 'Loopgate is starting or switching configs: try again in a moment' };
+    const check = await checkConfigPath(path, { createMissing });
+    if (!check.ok) return check;
+    if (check.file === this.#configFile && this.#runtime) return { ok: true, value: { opened: true, configFile: check.file } };
+    const previous: Fallback | null = this.#configFile ? { file: this.#configFile, launch: this.#launch, running: this.#runtime !== null, startError: this.#startError } : null;
+    this.#launch = launch;
+    const switching = this.#switch(check.file, true, previous);
+    this.#track(switching.then(() => {}));
+    const problem = await switching;
+    if (!problem) return { ok: true, value: { opened: true, configFile: check.file } };
+    const back = previous?.running && this.#runtime ? `\nStill running ${previous.file}.` : previous ? `\nStill on ${previous.file}.` : '';
+    return { ok: false, code: problem.code, message: `${problem.message}${back}` };
+  }
+
+  /** Stop the runtime, start FILE's; with a fallback, a FILE that cannot start gives way to the fallback again. */
+  async #switch(file: string, remember: boolean, fallback: Fallback | null = null): Promise<StartProblem | null> {
+    if (this.#busy && this.#runtime) return { code: 'BUSY', message: 'Loopgate is starting or switching configs: try again in a moment' };
+    let problem = null as StartProblem | null;
     await this.#busyWhile(async () => {
       await this.#stopRuntime();
       if (this.#stopped) return;
@@ -256,22 +308,28 @@ export class AppShell implements ControllerSource {
       this.#startError = null;
       this.#actionError = null;
       this.#failed.clear();
-      const overlay: Overlay = this.#launch.overlay;
       try {
-        const rt = await this.#deps.startRuntime({ configFile: file, overlay, control: this.#launch.control, watch: this.#launch.watch });
-        if (this.#stopped) {
-          await rt.stop(); // quit while it was starting
-          return;
-        }
-        this.#runtime = rt;
-        this.#unsubscribe = rt.controller.subscribe((batch) => {
-          if (this.#failed.note(batch) || batch.some((e) => e.type === 'config')) this.refresh();
-        });
-        this.#deps.log(`Loopgate serving ${rt.siteUrl} (config ${file})`);
+        if (!(await this.#startRuntime(file))) return;
       } catch (err) {
-        const problem = describeStartError(err, file);
-        this.#startError = problem.message;
+        problem = describeStartError(err, file);
         this.#deps.log(`loopgate: could not start (${problem.code}): ${problem.message}`);
+        if (fallback) {
+          // Back to the previous config (running again if it ran): the failed pick is reported, not remembered.
+          remember = false;
+          this.#configFile = fallback.file;
+          this.#launch = fallback.launch;
+          this.#startError = fallback.startError;
+          if (fallback.running) {
+            try {
+              await this.#startRuntime(fallback.file);
+            } catch (again) {
+              this.#startError = describeStartError(again, fallback.file).message;
+              this.#deps.log(`loopgate: could not restart ${fallback.file}: ${this.#startError}`);
+            }
+          }
+        } else {
+          this.#startError = problem.message;
+        }
       }
       if (remember) {
         const appConfig = file === this.#deps.settings.appConfig;
@@ -279,6 +337,23 @@ export class AppShell implements ControllerSource {
       }
       for (const fn of this.#changeFns) fn();
     });
+    return problem;
+  }
+
+  /** Start FILE's runtime and make it current; false when the app quit meanwhile (then it is stopped again). */
+  async #startRuntime(file: string): Promise<boolean> {
+    const overlay: Overlay = this.#launch.overlay;
+    const rt = await this.#deps.startRuntime({ configFile: file, overlay, control: this.#launch.control, watch: this.#launch.watch });
+    if (this.#stopped) {
+      await rt.stop(); // quit while it was starting
+      return false;
+    }
+    this.#runtime = rt;
+    this.#unsubscribe = rt.controller.subscribe((batch) => {
+      if (this.#failed.note(batch) || batch.some((e) => e.type === 'config')) this.refresh();
+    });
+    this.#deps.log(`Loopgate serving ${rt.siteUrl} (config ${file})`);
+    return true;
   }
 
   async #stopRuntime(): Promise<void> {

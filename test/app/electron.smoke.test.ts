@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { API_ROUTES } from '../../shared/api.ts';
+import { bridgeMethodNames } from '../../shared/api.ts';
 import { startBackend } from '../helpers/backend.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -71,7 +71,7 @@ test('Electron app: window from app://, exact bridge, tray state, a route end to
     await win.waitForLoadState('domcontentloaded');
     assert.equal(win.url(), 'app://loopgate/index.html');
     // The page sees the bridge and nothing of Node.
-    const expected = [...Object.keys(API_ROUTES).filter((k) => k !== 'framesJsonl' && k !== 'events'), 'subscribe'].sort();
+    const expected = bridgeMethodNames().sort();
     assert.deepEqual(await win.evaluate(() => Object.keys((window as unknown as { loopgate: object }).loopgate).sort()), expected);
     assert.deepEqual(await win.evaluate(() => [typeof (globalThis as Record<string, unknown>).require, typeof (globalThis as Record<string, unknown>).process]), ['undefined', 'undefined']);
     assert.equal(await win.evaluate(() => window.open('https://example.invalid/') === null), true);

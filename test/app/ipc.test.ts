@@ -2,15 +2,15 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { API_ROUTES, type StatusInfo, type StreamEvent } from '../../shared/api.ts';
+import { bridgeMethodNames, type OpenConfigResult, type StatusInfo, type StreamEvent } from '../../shared/api.ts';
 import { BRIDGE_METHODS, channelOf, EVENTS_CHANNEL, isReply, type BridgeMethod, type Reply } from '../../main/app/bridge-methods.ts';
 import { createHandlers, EventForwarder, registerHandlers, type ControllerSource, type InvokeEventLike } from '../../main/app/ipc-handlers.ts';
 import { Controller } from '../../main/control/controller.ts';
 import { SessionLog } from '../../main/engine/log/store.ts';
 import { httpRecord, wsRecord } from '../helpers/records.ts';
 
-/** The bridge's methods from shared/api.ts at run time: the HTTP routes less the two HTTP-only ones, plus subscribe. */
-const SHARED_BRIDGE_METHODS = [...Object.keys(API_ROUTES).filter((k) => k !== 'framesJsonl' && k !== 'events'), 'subscribe'].sort();
+/** The bridge's methods from shared/api.ts at run time: the HTTP routes less the HTTP-only ones, plus the bridge-only ones. */
+const SHARED_BRIDGE_METHODS = bridgeMethodNames().sort();
 
 class FakeContents extends EventEmitter {
   sent: Array<[string, unknown]> = [];
@@ -31,7 +31,7 @@ class FakeContents extends EventEmitter {
   }
 }
 
-function setup(opts: { running?: boolean } = {}) {
+function setup(opts: { running?: boolean; openProject?: ControllerSource['openProject'] } = {}) {
   const log = new SessionLog({ intervalMs: 5 });
   const calls: string[] = [];
   let input: Record<string, unknown> = { listen: { port: 0 }, routes: [] };
@@ -57,6 +57,7 @@ function setup(opts: { running?: boolean } = {}) {
     controller: () => current,
     status: (): StatusInfo => ({ running: false, siteUrl: null, controlUrl: null, version: 0, activeProfile: null, profiles: [], lastError: 'port 8080 is in use' }),
     onControllerChange: (fn) => (changeFns.add(fn), () => changeFns.delete(fn)),
+    ...(opts.openProject ? { openProject: opts.openProject } : {}),
   };
   const forwarder = new EventForwarder(source, EVENTS_CHANNEL);
   const handlers = createHandlers(source, forwarder);
@@ -97,7 +98,7 @@ test('registerHandlers: one ipcMain channel per method, all removed again', () =
 });
 
 test('every handler rejects a foreign sender without touching the controller', async () => {
-  const { handlers, calls, log, wc, forwarder } = setup();
+  const { handlers, calls, log, wc, forwarder } = setup({ openProject: async (path) => (calls.push(`open ${path}`), { ok: true, value: { opened: true, configFile: path ?? null } }) });
   log.http(httpRecord(1));
   const foreign: Array<InvokeEventLike['senderFrame']> = [
     null,
@@ -125,6 +126,7 @@ test('every handler rejects a foreign sender without touching the controller', a
     importNginx: [{ text: 'server { location /api { proxy_pass http://127.0.0.1:1; } }' }],
     exportNginx: [{}],
     clear: [],
+    openConfig: [{ path: '/tmp/other/loopgate.json' }],
     subscribe: [{ on: true }],
   };
   for (const method of BRIDGE_METHODS) {
@@ -278,4 +280,51 @@ test('events: a new controller (another config) keeps pages subscribed and tells
   second.log.http(httpRecord(3));
   second.log.flush();
   assert.equal(first.wc.sent.length, 2);
+});
+
+test('openConfig: the argument is checked before the source sees it; answers pass through; status says whether it can', async () => {
+  const seen: Array<string | undefined> = [];
+  const answers: Record<string, { ok: true; value: OpenConfigResult } | { ok: false; code: string; message: string }> = {
+    dialog: { ok: true, value: { opened: false, configFile: '/p/one/loopgate.json' } },
+    '/p/two': { ok: true, value: { opened: true, configFile: '/p/two/loopgate.json' } },
+    '/p/broken.json': { ok: false, code: 'NOT_JSON', message: '/p/broken.json is not valid JSON: line 1, column 2: …' },
+  };
+  const { call } = setup({ openProject: async (path) => (seen.push(path), answers[path ?? 'dialog']!) });
+  const bad: unknown[] = [
+    'path',
+    [{ path: '/p' }],
+    null,
+    { path: '' },
+    { path: 5 },
+    { path: ['/p'] },
+    { path: 'relative/loopgate.json' },
+    { path: '/p/a\0b.json' },
+    { path: `/${'x'.repeat(5000)}` },
+    { path: '/p', extra: true },
+  ];
+  for (const arg of bad) {
+    const r = await call('openConfig', arg);
+    assert.equal(!r.ok && r.code, 'BAD_REQUEST', JSON.stringify(arg)?.slice(0, 60));
+  }
+  assert.match((await call('openConfig', { path: 'rel' }) as { message: string }).message, /must be absolute/);
+  assert.deepEqual(seen, [], 'no bad argument reached the source');
+
+  // No path (or {}): the dialog; cancel answers opened: false.
+  assert.deepEqual(await call('openConfig'), { ok: true, value: { opened: false, configFile: '/p/one/loopgate.json' } });
+  assert.deepEqual(await call('openConfig', {}), { ok: true, value: { opened: false, configFile: '/p/one/loopgate.json' } });
+  assert.deepEqual(await call('openConfig', { path: '/p/two' }), { ok: true, value: { opened: true, configFile: '/p/two/loopgate.json' } });
+  assert.deepEqual(await call('openConfig', { path: '/p/broken.json' }), answers['/p/broken.json']);
+  assert.deepEqual(seen, [undefined, undefined, '/p/two', '/p/broken.json']);
+  const status = await call('status');
+  assert.ok(status.ok && (status.value as StatusInfo).canOpenConfig === true);
+});
+
+test('openConfig: a source that cannot open another config says NOT_SUPPORTED, also while not running; status says so', async () => {
+  for (const running of [true, false]) {
+    const { call } = setup({ running });
+    const r = await call('openConfig', { path: '/p/two' });
+    assert.ok(!r.ok && r.code === 'NOT_SUPPORTED', JSON.stringify(r));
+    const status = await call('status');
+    assert.ok(status.ok && (status.value as StatusInfo).canOpenConfig === false);
+  }
 });

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { build } from 'esbuild';
-import { API_ROUTES, type LoopgateBridge, type StreamEvent } from '../../shared/api.ts';
+import { bridgeMethodNames, type LoopgateBridge, type StreamEvent } from '../../shared/api.ts';
 import { EVENTS_CHANNEL } from '../../main/app/bridge-methods.ts';
 
 const PRELOAD = new URL('../../main/app/preload.ts', import.meta.url).pathname;
-/** The bridge's methods from shared/api.ts at run time: the HTTP routes less the two HTTP-only ones, plus subscribe. */
-const SHARED_BRIDGE_METHODS = [...Object.keys(API_ROUTES).filter((k) => k !== 'framesJsonl' && k !== 'events'), 'subscribe'].sort();
+/** The bridge's methods from shared/api.ts at run time: the HTTP routes less the HTTP-only ones, plus the bridge-only ones. */
+const SHARED_BRIDGE_METHODS = bridgeMethodNames().sort();
 
 let code: string;
 
@@ -93,6 +93,22 @@ test('each call is one invoke on its channel with its arguments; {ok:true} gives
     invokes.map(([c]) => c),
     ['getSession', 'frames', 'status', 'listRequests', 'putConfig', 'setProfile', 'send', 'close', 'exportHar', 'importHar', 'clear', 'listSessions', 'getConfig'].map((m) => `loopgate:${m}`),
   );
+});
+
+test('openConfig: one invoke with its request (or none); a refusal names its code', async () => {
+  const { bridge, plainInvokes } = load((_channel, args) =>
+    (args[0] as { path?: string } | undefined)?.path === '/p/broken.json'
+      ? { ok: false, code: 'NOT_JSON', message: '/p/broken.json is not valid JSON' }
+      : { ok: true, value: { opened: args.length > 0, configFile: '/p/loopgate.json' } },
+  );
+  assert.deepEqual(await bridge.openConfig(), { opened: false, configFile: '/p/loopgate.json' });
+  assert.deepEqual(await bridge.openConfig({ path: '/p' }), { opened: true, configFile: '/p/loopgate.json' });
+  await assert.rejects(bridge.openConfig({ path: '/p/broken.json' }), { message: 'NOT_JSON: /p/broken.json is not valid JSON' });
+  assert.deepEqual(plainInvokes(), [
+    ['loopgate:openConfig', []],
+    ['loopgate:openConfig', [{ path: '/p' }]],
+    ['loopgate:openConfig', [{ path: '/p/broken.json' }]],
+  ]);
 });
 
 test('a refusal rejects with "CODE: message"; a malformed answer rejects too', async () => {
