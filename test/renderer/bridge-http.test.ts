@@ -28,6 +28,7 @@ describe('createHttpBridge', () => {
   it('reads status and config', async () => {
     const s = await bridge.status();
     assert.equal(s.running, true);
+    assert.notEqual(s.canOpenConfig, true, 'browser mode cannot open another config');
     assert.deepEqual(s.profiles, ['staging']);
     assert.equal((await bridge.getConfig()).routes?.[0]?.match, '/api');
   });
@@ -112,6 +113,23 @@ describe('createHttpBridge', () => {
     await assert.rejects(wrong.status(), (e: unknown) => e instanceof BridgeError && e.code === 'BAD_TOKEN' && e.status === 401);
     const gone = createHttpBridge({ base: 'http://127.0.0.1:1' });
     await assert.rejects(gone.status(), (e: unknown) => e instanceof BridgeError && e.code === 'NETWORK');
+  });
+
+  it('openConfig is refused without asking the server: NOT_SUPPORTED, with the command to run instead', async () => {
+    const before = fx.config.input;
+    for (const request of [undefined, { path: '/tmp/other/loopgate.json' }]) {
+      const err = await bridge.openConfig(request).then(
+        () => assert.fail('resolved'),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof BridgeError);
+      assert.equal(err.code, 'NOT_SUPPORTED');
+      assert.match(err.message, /^NOT_SUPPORTED: .*`loopgate serve --config <file>`/);
+    }
+    assert.deepEqual(fx.config.input, before);
+    // Not even a refused request: a bridge over a dead server answers the same.
+    const dead = createHttpBridge({ base: 'http://127.0.0.1:9', token: TOKEN });
+    await assert.rejects(dead.openConfig(), { code: 'NOT_SUPPORTED' });
   });
 
   it('streams events, with an overflow marker on each (re)connect', async () => {
