@@ -30,7 +30,7 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
   const [toast, setToast] = useState<{ msg: string; bad: boolean } | null>(null);
   const [help, setHelp] = useState(false);
   const live = useMemo(() => new LiveLog(bridge), [bridge]);
-  const cfg = useConfigDraft(bridge, configVersion);
+  const cfg = useConfigDraft(bridge, configVersion, status ? (status.configFile ?? null) : undefined);
 
   const refreshStatus = () =>
     bridge.status().then(
@@ -52,8 +52,8 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
     });
     const off = bridge.subscribe((batch) => {
       live.apply(batch);
-      const cfgEvent = batch.find((e) => e.type === 'config');
-      if (cfgEvent) {
+      // "cleared": the log was cleared, or another config was opened (tray or window): re-read both.
+      if (batch.some((e) => e.type === 'config' || e.type === 'cleared')) {
         setConfigVersion((v) => v + 1);
         void refreshStatus();
       }
@@ -166,7 +166,15 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
       </header>
       <main class="main">
         <div id="main-panel-configure" role="tabpanel" aria-labelledby="main-tab-configure" hidden={tab !== 'configure'} class="tab-main">
-          <ConfigureView bridge={bridge} cfg={cfg} siteUrl={status?.siteUrl ?? null} configFile={status?.configFile ?? null} onSwitchProfile={(n) => void switchProfile(n)} />
+          <ConfigureView
+            bridge={bridge}
+            cfg={cfg}
+            siteUrl={status?.siteUrl ?? null}
+            configFile={status?.configFile ?? null}
+            canOpenConfig={status?.canOpenConfig === true}
+            onConfigOpened={() => void refreshStatus()}
+            onSwitchProfile={(n) => void switchProfile(n)}
+          />
         </div>
         <div id="main-panel-watch" role="tabpanel" aria-labelledby="main-tab-watch" hidden={tab !== 'watch'} class="tab-main">
           <WatchView bridge={bridge} live={live} version={liveVersion} notify={notify} />

@@ -1,6 +1,6 @@
 // The Configure tab: every section of loopgate.json, saved live through putConfig, refusals shown in place.
 import { useState } from 'preact/hooks';
-import type { LoopgateBridge } from '../../shared/api.ts';
+import type { LoopgateBridge, OpenConfigResult } from '../../shared/api.ts';
 import type { ConfigInput } from '../../shared/config.ts';
 import { setIn, unitOrText } from '../lib/draft.ts';
 import { downloadJson } from '../lib/download.ts';
@@ -10,6 +10,7 @@ import { DEFAULTS, read, type Form } from './form.ts';
 import { NginxExport } from './NginxExport.tsx';
 import { NginxImport } from './NginxImport.tsx';
 import { ProfilesSection } from './ProfilesSection.tsx';
+import { ProjectBar } from './ProjectBar.tsx';
 import { RoutesSection } from './RoutesSection.tsx';
 import { SiteSection } from './SiteSection.tsx';
 import { TimeoutFields } from './TimeoutFields.tsx';
@@ -38,10 +39,13 @@ interface Props {
   cfg: ConfigDraft;
   siteUrl: string | null;
   configFile: string | null;
+  /** StatusInfo.canOpenConfig: show "Open project…". */
+  canOpenConfig: boolean;
+  onConfigOpened: (result: OpenConfigResult) => void;
   onSwitchProfile: (n: string | null) => void;
 }
 
-export function ConfigureView({ bridge, cfg, siteUrl, configFile, onSwitchProfile }: Props) {
+export function ConfigureView({ bridge, cfg, siteUrl, configFile, canOpenConfig, onConfigOpened, onSwitchProfile }: Props) {
   const [nginx, setNginx] = useState<'import' | 'export' | null>(null);
   const form: Form = {
     draft: cfg.draft,
@@ -63,6 +67,7 @@ export function ConfigureView({ bridge, cfg, siteUrl, configFile, onSwitchProfil
         <div class="side-foot muted">{configFile ? <span title={configFile}>{configFile.split('/').pop()}</span> : 'in memory (no file)'}</div>
       </nav>
       <div class="configure-main" id="configure-main">
+        <ProjectBar bridge={bridge} configFile={configFile} canOpen={canOpenConfig} beforeOpen={cfg.settle} onOpened={onConfigOpened} />
         {cfg.changedElsewhere && (
           <div class="banner warn" role="status">
             loopgate.json changed on disk while you had unsaved edits.

@@ -25,11 +25,17 @@ export interface ConfigDraft extends DraftState {
   /** Load the config from main (after a profile switch or a change on disk). */
   reload(force?: boolean): Promise<void>;
   setProfile(name: string | null): Promise<ConfigResult>;
+  /** Save a waiting edit now (before another config is opened, so it lands in the file it was made for). */
+  settle(): Promise<void>;
 }
 
 const DEBOUNCE_MS = 400;
 
-export function useConfigDraft(bridge: LoopgateBridge, configVersion: number): ConfigDraft {
+/**
+ * `configFile` (undefined until the status is known): when it changes, another config was opened (from
+ * the window or the tray) and the draft of the old one is dropped for the new one's config.
+ */
+export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, configFile?: string | null): ConfigDraft {
   const [state, setState] = useState<DraftState>({
     saved: {},
     draft: {},
@@ -124,11 +130,22 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number): C
     [bridge, reload],
   );
 
+  const settle = useCallback(async () => {
+    if (ref.current.status === 'pending') await save();
+  }, [save]);
+
   useEffect(() => {
     void reload();
   }, [configVersion]);
 
+  const lastFile = useRef<string | null | undefined>(undefined);
+  useEffect(() => {
+    if (configFile === undefined) return;
+    if (lastFile.current !== undefined && lastFile.current !== configFile) void reload(true);
+    lastFile.current = configFile;
+  }, [configFile]);
+
   useEffect(() => () => clearTimeout(timer.current), []);
 
-  return { ...state, update, revert, reload, setProfile };
+  return { ...state, update, revert, reload, setProfile, settle };
 }
