@@ -8,6 +8,7 @@ import { describeUpstreamError, sendError } from './errors.ts';
 import { buildRequestHeaders } from './headers.ts';
 import { Capture } from './log/capture.ts';
 import { answerError, finishRecord, writeResponseHead } from './proxy-response.ts';
+import { RETRIED_NOTE, shouldRetry } from './proxy-retry.ts';
 import { lingerOn, ReadTimer } from './proxy-timers.ts';
 import type { CompiledRoute, Exchange } from './types.ts';
 import { UpstreamPools } from './upstream.ts';
@@ -63,7 +64,14 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   #abortReason: Error | null = null;
   /** The request body as undici reads it (null without a body). */
   #body: Readable | null = null;
+  /** What was dispatched, kept for a retry (proxy-retry.ts). */
+  #dispatched: Dispatcher.DispatchOptions | null = null;
+  #host: string | undefined;
+  /** undici handed the current attempt to an open connection. */
   #connected = false;
+  /** The backend answered something (even a 1xx) on the current attempt. */
+  #answered = false;
+  #retried = false;
   #sendTimer: NodeJS.Timeout | null = null;
   /** Our own read timer (short read timeouts only, see proxy-timers.ts). */
   #readTimer: ReadTimer<ProxyCall> | null = null;
@@ -97,25 +105,23 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       return;
     }
     try {
-      const host = route.changeOrigin ? route.target.host : req.headers.host;
+      const host = (this.#host = route.changeOrigin ? route.target.host : req.headers.host);
       const pool = this.#pools.get(route, host);
       const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
       if (hasBody) this.#body = this.#bodyStream();
       const read = route.timeouts.read;
       this.#readTimer = ReadTimer.for<ProxyCall>(read, ProxyCall.#onReadTimeout, this);
       const undiciRead = this.#readTimer ? 0 : read;
+      this.#dispatched = {
+        path: this.#ex.upstreamPath,
+        method: req.method ?? 'GET',
+        headers: buildRequestHeaders(req, route),
+        body: this.#body,
+        headersTimeout: undiciRead,
+        bodyTimeout: undiciRead,
+      };
       // Invalid options make undici call onResponseError synchronously; it does not throw.
-      pool.dispatch(
-        {
-          path: this.#ex.upstreamPath,
-          method: req.method ?? 'GET',
-          headers: buildRequestHeaders(req, route),
-          body: this.#body,
-          headersTimeout: undiciRead,
-          bodyTimeout: undiciRead,
-        },
-        this,
-      );
+      pool.dispatch(this.#dispatched, this);
     } catch (err) {
       const { status, error } = describeUpstreamError(err, route.target.origin);
       this.#fail(status, { ...error, side: 'loopgate' }, true);
@@ -229,6 +235,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>, statusMessage?: string): void {
     if (this.#state !== 'waiting') return;
+    this.#answered = true;
     this.#armReadTimer();
     if (statusCode < 200) return;
     const ex = this.#ex;
@@ -274,8 +281,33 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
     if (this.#state === 'done') return;
+    if (this.#retry(err)) return;
     const { status, error } = describeUpstreamError(err, this.#route.target.origin);
+    if (this.#retried) error.message = `${error.message} ${RETRIED_NOTE}`;
     this.#fail(status, error, false);
+  }
+
+  /**
+   * A connection lost under a request before any answer, most often a keep-alive connection the
+   * backend closed as the request went out: the request goes again, once, on a connection of its
+   * own (rules in proxy-retry.ts). Returns false when it may not.
+   */
+  #retry(err: Error): boolean {
+    const facts = {
+      method: this.#dispatched?.method ?? '',
+      hasBody: this.#body !== null,
+      onConnection: this.#connected,
+      answered: this.#answered,
+      clientSent: this.#res.headersSent,
+      retried: this.#retried,
+    };
+    if (this.#state !== 'waiting' || !this.#dispatched || !shouldRetry(err, facts)) return false;
+    this.#retried = true;
+    this.#connected = false;
+    this.#controller = null;
+    this.#readTimer?.clear();
+    this.#pools.dispatchFresh(this.#route, this.#host, this.#dispatched, this);
+    return true;
   }
 
   // ---- endings ----

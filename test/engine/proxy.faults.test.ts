@@ -30,12 +30,13 @@ describe('HttpProxy: failures and timeouts', () => {
     assertDoneOnce(f);
   });
 
-  it('answers 502 when the backend resets the connection', async () => {
+  it('answers 502 when the backend resets the connection (a GET is retried once first, see proxy.retry.test.ts)', async () => {
     const b = await backend();
     const f = await front({ match: '/', target: b.url });
     const a = await hit(`${f.url}/reset`);
     assert.equal(a.status, 502);
     assert.equal(lastRecord(f, '/reset')!.error?.code, 'ECONNRESET');
+    assert.equal(b.seen.filter((s) => s.url === '/reset').length, 2);
   });
 
   it('answers 504 when the backend sends no headers within the read timeout', async () => {
