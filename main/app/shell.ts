@@ -283,9 +283,12 @@ export class AppShell implements ControllerSource {
    * config is started again. The refusal names the problem; the choice is remembered only on success.
    */
   async #open(path: string, launch: Launch, createMissing: boolean): Promise<Reply<OpenConfigResult>> {
-    if (this.#busy) return { ok: false, code: 'BUSY', message: 'Loopgate is starting or switching configs: try again in a moment' };
+    const busy = { ok: false, code: 'BUSY', message: 'Loopgate is starting or switching configs: try again in a moment' } as const;
+    if (this.#busy) return busy;
     const check = await checkConfigPath(path, { createMissing });
     if (!check.ok) return check;
+    // Again after the check's await: #switch marks the shell busy before its first await, so two opens cannot interleave.
+    if (this.#busy) return busy;
     if (check.file === this.#configFile && this.#runtime) return { ok: true, value: { opened: true, configFile: check.file } };
     const previous: Fallback | null = this.#configFile ? { file: this.#configFile, launch: this.#launch, running: this.#runtime !== null, startError: this.#startError } : null;
     this.#launch = launch;
