@@ -2,54 +2,23 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Side, WsSessionRecord } from '../../shared/events.ts';
-import { BoundaryTracker } from './frames/boundary.ts';
 import { encodeClose, encodeFrame } from './frames/encode.ts';
 import { parseDeflate } from './frames/extensions.ts';
 import { createFrameTap, type FrameTap } from './frames/tap.ts';
 import { Handshake, type HandshakeOpen } from './handshake.ts';
+import { recordClosed, recordPeerError, type Closer } from './tunnel-close.ts';
+import { End as TEnd, PEER, type Injection, type Peer, type Tagged as TTagged } from './tunnel-end.ts';
 import type { CompiledRoute, Recorder, UpgradeExchange } from './types.ts';
 
 export type SendResult = { ok: true } | { ok: false; code: 'NO_SESSION' | 'NOT_OPEN' | 'BROKEN_STREAM'; message: string };
 
-type Peer = 'client' | 'backend';
-
-/** A whole frame waiting for the next frame boundary of the stream toward one peer. */
-interface Injection {
-  opcode: number;
-  payload: Buffer;
-  frame: Buffer;
-  /** A close frame: end that side once it is written. */
-  end: boolean;
-}
-
-/** Where a socket's shared listeners find their tunnel (see Tunnel's static listeners). */
-const PEER = Symbol('loopgate.tunnel.peer');
-type Tagged = Duplex & { [PEER]?: End };
-
-/** One peer of an open tunnel: its socket, and the state of the stream written toward it. */
-class End {
-  /** Frame boundaries of the bytes written toward this peer. */
-  readonly tracker = new BoundaryTracker();
-  readonly queue: Injection[] = [];
-  /** No more writes toward this peer (we ended it, or it sent FIN and the socket is not half-open). */
-  shut = false;
-  /** The peer sent FIN. */
-  eof = false;
-  closed = false;
-  /** The other peer (set once both exist). */
-  other: End | null = null;
-  constructor(
-    readonly name: Peer,
-    readonly sock: Duplex,
-    readonly tunnel: Tunnel,
-  ) {}
-}
+type End = TEnd<Tunnel>;
+type Tagged = TTagged<Tunnel>;
 
 const EMPTY = Buffer.alloc(0);
 /** How long a closing tunnel waits for a frame boundary and for the peers to hang up before cutting. */
 const CLOSE_GRACE_MS = 2000;
 const OK: SendResult = { ok: true };
-const BENIGN = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
 
 const notOpen = (id: number, why: string): SendResult => ({ ok: false, code: 'NOT_OPEN', message: `WebSocket session ${id} is ${why}` });
 const joined = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
@@ -68,7 +37,7 @@ export class Tunnel {
   #b: End | null = null;
   #firstEnd: Side | null = null;
   /** Set when Loopgate ended the session (idle timeout, user close, engine stop). */
-  #closer: { code?: number; reason?: string } | null = null;
+  #closer: Closer | null = null;
   #lastIo = 0;
   #lastPing = 0;
   #tick: NodeJS.Timeout | null = null;
@@ -112,8 +81,8 @@ export class Tunnel {
     if (snapshot.inspect.frames) {
       this.#tap = createFrameTap({ session: record, deflate: parseDeflate(record.extensions), recorder, inspect: snapshot.inspect });
     }
-    const c = (this.#c = new End('client', client, this));
-    const b = (this.#b = new End('backend', backend, this));
+    const c = (this.#c = new TEnd('client', client, this));
+    const b = (this.#b = new TEnd('backend', backend, this));
     c.other = b;
     b.other = c;
     (client as Partial<Socket>).setNoDelay?.(true);
@@ -194,7 +163,6 @@ export class Tunnel {
       if (!dst.sock.write(chunk)) src.sock.pause();
     } else if (!this.#splice(dst, chunk, off)) src.sock.pause();
   }
-
 
 
   // ---- injection ----
@@ -348,15 +316,10 @@ export class Tunnel {
     this.#shut(other);
   }
 
-
   #error(side: Peer, err: NodeJS.ErrnoException): void {
     this.#firstEnd ??= side;
-    const code = err.code ?? 'ERROR';
-    if (this.#record.error || (BENIGN.has(code) && (this.#closer || this.#tap?.firstClose))) return;
-    const where = side === 'client' ? 'client connection' : `backend connection (${this.#route.target.origin})`;
-    this.#record.error = { code, message: `${where} failed: ${err.message}`, side };
+    recordPeerError(this.#record, side, err, this.#route.target.origin, this.#closer !== null || (this.#tap?.firstClose ?? null) !== null);
   }
-
 
   #closed(src: End, other: End): void {
     src.closed = true;
@@ -366,7 +329,6 @@ export class Tunnel {
     if (!other.closed && !src.eof) other.sock.destroy();
     if (other.closed) this.#finish();
   }
-
 
   #finish(): void {
     if (this.state === 'done') return;
@@ -385,20 +347,7 @@ export class Tunnel {
     const tap = this.#tap;
     tap?.end();
     const record = this.#record;
-    record.state = 'closed';
-    record.closedAt = Date.now();
-    const fc = tap?.firstClose ?? null;
-    if (this.#closer) {
-      record.closedBy = 'loopgate';
-      record.closeCode = this.#closer.code;
-      record.closeReason = this.#closer.reason;
-    } else if (fc) {
-      record.closedBy = fc.from;
-      record.closeCode = fc.code;
-      record.closeReason = fc.reason;
-    } else {
-      record.closedBy = this.#firstEnd ?? 'loopgate';
-    }
+    recordClosed(record, this.#closer, tap?.firstClose ?? null, this.#firstEnd);
     this.#recorder.ws(record);
     this.#onDone(this);
   }
