@@ -226,6 +226,11 @@ export interface OpenConfigResult {
   configFile: string | null;
 }
 
+/** What a putConfig was made against (see LoopgateBridge.putConfig). */
+export interface PutConfigExpect {
+  configFile?: string | null;
+}
+
 /**
  * Everything the UI can ask of the main process. The browser bridge implements it over the HTTP
  * routes below; the Electron preload bridge over IPC calling the same Controller. Both the same.
@@ -233,8 +238,12 @@ export interface OpenConfigResult {
 export interface LoopgateBridge {
   status(): Promise<StatusInfo>;
   getConfig(): Promise<ConfigInput>;
-  /** Validate, save and apply. `{ ok: false, errors }` leaves everything as it was. */
-  putConfig(input: unknown): Promise<ConfigResult>;
+  /**
+   * Validate, save and apply. `{ ok: false, errors }` leaves everything as it was. `expect.configFile`:
+   * the file the edit was made for; where another config can be opened (the desktop app) a put made
+   * for a file no longer running is refused (CONFIG_SWITCHED) rather than written into the new one.
+   */
+  putConfig(input: unknown, expect?: PutConfigExpect): Promise<ConfigResult>;
   /** Switch the active profile (null: the top-level routes). */
   setProfile(name: string | null): Promise<ConfigResult>;
   listRequests(query?: ListQuery): Promise<ListPage<RecordView>>;

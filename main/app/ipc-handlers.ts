@@ -99,7 +99,19 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
   const table: Record<BridgeMethod, (...args: unknown[]) => Reply | Promise<Reply>> = {
     status: () => ok({ ...(source.controller()?.status() ?? source.status()), canOpenConfig: typeof source.openProject === 'function' }),
     getConfig: () => withController((c) => ok(c.getConfig())),
-    putConfig: (input) => withController(async (c) => ok(await c.putConfig(input))),
+    putConfig: (input, expect) => {
+      if (!optionalObject(expect)) return refuse('BAD_REQUEST', 'the second argument must be {"configFile": …}');
+      const wanted = expect?.configFile;
+      if (wanted !== undefined && wanted !== null && typeof wanted !== 'string') return refuse('BAD_REQUEST', '"configFile" must be a path or null');
+      return withController(async (c) => {
+        // The controller that would take the put: during a switch it is still the old one, and right.
+        const running = c.status().configFile ?? null;
+        if (wanted !== undefined && wanted !== running) {
+          return refuse('CONFIG_SWITCHED', `this edit was made for ${wanted ?? 'another config'}, but ${running ?? 'another config'} is open now; it was not saved`);
+        }
+        return ok(await c.putConfig(input));
+      });
+    },
     setProfile: (name) => withController(async (c) => ok(await c.setProfile(name))),
     listRequests: (query) =>
       optionalObject(query) ? withController((c) => pageOrRefusal(c.listRequests(query ?? {}))) : refuse('BAD_REQUEST', 'the query must be an object'),

@@ -47,6 +47,8 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
   const ref = useRef(state);
   ref.current = state;
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  /** The config file the saved config and the draft belong to (undefined until the status is known). */
+  const lastFile = useRef<string | null | undefined>(undefined);
   const seq = useRef(0);
 
   const set = (patch: Partial<DraftState>) => {
@@ -61,7 +63,9 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
     set({ status: 'saving' });
     let result: ConfigResult;
     try {
-      result = await bridge.putConfig(sent);
+      // The file this draft belongs to: a put that reaches main after another config was opened is refused.
+      const file = lastFile.current;
+      result = await bridge.putConfig(sent, file === undefined ? undefined : { configFile: file });
     } catch (err) {
       if (mine === seq.current) set({ status: 'failed', message: (err as Error).message });
       return;
@@ -138,10 +142,14 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
     void reload();
   }, [configVersion]);
 
-  const lastFile = useRef<string | null | undefined>(undefined);
   useEffect(() => {
     if (configFile === undefined) return;
-    if (lastFile.current !== undefined && lastFile.current !== configFile) void reload(true);
+    if (lastFile.current !== undefined && lastFile.current !== configFile) {
+      // A waiting edit of the old config must not fire once lastFile names the new one.
+      clearTimeout(timer.current);
+      seq.current++;
+      void reload(true);
+    }
     lastFile.current = configFile;
   }, [configFile]);
 

@@ -49,7 +49,7 @@ function setup(opts: { running?: boolean; openProject?: ControllerSource['openPr
         return { ok: true, config: next as never };
       },
     },
-    status: () => ({ running: true, siteUrl: 'http://127.0.0.1:1', controlUrl: null, version: 3, activeProfile: null, profiles: [], lastError: null }),
+    status: () => ({ running: true, siteUrl: 'http://127.0.0.1:1', controlUrl: null, configFile: '/p/one/loopgate.json', version: 3, activeProfile: null, profiles: [], lastError: null }),
   });
   let current: Controller | null = opts.running === false ? null : controller;
   const changeFns = new Set<() => void>();
@@ -163,6 +163,25 @@ test('trusted calls reach the controller; answers are {ok, value}', async () => 
   assert.equal(log.get(1), undefined, 'the finished request is gone (the open session stays)');
   const imported = await call('importHar', { nope: 1 });
   assert.ok(imported.ok && (imported.value as { ok: boolean }).ok === false, 'a bad HAR is a result, not a thrown error');
+});
+
+test('putConfig made for another config file is refused, not written into the one open now', async () => {
+  const { call, calls } = setup();
+  const edit = { routes: [{ match: '/x', target: 'http://127.0.0.1:1' }] };
+  const stale = await call('putConfig', edit, { configFile: '/p/old/loopgate.json' });
+  assert.equal(stale.ok, false);
+  assert.ok(!stale.ok && stale.code === 'CONFIG_SWITCHED' && stale.message.includes('/p/old/loopgate.json') && stale.message.includes('/p/one/loopgate.json'), JSON.stringify(stale));
+  assert.deepEqual(await call('putConfig', edit, { configFile: null }), { ok: false, code: 'CONFIG_SWITCHED', message: 'this edit was made for another config, but /p/one/loopgate.json is open now; it was not saved' });
+  for (const bad of ['/p/one/loopgate.json', [], { configFile: 5 }]) {
+    const r = await call('putConfig', edit, bad);
+    assert.ok(!r.ok && r.code === 'BAD_REQUEST', JSON.stringify(bad));
+  }
+  assert.deepEqual(calls, [], 'nothing was saved');
+  const fresh = await call('putConfig', edit, { configFile: '/p/one/loopgate.json' });
+  assert.ok(fresh.ok && (fresh.value as { ok: boolean }).ok);
+  const plain = await call('putConfig', edit, {});
+  assert.ok(plain.ok, 'without configFile there is nothing to check');
+  assert.deepEqual(calls, ['put', 'put']);
 });
 
 test('untrusted arguments are checked: bad ids, non-object queries, controller refusals become {ok:false}', async () => {

@@ -17,13 +17,19 @@ type NextOpen = { cancel: true } | { file: string } | { error: string };
  * "cleared", as the IPC event forwarder does when the controller changes.
  */
 function installFake(opts: { canOpenConfig: boolean; one: string; two: string }): void {
-  const w = window as unknown as { nextOpen: NextOpen | null; openCalls: unknown[]; puts: Array<[string, unknown]> };
+  const w = window as unknown as { nextOpen: NextOpen | null; openCalls: unknown[]; puts: Array<[string, unknown, unknown]>; trayOpen(f: string, announce: boolean): void; configs: unknown };
   const configs: Record<string, { root: string; routes: unknown[] }> = {
     [opts.one]: { root: '/srv/one', routes: [] },
     [opts.two]: { root: '/srv/two', routes: [] },
   };
   let file = opts.one;
   let emit: ((batch: unknown[]) => void) | null = null;
+  w.configs = configs;
+  // The tray opening another project: main switches at once, the page hears of it only when announced.
+  w.trayOpen = (f, announce) => {
+    file = f;
+    if (announce) emit?.([{ type: 'cleared' }]);
+  };
   w.nextOpen = null;
   w.openCalls = [];
   w.puts = [];
@@ -41,8 +47,12 @@ function installFake(opts: { canOpenConfig: boolean; one: string; two: string })
       ...(opts.canOpenConfig ? { canOpenConfig: true } : {}),
     }),
     getConfig: async () => structuredClone(configs[file]),
-    putConfig: async (config: { root: string; routes: unknown[] }) => {
-      w.puts.push([file, config]);
+    putConfig: async (config: { root: string; routes: unknown[] }, expect?: { configFile?: string | null }) => {
+      w.puts.push([file, config, expect]);
+      // As the IPC handler does: an edit made for another file is refused, not written here.
+      if (expect?.configFile !== undefined && expect.configFile !== file) {
+        throw new Error(`CONFIG_SWITCHED: this edit was made for ${expect.configFile}, but ${file} is open now; it was not saved`);
+      }
       configs[file] = config;
       return { ok: true, config };
     },
@@ -145,8 +155,8 @@ describe('Open project… (fake bridge)', { skip, timeout: 60_000 }, () => {
       await page.getByTestId('config-path').filter({ hasText: TWO }).waitFor();
       assert.equal(await page.locator('.side-foot [title]').getAttribute('title'), TWO);
       await waitValue(root, '/srv/two'); // the form shows the new project's config
-      const puts = await page.evaluate(() => (window as unknown as { puts: Array<[string, { root: string }]> }).puts.map(([f, c]) => [f, c.root]));
-      assert.deepEqual(puts, [[ONE, '/srv/one-edited']]);
+      const puts = await page.evaluate(() => (window as unknown as { puts: Array<[string, { root: string }, unknown]> }).puts.map(([f, c, e]) => [f, c.root, e]));
+      assert.deepEqual(puts, [[ONE, '/srv/one-edited', { configFile: ONE }]], 'the put names the file it was made for');
 
       // A refusal: shown inline with its message (without the code), the file shown stays.
       await setNext(page, { error: 'NOT_JSON: /home/dev/broken.json is not valid JSON: line 2, column 3: unexpected "}"' });
@@ -159,6 +169,28 @@ describe('Open project… (fake bridge)', { skip, timeout: 60_000 }, () => {
       await alert.getByRole('button', { name: 'Dismiss' }).click();
       await alert.waitFor({ state: 'detached' });
       assert.equal(await openCalls(page), 3);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('an edit waiting while the tray opens another project is refused, not written into the new one', async () => {
+    const page = await open(true);
+    try {
+      const root = page.getByLabel('Root folder');
+      await waitValue(root, '/srv/one');
+      await root.fill('/srv/one-late');
+      // The switch lands in main before the edit's pause is over; the page has not heard of it yet.
+      await page.evaluate((two) => (window as unknown as { trayOpen(f: string, a: boolean): void }).trayOpen(two, false), TWO);
+      await page.waitForFunction(() => (window as unknown as { puts: unknown[] }).puts.length === 1);
+      const configs = await page.evaluate(() => (window as unknown as { configs: Record<string, { root: string }> }).configs);
+      assert.equal(configs[TWO]!.root, '/srv/two', 'the new project is untouched');
+      assert.equal(configs[ONE]!.root, '/srv/one');
+      await page.locator('.save-state', { hasText: 'Not saved' }).or(page.getByText(/it was not saved/)).first().waitFor();
+      // Once the switch is announced, the form shows the project now open.
+      await page.evaluate((two) => (window as unknown as { trayOpen(f: string, a: boolean): void }).trayOpen(two, true), TWO);
+      await page.getByTestId('config-path').filter({ hasText: TWO }).waitFor();
+      await waitValue(root, '/srv/two');
     } finally {
       await page.close();
     }
