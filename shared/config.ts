@@ -38,6 +38,10 @@ export const TimeoutsSchema = z.strictObject({
   send: duration.optional(),
   /** nginx proxy_read_timeout: longest pause between two reads from the backend (idle WebSockets too). */
   read: duration.optional(),
+  /** nginx client_body_timeout: longest pause between two reads of the request body from the client. */
+  clientBody: duration.optional(),
+  /** nginx send_timeout: longest time the client may take no bytes of the answer while it has some waiting. */
+  clientSend: duration.optional(),
 });
 
 const originList = z.union([z.literal('*'), z.literal('reflect'), z.array(z.string().min(1))]);

@@ -9,7 +9,8 @@ export const DEFAULTS = {
   index: ['index.html'],
   charset: 'utf-8',
   maxBodySize: 1024 * 1024, // nginx client_max_body_size 1m
-  timeouts: { connect: 60_000, send: 60_000, read: 60_000 },
+  // nginx: proxy_connect/send/read_timeout, client_body_timeout, send_timeout are 60s each.
+  timeouts: { connect: 60_000, send: 60_000, read: 60_000, clientBody: 60_000, clientSend: 60_000 },
   corsMethods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE', 'OPTIONS'],
   corsMaxAge: 600,
   inspect: { bodyBytes: 64 * 1024, storeBytes: 64 * 1024 * 1024, frameBytes: 256 * 1024, frames: true },
@@ -61,6 +62,28 @@ export interface Timeouts {
   connect: number;
   send: number;
   read: number;
+  /** nginx client_body_timeout: the client's longest pause while sending the request body (0 = off). */
+  clientBody: number;
+  /** nginx send_timeout: the client's longest pause while taking the answer (0 = off). */
+  clientSend: number;
+}
+
+/** Every timeout key, in the order the config, the exporter and the UI list them. */
+export const TIMEOUT_KEYS = ['connect', 'send', 'read', 'clientBody', 'clientSend'] as const;
+
+/** The nginx directive of each timeout key. */
+export const TIMEOUT_DIRECTIVES: Record<keyof Timeouts, string> = {
+  connect: 'proxy_connect_timeout',
+  send: 'proxy_send_timeout',
+  read: 'proxy_read_timeout',
+  clientBody: 'client_body_timeout',
+  clientSend: 'send_timeout',
+};
+
+function mergeTimeouts(over: Partial<Timeouts> | undefined, base: Timeouts): Timeouts {
+  const out = { ...base };
+  for (const k of TIMEOUT_KEYS) if (over?.[k] !== undefined) out[k] = over[k]!;
+  return out;
 }
 
 /** Everything a route does, defaults applied and the `remote` preset expanded. */
@@ -96,11 +119,7 @@ export interface ServerLevel {
 
 export function serverLevel(config: Config): ServerLevel {
   return {
-    timeouts: {
-      connect: config.timeouts?.connect ?? DEFAULTS.timeouts.connect,
-      send: config.timeouts?.send ?? DEFAULTS.timeouts.send,
-      read: config.timeouts?.read ?? DEFAULTS.timeouts.read,
-    },
+    timeouts: mergeTimeouts(config.timeouts, DEFAULTS.timeouts),
     maxBodySize: config.maxBodySize ?? DEFAULTS.maxBodySize,
     cors: config.cors,
   };
@@ -137,11 +156,7 @@ export function fullRoute(r: RouteConfig, server: ServerLevel): FullRoute {
     addHeaders: Object.entries(r.addHeaders ?? {}),
     rewriteRedirects: r.rewriteRedirects ?? true,
     cookies,
-    timeouts: {
-      connect: r.timeouts?.connect ?? server.timeouts.connect,
-      send: r.timeouts?.send ?? server.timeouts.send,
-      read: r.timeouts?.read ?? server.timeouts.read,
-    },
+    timeouts: mergeTimeouts(r.timeouts, server.timeouts),
     maxBodySize: r.maxBodySize ?? server.maxBodySize,
     keepAlivePing: r.keepAlivePing ?? 0,
     cors: fullCors(server.cors, r.cors),

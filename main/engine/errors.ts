@@ -1,6 +1,7 @@
 // Loopgate's own error answers (400, 403, 404, 405, 413, 501, 502, 504): short bodies that name route and target.
 import type { ServerResponse } from 'node:http';
 import type { ErrorInfo, Side } from '../../shared/events.ts';
+import { formatDuration } from '../../shared/units.ts';
 
 export const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -54,6 +55,37 @@ export function describeUpstreamError(err: unknown, target: string): { status: n
     default:
       return { status: 502, error: { code, side, message: `${e?.message ?? String(err)} (${target})` } };
   }
+}
+
+/**
+ * The client went quiet: while sending the request body (nginx client_body_timeout; like nginx,
+ * the connection is closed without an answer, and the log says 408) or while bytes of the answer
+ * waited for it (nginx send_timeout).
+ */
+export function describeClientTimeout(kind: 'body' | 'send', ms: number): ErrorInfo {
+  const after = formatDuration(ms);
+  return kind === 'body'
+    ? {
+        code: 'CLIENT_BODY_TIMEOUT',
+        side: 'client',
+        message: `client sent nothing more of the request body for ${after} (timeouts.clientBody, nginx client_body_timeout): connection closed without an answer, as nginx does`,
+      }
+    : {
+        code: 'CLIENT_SEND_TIMEOUT',
+        side: 'client',
+        message: `client took none of the answer for ${after} (timeouts.clientSend, nginx send_timeout): connection closed`,
+      };
+}
+
+/** Why Loopgate itself cut a response it answers (static files), for the record the listener keeps. */
+const cutReasons = new WeakMap<ServerResponse, ErrorInfo>();
+
+export function noteCut(res: ServerResponse, error: ErrorInfo): void {
+  cutReasons.set(res, error);
+}
+
+export function cutReason(res: ServerResponse): ErrorInfo | undefined {
+  return cutReasons.get(res);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The proxy's side of the client answer: the backend's head relayed, Loopgate's own error answer, the record's closing figures.
 import { applyCors, routeErrorHeaders } from './cors.ts';
-import { sendError } from './errors.ts';
+import { describeClientTimeout, sendError } from './errors.ts';
 import { appendHeaders, rewriteResponseHeaders, routeAddHeaders, type OutgoingHeaders } from './headers.ts';
 import type { Capture } from './log/capture.ts';
 import type { Exchange } from './types.ts';
@@ -50,6 +50,19 @@ export function answerError(ex: Exchange, status: number, message: string): void
   } else {
     res.destroy();
   }
+}
+
+/**
+ * client_body_timeout fired: the record says so (408, as nginx logs it, though like nginx no answer
+ * is sent). Returns the reason to abort the upstream request with.
+ */
+export function noteBodyTimeout(ex: Exchange): Error {
+  const { route, record, res } = ex;
+  const error = describeClientTimeout('body', route.timeouts.clientBody);
+  const message = `route ${route.label}: ${error.message}`;
+  record.error = { ...error, message };
+  if (!res.headersSent) record.status = 408;
+  return Object.assign(new Error(message), { code: error.code });
 }
 
 /** Close the record (byte counts, end time, body excerpts) and report it; once only. */

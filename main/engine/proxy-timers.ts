@@ -1,4 +1,4 @@
-// The proxy's own timers: a short proxy_read_timeout on a native timer (undici's tick once a second), and nginx lingering_time.
+// The proxy's own timers: a short proxy_read_timeout on a native timer (undici's tick once a second), client_body_timeout, and nginx lingering_time.
 import type { IncomingMessage } from 'node:http';
 
 /** nginx lingering_time: how long a refused upload may go on being read (and discarded). */
@@ -10,16 +10,24 @@ const LINGER_MS = 30_000;
  */
 const NATIVE_READ_TIMER_BELOW_MS = 10_000;
 
-/** The read timeout of one proxied request, when it is short enough to be ours; calls `fire(owner)`. */
-export class ReadTimer<T> {
+/**
+ * An idle timer of one proxied request, restarted on every sign of life; calls `fire(owner)`. Used for
+ * a short read timeout (proxy_read_timeout) and for the client's body timeout (client_body_timeout).
+ */
+export class IdleTimer<T> {
   readonly #ms: number;
   readonly #fire: (owner: T) => void;
   readonly #owner: T;
   #timer: NodeJS.Timeout | null = null;
 
-  /** null when undici keeps the read timeout itself (off, or long enough for its timers). */
-  static for<T>(readMs: number, fire: (owner: T) => void, owner: T): ReadTimer<T> | null {
-    return readMs > 0 && readMs < NATIVE_READ_TIMER_BELOW_MS ? new ReadTimer(readMs, fire, owner) : null;
+  /** The read timeout, or null when undici keeps it itself (off, or long enough for its timers). */
+  static forRead<T>(readMs: number, fire: (owner: T) => void, owner: T): IdleTimer<T> | null {
+    return readMs > 0 && readMs < NATIVE_READ_TIMER_BELOW_MS ? new IdleTimer(readMs, fire, owner) : null;
+  }
+
+  /** A timer of ours for any other timeout; null when it is off (0). */
+  static of<T>(ms: number, fire: (owner: T) => void, owner: T): IdleTimer<T> | null {
+    return ms > 0 ? new IdleTimer(ms, fire, owner) : null;
   }
 
   private constructor(ms: number, fire: (owner: T) => void, owner: T) {
@@ -31,7 +39,7 @@ export class ReadTimer<T> {
   /** Start, or restart from now. */
   arm(): void {
     if (this.#timer) this.#timer.refresh();
-    else this.#timer = setTimeout(ReadTimer.#fired, this.#ms, this).unref();
+    else this.#timer = setTimeout(IdleTimer.#fired, this.#ms, this).unref();
   }
 
   clear(): void {
@@ -41,7 +49,7 @@ export class ReadTimer<T> {
     }
   }
 
-  static #fired<T>(t: ReadTimer<T>): void {
+  static #fired<T>(t: IdleTimer<T>): void {
     t.#timer = null;
     t.#fire(t.#owner);
   }

@@ -4,12 +4,13 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ErrorInfo } from '../../shared/events.ts';
 import { routeErrorHeaders } from './cors.ts';
-import { describeUpstreamError, sendError } from './errors.ts';
+import { describeClientTimeout, describeUpstreamError, sendError } from './errors.ts';
 import { buildRequestHeaders } from './headers.ts';
 import { Capture } from './log/capture.ts';
-import { answerError, finishRecord, writeResponseHead } from './proxy-response.ts';
+import { answerError, finishRecord, noteBodyTimeout, writeResponseHead } from './proxy-response.ts';
 import { RETRIED_NOTE, shouldRetry } from './proxy-retry.ts';
-import { lingerOn, ReadTimer } from './proxy-timers.ts';
+import { IdleTimer, lingerOn } from './proxy-timers.ts';
+import { SendWatch } from './send-watch.ts';
 import type { CompiledRoute, Exchange } from './types.ts';
 import { UpstreamPools } from './upstream.ts';
 
@@ -74,7 +75,11 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   #retried = false;
   #sendTimer: NodeJS.Timeout | null = null;
   /** Our own read timer (short read timeouts only, see proxy-timers.ts). */
-  #readTimer: ReadTimer<ProxyCall> | null = null;
+  #readTimer: IdleTimer<ProxyCall> | null = null;
+  /** nginx client_body_timeout: runs while we wait for the client's next body bytes. */
+  #bodyTimer: IdleTimer<ProxyCall> | null = null;
+  /** nginx send_timeout: made at the first backpressure from the client. */
+  #sendWatch: SendWatch<ProxyCall> | null = null;
   /** Reading from the backend is paused because the client is slow: the read timeout waits. */
   #paused = false;
   #drainHooked = false;
@@ -110,7 +115,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       const hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
       if (hasBody) this.#body = this.#bodyStream();
       const read = route.timeouts.read;
-      this.#readTimer = ReadTimer.for<ProxyCall>(read, ProxyCall.#onReadTimeout, this);
+      this.#readTimer = IdleTimer.forRead<ProxyCall>(read, ProxyCall.#onReadTimeout, this);
       const undiciRead = this.#readTimer ? 0 : read;
       this.#dispatched = {
         path: this.#ex.upstreamPath,
@@ -139,9 +144,13 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       read: () => {
         // The backend side took data: the send timeout restarts, the client may send more.
         this.#clearSendTimer();
-        if (this.#state !== 'done') req.resume();
+        if (this.#state === 'done') return;
+        req.resume();
+        if (!req.complete) this.#bodyTimer?.arm();
       },
     });
+    this.#bodyTimer = IdleTimer.of<ProxyCall>(this.#route.timeouts.clientBody, ProxyCall.#onBodyTimeout, this);
+    if (!req.complete) this.#bodyTimer?.arm();
     body.on('error', noop);
     body.on('end', () => {
       this.#clearSendTimer();
@@ -151,6 +160,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     (req as Tagged)[CALL] = this;
     req.on('data', ProxyCall.#onReqData);
     req.once('end', () => {
+      this.#bodyTimer?.clear();
       if (this.#state !== 'done') body.push(null);
     });
     return body;
@@ -177,8 +187,12 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     }
     const keep = this.#ex.snapshot.inspect.bodyBytes;
     if (keep > 0) (this.#reqCapture ??= new Capture(keep)).add(chunk);
-    if (!this.#body!.push(chunk)) {
+    if (this.#body!.push(chunk)) {
+      this.#bodyTimer?.arm();
+    } else {
+      // The backend is the slow side now: the send timeout runs, not the client's body timeout.
       this.#req.pause();
+      this.#bodyTimer?.clear();
       this.#armSendTimer();
     }
   }
@@ -202,6 +216,24 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   /** Start (or restart) our read timer, when we run it ourselves. */
   #armReadTimer(): void {
     if (this.#state !== 'done') this.#readTimer?.arm();
+  }
+
+  /** client_body_timeout: like nginx, the connection is closed without an answer (logged as 408). */
+  static #onBodyTimeout(call: ProxyCall): void {
+    if (call.#state === 'done') return;
+    call.#state = 'done';
+    call.#clearSendTimer();
+    call.#abortUpstream(noteBodyTimeout(call.#ex));
+    call.#req.off('data', ProxyCall.#onReqData);
+    call.#res.destroy();
+    call.#record();
+  }
+
+  /** send_timeout: the client took none of the waiting bytes; both sides are cut. */
+  static #onSendStall(call: ProxyCall): void {
+    // After the whole answer was handed over there is nothing to abort: the connection goes.
+    if (call.#state === 'done') return void call.#res.destroy();
+    call.#fail(408, describeClientTimeout('send', call.#route.timeouts.clientSend), true);
   }
 
   static #onReadTimeout(call: ProxyCall): void {
@@ -259,10 +291,12 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       // Backpressure: stop reading from the backend until the client has taken what we gave it.
       controller.pause();
       this.#paused = true;
+      (this.#sendWatch ??= SendWatch.for<ProxyCall>(this.#res, this.#route.timeouts.clientSend, ProxyCall.#onSendStall, this))?.waiting();
       if (!this.#drainHooked) {
         this.#drainHooked = true;
         this.#res.on('drain', () => {
           this.#paused = false;
+          this.#sendWatch?.clear();
           this.#armReadTimer();
           this.#controller?.resume();
         });
@@ -313,6 +347,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   // ---- endings ----
 
   #onClientClose(): void {
+    this.#sendWatch?.clear();
     if (this.#state === 'done') return;
     this.#state = 'done';
     this.#clearSendTimer();
@@ -371,6 +406,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   #record(): void {
     this.#readTimer?.clear();
+    this.#bodyTimer?.clear();
     finishRecord(this.#ex, this.#bytesIn, this.#bytesOut, this.#reqCapture, this.#resCapture);
   }
 }

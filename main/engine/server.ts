@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
-import { sendError } from './errors.ts';
+import { cutReason, sendError } from './errors.ts';
 import { checkRequest, checkUpgrade, refuseSocket, wsOriginAllowed } from './guard.ts';
 import { HttpProxy } from './proxy.ts';
 import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router.ts';
@@ -255,7 +255,7 @@ export class Engine {
       record.bytesOut = Number(res.getHeader('content-length') ?? 0) || 0;
       record.timings.end = Date.now() - record.startedAt;
       record.timings.headers ??= record.timings.end;
-      if (aborted && !record.error) record.error = { code: 'CLIENT_ABORTED', message: 'client closed the connection before the answer was sent', side: 'client' };
+      if (aborted && !record.error) record.error = cutReason(res) ?? { code: 'CLIENT_ABORTED', message: 'client closed the connection before the answer was sent', side: 'client' };
       this.recorder.http(record);
     };
     res.once('finish', () => finish(false));

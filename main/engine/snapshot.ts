@@ -32,6 +32,7 @@ export function compileSnapshot(config: Config, opts: CompileOptions): Snapshot 
           autoindex: config.autoindex ?? false,
           charset: config.charset ?? DEFAULTS.charset,
           addHeaders: [],
+          sendTimeout: server.timeouts.clientSend,
         }
       : null,
     routes,

@@ -33,7 +33,7 @@ export async function serveStatic(
     return sendError(res, 404, `${path} resolves (through a symlink) outside the root folder, so it is not served`, extra);
   }
   if (hit.kind === 'file' && !safe.trailingSlash) {
-    const sent = await sendFile(req, res, { root: site.root, real: hit.real, charset: site.charset, noCache: isIndexName(site, safe), extra });
+    const sent = await sendFile(req, res, { root: site.root, real: hit.real, charset: site.charset, noCache: isIndexName(site, safe), extra, sendTimeout: site.sendTimeout });
     if (sent) return;
   } else if (hit.kind === 'dir') {
     if (!safe.trailingSlash) return redirectToSlash(req, res, safe, extra);
@@ -42,7 +42,7 @@ export async function serveStatic(
       if (!index) continue;
       const found = await resolveInRoot(site.root, [...safe.segments, ...index.segments]);
       if (found.kind !== 'file') continue;
-      const sent = await sendFile(req, res, { root: site.root, real: found.real, charset: site.charset, noCache: true, extra });
+      const sent = await sendFile(req, res, { root: site.root, real: found.real, charset: site.charset, noCache: true, extra, sendTimeout: site.sendTimeout });
       if (sent) return;
     }
     if (site.autoindex) return sendListing(req, res, site, hit.real, safe, extra);
@@ -60,7 +60,7 @@ async function fallback(req: IncomingMessage, res: ServerResponse, site: StaticS
     if (!index) continue;
     const found = await resolveInRoot(site.root, index.segments);
     if (found.kind !== 'file') continue;
-    if (await sendFile(req, res, { root: site.root, real: found.real, charset: site.charset, noCache: true, extra })) return;
+    if (await sendFile(req, res, { root: site.root, real: found.real, charset: site.charset, noCache: true, extra, sendTimeout: site.sendTimeout })) return;
   }
   if (!(await rootExists(site.root))) return rootMissing(res, site, extra);
   return sendError(res, 404, `${path} not found, and the SPA fallback has no ${site.index.join(' or ')} in ${site.root}`, extra);

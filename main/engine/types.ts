@@ -63,6 +63,8 @@ export interface StaticSite {
   charset: string;
   /** Response headers added to static answers too (nginx add_header at server level). */
   addHeaders: Array<[string, string]>;
+  /** ms the client may take none of a file while bytes wait for it (nginx send_timeout); 0 = off. */
+  sendTimeout: number;
 }
 
 export interface InspectOptions {

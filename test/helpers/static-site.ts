@@ -40,7 +40,7 @@ export function makeSiteTree(files: Record<string, string | Buffer>, symlinks: R
 }
 
 export function siteOf(root: string, over: Partial<StaticSite> = {}): StaticSite {
-  return { root, index: ['index.html'], spa: true, autoindex: false, charset: 'utf-8', addHeaders: [], ...over };
+  return { root, index: ['index.html'], spa: true, autoindex: false, charset: 'utf-8', addHeaders: [], sendTimeout: 60_000, ...over };
 }
 
 /**

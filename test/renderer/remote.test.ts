@@ -9,7 +9,7 @@ import { remoteExpansion } from '../../renderer/lib/remote.ts';
 function compiled(route: RouteInput): CompiledRoute {
   const v = validateConfig({ routes: [route] });
   assert.ok(v.ok, JSON.stringify(!v.ok && v.errors));
-  return compileRoute(v.config.routes![0]!, 0, { timeouts: { connect: 60_000, send: 60_000, read: 60_000 }, maxBodySize: 1 << 20, cors: undefined });
+  return compileRoute(v.config.routes![0]!, 0, { timeouts: { connect: 60_000, send: 60_000, read: 60_000, clientBody: 60_000, clientSend: 60_000 }, maxBodySize: 1 << 20, cors: undefined });
 }
 
 function valueOf(r: CompiledRoute, key: string): unknown {

@@ -3,7 +3,8 @@ import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { sendError } from '../errors.ts';
+import { describeClientTimeout, noteCut, sendError } from '../errors.ts';
+import { SendWatch } from '../send-watch.ts';
 import { notModified, rangeOf, validatorsOf } from './conditional.ts';
 import { acceptedCodings, type Coding } from './encoding.ts';
 import { contentType, isCompressible, mediaType } from './mime.ts';
@@ -18,6 +19,8 @@ export interface FileAnswer {
   noCache: boolean;
   /** Headers put on every answer (CORS, add_header). */
   extra: Array<[string, string]>;
+  /** nginx send_timeout (ms; 0 = off): a client that takes none of the file for this long is cut. */
+  sendTimeout: number;
 }
 
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
@@ -80,15 +83,29 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, a: Fil
     }
     const stream = fh.createReadStream({ start, end, autoClose: true });
     handedOff = true;
+    const watch = SendWatch.for(res, a.sendTimeout, cutStalled, { res, ms: a.sendTimeout });
+    if (watch) {
+      // pipe() pauses the file stream when the client's socket is full, and drain resumes it.
+      stream.on('pause', () => watch.waiting());
+      res.on('drain', () => watch.clear());
+    }
     try {
       await pipeline(stream, res);
     } catch {
-      // Client went away (or a read error): pipeline destroyed both sides and the handle is closed.
+      // Client went away, send_timeout, or a read error: pipeline destroyed both sides and the handle is closed.
+    } finally {
+      watch?.clear();
     }
     return true;
   } finally {
     if (!handedOff) await fh.close().catch(() => {});
   }
+}
+
+/** send_timeout: the client took none of the file for `ms`; the connection is closed (nginx does the same). */
+function cutStalled({ res, ms }: { res: ServerResponse; ms: number }): void {
+  noteCut(res, describeClientTimeout('send', ms));
+  res.destroy();
 }
 
 /** Open a path that must still be a regular file (not swapped for a symlink, FIFO or directory since it was checked). */
