@@ -2,7 +2,7 @@
 import { splitMatch } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
 import { CORS_RESPONSE_HEADERS, corsPreflightHeaders, corsResponseHeaders } from './cors.ts';
-import type { FullCors, FullRoute, ServerLevel } from '../../../shared/effective.ts';
+import { TIMEOUT_DIRECTIVES, TIMEOUT_KEYS, type FullCors, type FullRoute, type ServerLevel } from '../../../shared/effective.ts';
 import { hasVariable, quote, targetOrigin } from './values.ts';
 
 /** Lines of text with indentation. */
@@ -104,8 +104,8 @@ export function writeRoute(o: Lines, r: FullRoute, server: ServerLevel, x: Route
       o.directive('proxy_ssl_verify', 'off');
     }
   }
-  for (const key of ['connect', 'send', 'read'] as const) {
-    if (r.timeouts[key] !== server.timeouts[key]) o.directive(`proxy_${key}_timeout`, formatDuration(r.timeouts[key]));
+  for (const key of TIMEOUT_KEYS) {
+    if (r.timeouts[key] !== server.timeouts[key]) o.directive(TIMEOUT_DIRECTIVES[key], formatDuration(r.timeouts[key]));
   }
   if (r.maxBodySize !== server.maxBodySize) o.directive('client_max_body_size', formatSize(r.maxBodySize));
   if (!r.rewriteRedirects) o.directive('proxy_redirect', 'off');

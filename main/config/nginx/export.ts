@@ -2,7 +2,7 @@
 import type { Config, ConfigInput, RouteConfig } from '../../../shared/config.ts';
 import { formatConfigErrors, splitMatch, validateConfig } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
-import { fullCors, fullRoute, serverLevel, type ServerLevel } from '../../../shared/effective.ts';
+import { fullCors, fullRoute, serverLevel, TIMEOUT_DIRECTIVES, TIMEOUT_KEYS, type ServerLevel } from '../../../shared/effective.ts';
 import { Lines, writeCors, writeRoute, type RouteExport } from './export-route.ts';
 
 
@@ -125,8 +125,8 @@ function writeServer(
     if (cfg.autoindex !== undefined) o.directive('autoindex', cfg.autoindex ? 'on' : 'off');
   }
   if (cfg.maxBodySize !== undefined) o.directive('client_max_body_size', formatSize(cfg.maxBodySize));
-  for (const key of ['connect', 'send', 'read'] as const) {
-    if (cfg.timeouts?.[key] !== undefined) o.directive(`proxy_${key}_timeout`, formatDuration(cfg.timeouts[key]!));
+  for (const key of TIMEOUT_KEYS) {
+    if (cfg.timeouts?.[key] !== undefined) o.directive(TIMEOUT_DIRECTIVES[key], formatDuration(cfg.timeouts[key]!));
   }
   o.line('');
 
@@ -180,12 +180,12 @@ function hasStringUnits(config: Config | ConfigInput): boolean {
   const c = config as ConfigInput;
   const routeLists = [c.routes ?? [], ...Object.values(c.profiles ?? {}).map((p) => p.routes ?? [])];
   const values: unknown[] = [
-    c.maxBodySize, c.timeouts?.connect, c.timeouts?.send, c.timeouts?.read, c.cors?.maxAge,
+    c.maxBodySize, ...TIMEOUT_KEYS.map((k) => c.timeouts?.[k]), c.cors?.maxAge,
     c.inspect?.bodyBytes, c.inspect?.storeBytes, c.inspect?.frameBytes,
   ];
   for (const list of routeLists) {
     for (const r of list) {
-      values.push(r.maxBodySize, r.keepAlivePing, r.timeouts?.connect, r.timeouts?.send, r.timeouts?.read, r.cors?.maxAge);
+      values.push(r.maxBodySize, r.keepAlivePing, ...TIMEOUT_KEYS.map((k) => r.timeouts?.[k]), r.cors?.maxAge);
     }
   }
   return values.some((v) => typeof v === 'string');
@@ -194,7 +194,7 @@ function hasStringUnits(config: Config | ConfigInput): boolean {
 /** Times under a second are unusual as ms: probably seconds from an unvalidated loopgate.json. */
 function smallTimes(cfg: Config): boolean {
   const routes = [...(cfg.routes ?? []), ...Object.values(cfg.profiles ?? {}).flatMap((p) => p.routes)];
-  const times = [cfg.timeouts?.connect, cfg.timeouts?.send, cfg.timeouts?.read, ...routes.flatMap((r) => [r.timeouts?.connect, r.timeouts?.send, r.timeouts?.read])];
+  const times = [cfg.timeouts, ...routes.map((r) => r.timeouts)].flatMap((t) => TIMEOUT_KEYS.map((k) => t?.[k]));
   return times.some((t) => typeof t === 'number' && t > 0 && t < 1000);
 }
 

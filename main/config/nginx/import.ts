@@ -3,7 +3,7 @@ import type { ConfigInput, CorsInput } from '../../../shared/config.ts';
 import { validateConfig } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
 import { readCors, type OriginMaps } from './cors.ts';
-import { CORS_DEFAULTS, DEFAULTS, type FullCors, type Timeouts } from '../../../shared/effective.ts';
+import { CORS_DEFAULTS, DEFAULTS, TIMEOUT_DIRECTIVES, TIMEOUT_KEYS, type FullCors, type Timeouts } from '../../../shared/effective.ts';
 import { flattenLocations, type LocNode } from './locations.ts';
 import { parseConfig, type Directive, type ReadFile } from './parse.ts';
 import { findPreflight, importRoute, preflightHeaders, readDuration, readSize, toAddHeaders, type ImportContext, type ServerContext } from './route.ts';
@@ -101,8 +101,8 @@ function importServer(server: Directive, body: Directive[], http: Directive[], i
   const level = [http, body];
   const timeouts: Timeouts = { ...DEFAULTS.timeouts };
   const tIn: NonNullable<ConfigInput['timeouts']> = {};
-  for (const key of ['connect', 'send', 'read'] as const) {
-    const d = scalar(level, `proxy_${key}_timeout`, used);
+  for (const key of TIMEOUT_KEYS) {
+    const d = scalar(level, TIMEOUT_DIRECTIVES[key], used);
     const ms = d ? readDuration(d, w) : undefined;
     if (ms !== undefined) {
       timeouts[key] = ms;

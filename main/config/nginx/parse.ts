@@ -24,6 +24,7 @@ const SIMPLE = new Set([
   'listen', 'server_name', 'root', 'alias', 'index', 'charset', 'autoindex', 'try_files', 'include',
   'client_max_body_size', 'proxy_pass', 'proxy_set_header', 'add_header', 'proxy_redirect',
   'proxy_http_version', 'proxy_connect_timeout', 'proxy_send_timeout', 'proxy_read_timeout',
+  'client_body_timeout', 'send_timeout',
   'proxy_cookie_domain', 'proxy_cookie_path', 'proxy_cookie_flags', 'return', 'rewrite', 'expires',
   'gzip', 'access_log', 'error_log', 'proxy_hide_header', 'proxy_ssl_verify', 'proxy_ssl_server_name',
   'proxy_ssl_name', 'proxy_buffering', 'keepalive', 'worker_processes', 'user', 'pid', 'sendfile',

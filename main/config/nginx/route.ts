@@ -3,7 +3,7 @@ import type { RouteInput } from '../../../shared/config.ts';
 import { targetHasPath } from '../../../shared/config.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../../../shared/units.ts';
 import { isCorsHeader, readCors, type AddHeader, type OriginMaps } from './cors.ts';
-import type { FullCors, Timeouts } from '../../../shared/effective.ts';
+import { TIMEOUT_DIRECTIVES, TIMEOUT_KEYS, type FullCors, type Timeouts } from '../../../shared/effective.ts';
 import { headerFields, readRequestHeaders } from './headers.ts';
 import type { LocNode } from './locations.ts';
 import type { Directive } from './parse.ts';
@@ -192,8 +192,8 @@ export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, 
   if (cookies) route.cookies = cookies;
 
   const timeouts: NonNullable<RouteInput['timeouts']> = {};
-  for (const key of ['connect', 'send', 'read'] as const) {
-    const d = scalar(chain, `proxy_${key}_timeout`, used);
+  for (const key of TIMEOUT_KEYS) {
+    const d = scalar(chain, TIMEOUT_DIRECTIVES[key], used);
     const ms = d ? readDuration(d, w) : undefined;
     if (ms !== undefined && ms !== srv.timeouts[key]) timeouts[key] = formatDuration(ms);
   }

@@ -88,8 +88,6 @@ const EXACT: Record<string, string> = {
   map_hash_bucket_size: PROCESS,
   server_tokens: PROCESS,
   reset_timedout_connection: PROCESS,
-  send_timeout: PROCESS,
-  client_body_timeout: PROCESS,
   client_header_timeout: PROCESS,
   resolver: PROCESS,
   resolver_timeout: PROCESS,
