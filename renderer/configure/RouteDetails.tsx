@@ -109,6 +109,8 @@ export function RouteDetails({ form, route, path, index, onClose }: Props) {
           connect: fmt(draft.timeouts?.connect) || undefined,
           send: fmt(draft.timeouts?.send) || undefined,
           read: fmt(draft.timeouts?.read) || undefined,
+          clientBody: fmt(draft.timeouts?.clientBody) || undefined,
+          clientSend: fmt(draft.timeouts?.clientSend) || undefined,
           maxBodySize: fmt(draft.maxBodySize) || undefined,
         }}
       />

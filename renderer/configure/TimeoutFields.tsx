@@ -1,4 +1,4 @@
-// Connect/send/read timeouts and the body size limit, each with nginx's meaning spelled out.
+// The backend timeouts (connect/send/read), the body size limit and the client-side timeouts (body, send), each with nginx's meaning spelled out.
 import { formatDuration, formatSize, parseDuration, parseSize } from '../../shared/units.ts';
 import { unitOrText, type Path } from '../lib/draft.ts';
 import { TextField } from '../components/ui.tsx';
@@ -9,7 +9,7 @@ interface Props {
   /** Where the block lives: [] for the server, the route's path for a route. */
   base: Path;
   /** For a route: the server's values it inherits, as shown in placeholders. */
-  inherited?: { connect?: string; send?: string; read?: string; maxBodySize?: string };
+  inherited?: { connect?: string; send?: string; read?: string; clientBody?: string; clientSend?: string; maxBodySize?: string };
 }
 
 const asText = (v: unknown) => (v === undefined || v === null ? '' : String(v));
@@ -30,7 +30,7 @@ function explainSize(v: unknown): string | null {
 
 export function TimeoutFields({ form, base, inherited }: Props) {
   const t = [...base, 'timeouts'];
-  const field = (key: 'connect' | 'send' | 'read', label: string, nginx: string, meaning: string) => {
+  const field = (key: 'connect' | 'send' | 'read' | 'clientBody' | 'clientSend', label: string, nginx: string, meaning: string) => {
     const path = [...t, key];
     const v = read<string | number>(form, path);
     const ph = inherited?.[key] ?? DEFAULTS.timeout;
@@ -81,6 +81,8 @@ export function TimeoutFields({ form, base, inherited }: Props) {
         }
         onChange={(nv) => form.set(sizePath, nv)}
       />
+      {field('clientBody', 'Client body timeout', 'client_body_timeout', 'Longest pause while the client uploads the request body: a stalled upload is cut without an answer (logged 408) and its backend request aborted.')}
+      {field('clientSend', 'Client send timeout', 'send_timeout', 'Longest time a client may take none of the answer: one that stops reading is cut, and the backend request with it.')}
     </div>
   );
 }
