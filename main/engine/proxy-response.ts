@@ -1,6 +1,6 @@
-// The proxy's side of the client answer: the backend's head relayed, Loopgate's own error answer, the record's closing figures.
+// The proxy's side of the client answer: the backend's head relayed, Loopgate's own error answers, the record's closing figures.
 import { applyCors, routeErrorHeaders } from './cors.ts';
-import { describeClientTimeout, sendError } from './errors.ts';
+import { describeClientTimeout, describeUpstreamError, sendError } from './errors.ts';
 import { appendHeaders, rewriteResponseHeaders, routeAddHeaders, type OutgoingHeaders } from './headers.ts';
 import type { Capture } from './log/capture.ts';
 import type { Exchange } from './types.ts';
@@ -37,6 +37,20 @@ export function writeResponseHead(
     res.flushHeaders();
   }
   return null;
+}
+
+/** Last resort when the proxy itself throws: a bug there must not take the engine down. Never throws. */
+export function answerBug(ex: Exchange, err: unknown): void {
+  try {
+    const { status, error } = describeUpstreamError(err, ex.route.target.origin);
+    ex.record.error = { ...error, side: 'loopgate' };
+    ex.record.status = status;
+    ex.record.done = true;
+    sendError(ex.res, status, error.message, routeErrorHeaders(ex.route, ex.req));
+    ex.recorder.http(ex.record);
+  } catch {
+    ex.res.destroy();
+  }
 }
 
 /** Answer with Loopgate's error when the answer has not started; else cut the response. */

@@ -3,11 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ErrorInfo } from '../../shared/events.ts';
-import { routeErrorHeaders } from './cors.ts';
-import { describeClientTimeout, describeUpstreamError, sendError } from './errors.ts';
+import { describeClientTimeout, describeUpstreamError } from './errors.ts';
 import { buildRequestHeaders } from './headers.ts';
 import { Capture } from './log/capture.ts';
-import { answerError, finishRecord, noteBodyTimeout, writeResponseHead } from './proxy-response.ts';
+import { answerBug, answerError, finishRecord, noteBodyTimeout, writeResponseHead } from './proxy-response.ts';
 import { RETRIED_NOTE, shouldRetry } from './proxy-retry.ts';
 import { IdleTimer, lingerOn } from './proxy-timers.ts';
 import { SendWatch } from './send-watch.ts';
@@ -26,17 +25,7 @@ export class HttpProxy {
     try {
       new ProxyCall(ex, this.#pools).start();
     } catch (err) {
-      // Last resort: a bug here must not take the engine down.
-      try {
-        const { status, error } = describeUpstreamError(err, ex.route.target.origin);
-        ex.record.error = { ...error, side: 'loopgate' };
-        ex.record.status = status;
-        ex.record.done = true;
-        sendError(ex.res, status, error.message, routeErrorHeaders(ex.route, ex.req));
-        ex.recorder.http(ex.record);
-      } catch {
-        ex.res.destroy();
-      }
+      answerBug(ex, err);
     }
   }
 
