@@ -4,7 +4,7 @@
 export type Side = 'client' | 'loopgate' | 'backend';
 
 export interface ErrorInfo {
-  /** Stable code: ECONNREFUSED, ECONNRESET, CONNECT_TIMEOUT, READ_TIMEOUT, SEND_TIMEOUT, BODY_TOO_LARGE, ... */
+  /** Stable code: ECONNREFUSED, ECONNRESET, CONNECT_TIMEOUT, READ_TIMEOUT, SEND_TIMEOUT, CLIENT_BODY_TIMEOUT, CLIENT_SEND_TIMEOUT, BODY_TOO_LARGE, ... */
   code: string;
   message: string;
   side: Side;

@@ -107,6 +107,8 @@ export function explainHttpError(r: HttpRecord): string | null {
     SEND_TIMEOUT: 'The backend stopped reading the request for longer than the send timeout (proxy_send_timeout).',
     BODY_TOO_LARGE: 'The request body is over the body size limit (client_max_body_size): raise maxBodySize.',
     ENOTFOUND: 'The target host name does not resolve.',
+    CLIENT_BODY_TIMEOUT: 'The client paused its upload for longer than the client body timeout (client_body_timeout); nginx closes such a connection without an answer too.',
+    CLIENT_SEND_TIMEOUT: 'The client took none of the answer for longer than the client send timeout (send_timeout): a stalled tab or a client that stopped reading.',
   };
   const hint = hints[r.error.code];
   return `Who: ${who(r.error.side)} (${r.error.code}). Why: ${r.error.message}.${hint ? ` ${hint}` : ''}`;

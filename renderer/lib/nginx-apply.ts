@@ -48,7 +48,8 @@ export function siteSummary(site: ConfigInput): string[] {
   if (site.maxBodySize !== undefined) out.push(`body ≤ ${site.maxBodySize}`);
   const t = site.timeouts;
   if (t) {
-    const parts = (['connect', 'send', 'read'] as const).filter((k) => t[k] !== undefined).map((k) => `${k} ${t[k]}`);
+    const names = { connect: 'connect', send: 'send', read: 'read', clientBody: 'client body', clientSend: 'client send' } as const;
+    const parts = (Object.keys(names) as Array<keyof typeof names>).filter((k) => t[k] !== undefined).map((k) => `${names[k]} ${t[k]}`);
     if (parts.length) out.push(`timeouts: ${parts.join(', ')}`);
   }
   if (site.cors?.enabled) out.push('CORS on');

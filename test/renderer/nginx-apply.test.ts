@@ -62,5 +62,6 @@ test('listenText and siteSummary', () => {
   assert.equal(listenText({ port: 80 }), ':80');
   assert.equal(listenText({ host: '127.0.0.1', port: 8081 }), '127.0.0.1:8081');
   assert.deepEqual(siteSummary(site), ['root /srv/app/dist', 'body ≤ 15m', 'timeouts: read 2m']);
+  assert.deepEqual(siteSummary({ timeouts: { connect: '5s', clientBody: '30s', clientSend: '2m' } }), ['timeouts: connect 5s, client body 30s, client send 2m']);
   assert.deepEqual(siteSummary({ spa: false, cors: { enabled: true }, allowedHosts: ['app.test'] }), ['no SPA fallback', 'CORS on', 'hosts app.test']);
 });
