@@ -53,7 +53,11 @@ export function takePayloadBuffer(size: number): Buffer {
  * references any more. Any other buffer is left to the garbage collector.
  */
 export function givePayloadBuffer(view: Buffer): void {
-  const ab = view.buffer;
+  givePayloadMemory(view.buffer);
+}
+
+/** givePayloadBuffer for the memory itself (the session log may hold a payload as its ArrayBuffer). */
+export function givePayloadMemory(ab: ArrayBufferLike): void {
   if (!ours.has(ab) || waiting.has(ab)) return;
   const c = ab.byteLength;
   if (freeBytes + c > MAX_FREE_BYTES) return;

@@ -6,13 +6,13 @@
  * twice by the young-generation collector before they settle, which made a full log cost a
  * WebSocket tunnel a large share of its CPU. Packed, a frame is its data string plus a few slots
  * in typed arrays; the FrameRecord objects are rebuilt only when someone looks (a page of frames,
- * an export). A large payload kept as raw bytes (log/lazy.ts) is packed as its Buffer, decoded when
+ * an export). A large payload kept as raw bytes (log/lazy.ts) is packed as those bytes, decoded when
  * the frame is rebuilt, and goes back to the payload pool when the frame is evicted. Frames that do
  * not fit the packed shape (close codes, problems, unusual fields, a payload someone else may
  * still read) are kept whole, as the objects they were.
  */
 import type { FrameRecord, Opcode } from '../../../shared/events.ts';
-import { givePayloadBuffer } from './buffers.ts';
+import { givePayloadBuffer, givePayloadMemory } from './buffers.ts';
 import { lazyRaw, markExposed, reclaim, type LazyEncoding } from './lazy.ts';
 import { frameSize } from './size.ts';
 
@@ -42,10 +42,20 @@ const FRAGMENTS = 4;
 const BITS = 5;
 const COLS = 6;
 
+/**
+ * A held item: the data of a packed frame (its string, or its raw bytes: as a Buffer, or as the whole
+ * ArrayBuffer when the bytes are all of it from offset 0 up to the frame's length), or the whole frame.
+ *
+ * Why the ArrayBuffer: the bytes usually sit in a recycled pool buffer whose ArrayBuffer is an old
+ * object, while the Buffer view over them was made for this one frame. Held until evicted, each such
+ * view would survive the young generation only to die in the old one: under a steady stream of
+ * large frames that garbage alone doubled the number of full collections (measured in-process).
+ */
+type Item = string | Buffer | ArrayBuffer | FrameRecord;
+
 class Block {
   readonly n: Float64Array;
-  /** The data of a packed frame (its string, or its raw bytes), or the whole frame. */
-  item: Array<string | Buffer | FrameRecord> = [];
+  item: Item[] = [];
   /** First live slot (earlier ones were shifted out). */
   start = 0;
   constructor(readonly capacity: number) {
@@ -91,11 +101,18 @@ function packedData(f: FrameRecord, takeRaw: boolean): string | { raw: Buffer; e
   return takeRaw && typeof lazy.raw !== 'string' ? { raw: lazy.raw, encoding: lazy.encoding } : null;
 }
 
-/** Bytes a held item is counted as. */
-function itemSize(item: string | Buffer | FrameRecord): number {
+/** Bytes a held item is counted as (an ArrayBuffer as the Buffer it stands for: its whole memory). */
+function itemSize(item: Item): number {
   if (typeof item === 'string') return PACKED_FRAME_OVERHEAD + item.length;
+  if (item instanceof ArrayBuffer) return PACKED_FRAME_OVERHEAD + item.byteLength;
   if (Buffer.isBuffer(item)) return PACKED_FRAME_OVERHEAD + Math.max(item.length, item.buffer.byteLength);
   return frameSize(item);
+}
+
+/** The raw bytes as held: the ArrayBuffer itself when the view is all of it up to `length` (see Item). */
+function rawItem(raw: Buffer, length: number): Buffer | ArrayBuffer {
+  const ab = raw.buffer;
+  return raw.byteOffset === 0 && raw.length === length && ab instanceof ArrayBuffer ? ab : raw;
 }
 
 export class FrameQueue {
@@ -137,7 +154,7 @@ export class FrameQueue {
         (f.truncated ? TRUNCATED : 0) |
         (f.injected ? INJECTED : 0) |
         (typeof data === 'string' ? 0 : (RAW_ENCODINGS.indexOf(data.encoding) + 1) << 9);
-      b.item.push(typeof data === 'string' ? data : data.raw);
+      b.item.push(typeof data === 'string' ? data : rawItem(data.raw, f.length));
     } else {
       b.item.push(f);
     }
@@ -152,7 +169,8 @@ export class FrameQueue {
     const i = b.start++;
     const item = b.item[i]!;
     const size = itemSize(item);
-    if (Buffer.isBuffer(item)) givePayloadBuffer(item);
+    if (item instanceof ArrayBuffer) givePayloadMemory(item);
+    else if (Buffer.isBuffer(item)) givePayloadBuffer(item);
     else if (typeof item !== 'string') {
       const bytes = reclaim(item, 'data');
       if (bytes !== null) givePayloadBuffer(bytes);
@@ -215,7 +233,7 @@ export class FrameQueue {
   /** The frame at slot i of block b, rebuilt from its columns (or the whole frame, now exposed). */
   #frame(b: Block, i: number): FrameRecord {
     const item = b.item[i]!;
-    if (typeof item !== 'string' && !Buffer.isBuffer(item)) {
+    if (typeof item !== 'string' && !(item instanceof ArrayBuffer) && !Buffer.isBuffer(item)) {
       markExposed(item);
       return item;
     }
@@ -229,7 +247,7 @@ export class FrameQueue {
       time: n[at + TIME]!,
       opcode: (bits & OPCODE) as Opcode,
       // A raw payload is decoded now that someone looks.
-      data: typeof item === 'string' ? item : item.toString(RAW_ENCODINGS[((bits & RAW) >> 9) - 1]!),
+      data: typeof item === 'string' ? item : rawString(item, n[at + LENGTH]!, RAW_ENCODINGS[((bits & RAW) >> 9) - 1]!),
       encoding: bits & BASE64 ? 'base64' : 'text',
       length: n[at + LENGTH]!,
       wireLength: n[at + WIRE]!,
@@ -240,4 +258,9 @@ export class FrameQueue {
     if (bits & INJECTED) f.injected = true;
     return f;
   }
+}
+
+/** A packed raw payload decoded (an ArrayBuffer item holds `length` bytes from its start). */
+function rawString(item: Buffer | ArrayBuffer, length: number, encoding: LazyEncoding): string {
+  return item instanceof ArrayBuffer ? Buffer.from(item, 0, length).toString(encoding) : item.toString(encoding);
 }

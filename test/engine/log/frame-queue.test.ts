@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FrameRecord } from '../../../shared/events.ts';
+import { pooledBytes, sizeClass, takePayloadBuffer } from '../../../main/engine/log/buffers.ts';
 import { FrameQueue, PACKED_FRAME_OVERHEAD } from '../../../main/engine/log/frame-queue.ts';
-import { setLazy } from '../../../main/engine/log/lazy.ts';
+import { setLazy, type LazyEncoding } from '../../../main/engine/log/lazy.ts';
 import { frameSize } from '../../../main/engine/log/size.ts';
 import { binaryFrame, textFrame } from '../../helpers/records.ts';
 
@@ -122,6 +123,62 @@ describe('FrameQueue', () => {
     assert.deepStrictEqual(out, input);
     assert.equal(out[1]!.data, 'é✓'.repeat(3000));
     assert.equal(out[2]!.data, Buffer.alloc(9000, 7).toString('base64'));
+  });
+
+  it('raw payloads are held as their memory or as a view alike: same frames, same sizes, pool memory recycled', () => {
+    // Seeded, so a failure can be replayed.
+    let seed = 12345;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const q = new FrameQueue(9);
+    const input: FrameRecord[] = [];
+    const sizes: number[] = [];
+    const pooled: number[] = [];
+    for (let seq = 1; seq <= 160; seq++) {
+      const length = 8192 + rand(24_000);
+      let raw: Buffer;
+      let truncated = false;
+      switch (rand(4)) {
+        case 0: // all of a pool buffer's kept bytes, from its start (held as the ArrayBuffer)
+          raw = takePayloadBuffer(length).subarray(0, length);
+          pooled.push(seq);
+          break;
+        case 1: // a view that does not start at its memory's start
+          raw = Buffer.allocUnsafeSlow(length + 64).subarray(64);
+          break;
+        case 2: // cut short: fewer bytes kept than the payload had
+          raw = takePayloadBuffer(length).subarray(0, length - 1 - rand(100));
+          truncated = true;
+          pooled.push(seq);
+          break;
+        default: // a plain Buffer of its own
+          raw = Buffer.allocUnsafeSlow(length);
+      }
+      for (let i = 0; i < raw.length; i += 97) raw[i] = rand(128);
+      const encoding: LazyEncoding = (['base64', 'latin1', 'utf8'] as const)[rand(3)]!;
+      const f = textFrame(9, seq, '', rand(2) ? 'send' : 'receive');
+      f.encoding = encoding === 'base64' ? 'base64' : 'text';
+      f.length = length;
+      if (truncated) f.truncated = true;
+      setLazy(f, 'data', raw, encoding);
+      const size = q.push(f, true);
+      assert.equal(size, PACKED_FRAME_OVERHEAD + Math.max(raw.length, raw.buffer.byteLength), `size of frame ${seq}`);
+      sizes.push(size);
+      input.push(f);
+    }
+    assert.deepStrictEqual(q.all(), input);
+    assert.deepStrictEqual(q.page(100, 3).frames, input.slice(100, 103));
+    const before = pooledBytes();
+    let given = 0;
+    for (const [i, size] of sizes.entries()) {
+      assert.equal(q.shift(), size);
+      if (pooled.includes(i + 1)) given += sizeClass(input[i]!.length);
+    }
+    // Every pool buffer came back, whether it was held as its memory or as a view (all fit in the pool's 8 MiB).
+    assert.ok(before + given <= 8 * 1024 * 1024, `${before} + ${given} bytes fit the pool`);
+    assert.equal(pooledBytes() - before, given);
   });
 
   it('rebuilt frames are new objects: changing one does not change the log', () => {
