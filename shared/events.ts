@@ -44,6 +44,11 @@ export interface HttpRecord {
   requestBodyTruncated?: boolean;
   responseBodyTruncated?: boolean;
   error?: ErrorInfo;
+  /**
+   * The backend lost the connection under the request before answering (most often a keep-alive
+   * connection it had just closed) and Loopgate sent the request again, once, on a fresh connection.
+   */
+  retried?: boolean;
   /** true once the exchange is finished (completed, failed or aborted). */
   done: boolean;
 }

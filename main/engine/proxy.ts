@@ -326,6 +326,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     };
     if (this.#state !== 'waiting' || !this.#dispatched || !shouldRetry(err, facts)) return false;
     this.#retried = true;
+    this.#ex.record.retried = true;
     this.#connected = false;
     this.#controller = null;
     this.#readTimer?.clear();

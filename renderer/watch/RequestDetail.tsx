@@ -49,6 +49,12 @@ export function RequestDetail({ record: r, onClose }: { record: HttpView; onClos
           <dt>Target</dt>
           <dd class="mono">{r.target ?? '—'}</dd>
         </div>
+        {r.retried && (
+          <div class="wide">
+            <dt>Retried</dt>
+            <dd data-testid="retried">once, on a fresh connection: the backend dropped the first before answering (a keep-alive connection it had closed)</dd>
+          </div>
+        )}
         <div>
           <dt>Started</dt>
           <dd class="mono">{clock(r.startedAt)}</dd>

@@ -37,6 +37,8 @@ describe('HttpProxy: one retry after a lost connection', () => {
       const r = lastRecord(f, '/second')!;
       assert.equal(r.status, 200);
       assert.equal(r.error, undefined);
+      assert.equal(r.retried, true, 'the log says the request went twice');
+      assert.equal(lastRecord(f, '/first')!.retried, undefined);
       assertDoneOnce(f);
     });
   }
@@ -75,9 +77,11 @@ describe('HttpProxy: one retry after a lost connection', () => {
         assert.deepEqual(fates(b), ['1.1 answer', '1.2 close']);
         assert.equal(r.error?.code, 'ECONNRESET');
         assert.doesNotMatch(r.error!.message, /retried/);
+        assert.equal(r.retried, undefined);
       } else {
         assert.deepEqual(fates(b), ['1.1 answer', '1.2 close', '2.1 answer']);
         assert.equal(r.error, undefined);
+        assert.equal(r.retried, true);
       }
     });
   }
@@ -92,6 +96,7 @@ describe('HttpProxy: one retry after a lost connection', () => {
     assert.equal(r.error?.code, 'ECONNRESET');
     assert.match(r.error!.message, /^route api: backend closed the connection unexpectedly \(http:\/\/127\.0\.0\.1:\d+\) \(retried once on a fresh connection\)$/);
     assert.match(a.body.toString(), /retried once on a fresh connection/);
+    assert.equal(r.retried, true);
     assertDoneOnce(f);
   });
 

@@ -114,4 +114,16 @@ describe('Watch tab with 100,000 frames (fake bridge)', { skip, timeout: 90_000 
     await page.locator('.log-body .vrow', { hasText: '/late/500' }).waitFor();
     assert.ok(await list.evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 2), 'back at the end');
   });
+
+  it('a request sent twice (a lost keep-alive connection) says so in its details', async () => {
+    await page.evaluate(() => {
+      const rec = (id: number, retried: boolean) => ({ kind: 'http', id, startedAt: Date.now(), method: 'GET', url: `/twice/${id}`, host: 'h', clientAddress: '127.0.0.1', handler: 'proxy', route: '/', target: `http://127.0.0.1:9/twice/${id}`, status: 200, timings: { end: 1 }, bytesIn: 0, bytesOut: 1, requestHeaders: {}, done: true, ...(retried ? { retried: true } : {}) });
+      (window as unknown as { emit: (b: unknown[]) => void }).emit([{ type: 'http', record: rec(600, true) }, { type: 'http', record: rec(601, false) }]);
+    });
+    await page.locator('.log-body .vrow', { hasText: '/twice/600' }).click();
+    assert.match((await page.getByTestId('retried').textContent()) ?? '', /^once, on a fresh connection/);
+    await page.locator('.log-body .vrow', { hasText: '/twice/601' }).click();
+    await page.locator('dd', { hasText: 'http://127.0.0.1:9/twice/601' }).waitFor();
+    assert.equal(await page.getByTestId('retried').count(), 0);
+  });
 });

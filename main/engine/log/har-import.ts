@@ -131,6 +131,7 @@ function parseEntry(e: unknown): Parsed & { skipped: number } {
     timings: status > 0 ? { headers: before, end: total !== undefined && total >= 0 ? total : before } : {},
     bytesIn: num(lg.bytesIn) ?? nonNeg(req.bodySize) ?? (requestBody ? Buffer.byteLength(requestBody, 'base64') : 0),
     bytesOut: num(lg.bytesOut) ?? nonNeg(res.bodySize) ?? nonNeg(content.size) ?? 0,
+    ...(lg.retried === true ? { retried: true } : {}),
     ...(requestBody !== undefined ? { requestBody } : {}),
     ...(responseBody !== undefined ? { responseBody } : {}),
     ...(lg.requestBodyTruncated === true ? { requestBodyTruncated: true } : {}),

@@ -150,6 +150,7 @@ export function httpEntry(r: HttpView): HarEntry {
       requestBodyTruncated: r.requestBodyTruncated,
       responseBodyTruncated: r.responseBodyTruncated,
       error: r.error,
+      ...(r.retried ? { retried: true } : {}),
       done: r.done,
       imported: r.imported,
     },

@@ -75,7 +75,8 @@ function sampleLog(): { log: SessionLog; http: HttpView; post: HttpView; failed:
     responseHeaders: undefined,
     responseBody: undefined,
     timings: {},
-    error: { code: 'ECONNREFUSED', message: 'backend refused the connection (http://127.0.0.1:9000): is it running?', side: 'backend' },
+    error: { code: 'ECONNRESET', message: 'backend closed the connection unexpectedly (http://127.0.0.1:9000) (retried once on a fresh connection)', side: 'backend' },
+    retried: true,
   });
   log.http(failed);
   const session = wsRecord(log.nextId(), {
@@ -125,7 +126,9 @@ describe('HAR export', () => {
     assert.equal((post!.response.content as Obj).encoding, 'base64', 'binary bodies are base64');
     assert.equal((post!.request.postData as Obj)._encoding, 'base64');
     assert.equal(failed!.response.status, 0);
-    assert.match(failed!.response._error as string, /refused/);
+    assert.match(failed!.response._error as string, /closed the connection unexpectedly .* \(retried once on a fresh connection\)$/);
+    assert.equal((failed!._loopgate as Obj).retried, true);
+    assert.equal((get!._loopgate as Obj).retried, undefined, 'only where it happened');
     assert.equal(ws!._resourceType, 'websocket');
     assert.equal(ws!.request.url, 'ws://127.0.0.1:8080/ws/chat');
     assert.equal(ws!.response.status, 101);
