@@ -169,11 +169,13 @@ export class FrameQueue {
     const i = b.start++;
     const item = b.item[i]!;
     const size = itemSize(item);
-    if (item instanceof ArrayBuffer) givePayloadMemory(item);
-    else if (Buffer.isBuffer(item)) givePayloadBuffer(item);
-    else if (typeof item !== 'string') {
-      const bytes = reclaim(item, 'data');
-      if (bytes !== null) givePayloadBuffer(bytes);
+    if (typeof item !== 'string') {
+      if (item instanceof ArrayBuffer) givePayloadMemory(item);
+      else if (Buffer.isBuffer(item)) givePayloadBuffer(item);
+      else {
+        const bytes = reclaim(item, 'data');
+        if (bytes !== null) givePayloadBuffer(bytes);
+      }
     }
     b.item[i] = '';
     this.#length--;
