@@ -4,6 +4,14 @@ import type { ServerResponse } from 'node:http';
 type Handle = { writeQueueSize?: number };
 
 /**
+ * Bytes still waiting for a peer: the stream's buffer plus what libuv has not yet written of a write
+ * in progress (`_handle.writeQueueSize`, internal but long-standing; without it, drain granularity).
+ */
+export function waitingBytes(sock: { writableLength: number }): number {
+  return sock.writableLength + ((sock as { _handle?: Handle })._handle?.writeQueueSize ?? 0);
+}
+
+/**
  * Watches one response while the client has bytes waiting. nginx restarts send_timeout on every
  * write that makes progress; node only says "drain" once everything is taken, so when the clock runs
  * out we look at whether the client took anything since it started (the socket's own buffer, or

@@ -6,6 +6,7 @@ import { encodeClose, encodeFrame } from './frames/encode.ts';
 import { parseDeflate } from './frames/extensions.ts';
 import { createFrameTap, type FrameTap } from './frames/tap.ts';
 import { Handshake, type HandshakeOpen } from './handshake.ts';
+import { waitingBytes as waiting } from './send-watch.ts';
 import { recordClosed, recordPeerError, type Closer } from './tunnel-close.ts';
 import { End as TEnd, PEER, type Injection, type Peer, type Tagged as TTagged } from './tunnel-end.ts';
 import type { CompiledRoute, Recorder, UpgradeExchange } from './types.ts';
@@ -40,7 +41,11 @@ export class Tunnel {
   #closer: Closer | null = null;
   #lastIo = 0;
   #lastPing = 0;
+  /** nginx send_timeout: when writes toward the client started waiting (0: they don't), and its buffer then. */
+  #stallAt = 0;
+  #stallBuffered = -1;
   #tick: NodeJS.Timeout | null = null;
+  #due = Infinity;
   #linger: NodeJS.Timeout | null = null;
 
   constructor(ex: UpgradeExchange, onDone: (t: Tunnel) => void) {
@@ -111,7 +116,10 @@ export class Tunnel {
 
   /** A peer took what we wrote: read from the other one again. */
   static #onDrain(this: Duplex): void {
-    (this as Tagged)[PEER]?.other!.sock.resume();
+    const end = (this as Tagged)[PEER];
+    if (!end) return;
+    if (end.name === 'client') end.tunnel.#stallAt = 0;
+    end.other!.sock.resume();
   }
 
   static #onEnd(this: Duplex): void {
@@ -141,7 +149,7 @@ export class Tunnel {
     if (dst.queue.length === 0) {
       // Nothing to insert: forward first, then track frames and inspect (both only read chunk), so
       // neither delays the bytes. The tracker is up to date again before anything can be queued.
-      if (!dst.sock.write(chunk)) src.sock.pause();
+      if (!dst.sock.write(chunk)) this.#hold(src, dst);
       this.#lastIo = Date.now();
       dst.tracker.feed(chunk);
       if (tap !== null) {
@@ -160,8 +168,20 @@ export class Tunnel {
     } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
     else this.#record.counts.bytesToClient += chunk.length;
     if (off < 0) {
-      if (!dst.sock.write(chunk)) src.sock.pause();
-    } else if (!this.#splice(dst, chunk, off)) src.sock.pause();
+      if (!dst.sock.write(chunk)) this.#hold(src, dst);
+    } else if (!this.#splice(dst, chunk, off)) this.#hold(src, dst);
+  }
+
+  /** `dst` has bytes waiting: stop reading `src`; toward the client, send_timeout starts counting. */
+  #hold(src: End, dst: End): void {
+    src.sock.pause();
+    if (dst !== this.#c || this.#stallAt !== 0 || this.#route.timeouts.clientSend <= 0) return;
+    this.#stallAt = Date.now();
+    this.#stallBuffered = waiting(dst.sock);
+    if (this.#stallAt + this.#route.timeouts.clientSend < this.#due) {
+      this.#clearTick();
+      this.#schedule();
+    }
   }
 
 
@@ -247,9 +267,12 @@ export class Tunnel {
   #schedule(): void {
     const read = this.#route.timeouts.read;
     const ping = this.#route.keepAlivePing;
-    if (read <= 0 && ping <= 0) return;
+    const send = this.#route.timeouts.clientSend;
     let due = read > 0 ? this.#lastIo + read : Infinity;
     if (ping > 0) due = Math.min(due, Math.max(this.#lastIo, this.#lastPing) + ping);
+    if (send > 0 && this.#stallAt > 0) due = Math.min(due, this.#stallAt + send);
+    this.#due = due;
+    if (due === Infinity) return;
     this.#tick = setTimeout(Tunnel.#tickOf, Math.max(1, due - Date.now()), this);
   }
 
@@ -266,6 +289,19 @@ export class Tunnel {
     if (read > 0 && now - this.#lastIo >= read) {
       this.close(1001, 'idle timeout');
       return;
+    }
+    const send = this.#route.timeouts.clientSend;
+    if (send > 0 && this.#stallAt > 0 && now - this.#stallAt >= send) {
+      const buffered = waiting(this.#c!.sock);
+      if (buffered === 0) this.#stallAt = 0;
+      else if (buffered !== this.#stallBuffered) {
+        // The client took some: nginx restarts send_timeout on every write that makes progress.
+        this.#stallAt = now;
+        this.#stallBuffered = buffered;
+      } else {
+        this.#sendTimedOut(send);
+        return;
+      }
     }
     if (ping > 0 && now - Math.max(this.#lastIo, this.#lastPing) >= ping) {
       this.#lastPing = now;
@@ -284,6 +320,16 @@ export class Tunnel {
   #clearTick(): void {
     if (this.#tick) clearTimeout(this.#tick);
     this.#tick = null;
+    this.#due = Infinity;
+  }
+
+  /** nginx send_timeout: the client took nothing of what waits for it; no close frame can reach it, so both sockets are cut. */
+  #sendTimedOut(ms: number): void {
+    const message = `the client took none of the session's data for ${ms / 1000}s (timeouts.clientSend, nginx send_timeout)`;
+    this.#record.error ??= { code: 'CLIENT_SEND_TIMEOUT', side: 'client', message };
+    this.#closer = { reason: 'send timeout' };
+    this.state = 'closing';
+    this.destroy();
   }
 
   #armLinger(): void {
