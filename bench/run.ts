@@ -14,6 +14,14 @@ const STORE_CAP_MIB = 64;
 const haveTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
 const here = new URL('.', import.meta.url).pathname;
+/**
+ * BENCH_ONLY=ws64 (or ws): only the WebSocket ping-pong phases (64 B, or 64 B and 16 KiB) of Loopgate
+ * with and without inspection and http-proxy-3, with the proxy's CPU per round trip: a quick check
+ * of the WebSocket target while working on the tunnel. Unset: everything.
+ */
+const ONLY = process.env.BENCH_ONLY ?? '';
+if (ONLY !== '' && ONLY !== 'ws64' && ONLY !== 'ws') throw new Error(`BENCH_ONLY must be ws64 or ws, not ${JSON.stringify(ONLY)}`);
+const WS_NAMES = ['loopgate', 'loopgate (no inspection)', 'http-proxy-3'];
 
 interface Proc {
   port: number;
@@ -102,14 +110,19 @@ function wrk(url: string, conns: number, proxyPid: number | null): HttpResult {
   };
 }
 
-function wsPingPong(port: number, size: number): number {
+/** Round trips per second (each is 2 messages through the proxy), and the proxy's CPU µs per round trip. */
+function wsPingPong(port: number, size: number, proxyPid: number | null): { rate: number; cpuUs: number } {
   const [cmd, argv] = pinned(1, process.execPath, ['--import', 'tsx', `${here}ws-load.ts`, 'pingpong', `ws://127.0.0.1:${port}/ws`, String(size), String(SECONDS), '4']);
+  const before = proxyPid ? cpuMicros(proxyPid) : 0;
   const out = spawnSync(cmd, argv, { encoding: 'utf8' });
+  const after = proxyPid ? cpuMicros(proxyPid) : 0;
   try {
-    return (JSON.parse(out.stdout.trim().split('\n').pop()!) as { rate: number }).rate;
+    const r = JSON.parse(out.stdout.trim().split('\n').pop()!) as { rate: number; msgs: number };
+    // The CPU counts the connection setup too: a few sessions, negligible beside a 3 s run.
+    return { rate: r.rate, cpuUs: proxyPid ? (after - before) / r.msgs : NaN };
   } catch {
     console.error(out.stderr);
-    return NaN;
+    return { rate: NaN, cpuUs: NaN };
   }
 }
 
@@ -197,7 +210,39 @@ const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US'
 
 const step = (s: string) => process.env.BENCH_DEBUG && console.error(`[bench] ${s}`);
 
+/** BENCH_ONLY: the WebSocket ping-pong phases alone, medians with their spread (min–max). */
+async function wsOnly(): Promise<void> {
+  const sizes: Array<[string, number]> = ONLY === 'ws64' ? [['64 B', 64]] : [['64 B', 64], ['16 KiB', 16 * 1024]];
+  console.log(`WebSocket only (${ONLY}) — ${REPS} alternating reps of ${SECONDS}s, medians [min–max]; servers on core 0, load on core 1\n`);
+  const backend = await startServer(['backend']);
+  const procs: Array<[string, Proc]> = [];
+  for (const name of WS_NAMES) procs.push([name, await startServer(name === 'http-proxy-3' ? ['hp3', String(backend.port)] : ['loopgate', String(backend.port), ...(name === 'loopgate' ? [] : ['--no-inspect'])])]);
+  const rates = new Map<string, number[]>();
+  const cpus = new Map<string, number[]>();
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const [label, size] of sizes) {
+      for (const [name, proc] of procs) {
+        const r = wsPingPong(proc.port, size, proc.pid);
+        const key = `${name}\t${label}`;
+        rates.set(key, [...(rates.get(key) ?? []), r.rate]);
+        cpus.set(key, [...(cpus.get(key) ?? []), r.cpuUs]);
+      }
+    }
+  }
+  const spread = (xs: number[], d: number) => `${fmt(median(xs), d)} [${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}]`;
+  console.log('| server | size | msg/s | proxy CPU µs per round trip |');
+  console.log('|---|---|---:|---:|');
+  for (const [label] of sizes) for (const name of WS_NAMES) console.log(`| ${name} | ${label} | ${spread(rates.get(`${name}\t${label}`)!, 0)} | ${spread(cpus.get(`${name}\t${label}`)!, 2)} |`);
+  for (const [label] of sizes) {
+    const r = (a: string) => median(rates.get(`${a}\t${label}`)!);
+    console.log(`WS ${label} msg/s, loopgate / http-proxy-3: ${fmt(r('loopgate') / r('http-proxy-3'), 3)}; inspection on / off: ${fmt(r('loopgate') / r('loopgate (no inspection)'), 3)}`);
+  }
+  for (const [, p] of procs) await p.stop();
+  await backend.stop();
+}
+
 async function main(): Promise<void> {
+  if (ONLY !== '') return wsOnly();
   if (!haveWrk) console.error('wrk is not installed (apt-get install wrk): HTTP rows are skipped');
   console.log(`Loopgate benchmark — ${REPS} alternating reps of ${SECONDS}s, medians; servers on core 0, load on core 1${haveTaskset ? '' : ' (taskset missing: not pinned)'}\n`);
   step('backend');
@@ -228,8 +273,11 @@ async function main(): Promise<void> {
         add(t.name, 'cpu', small.cpuUs);
         add(t.name, 'big', wrk(`http://127.0.0.1:${portOf(t)}/big`, 8, null).rps);
       }
-      add(t.name, 'ws64', wsPingPong(portOf(t), 64));
-      add(t.name, 'ws16k', wsPingPong(portOf(t), 16 * 1024));
+      for (const [key, size] of [['ws64', 64], ['ws16k', 16 * 1024]] as const) {
+        const r = wsPingPong(portOf(t), size, t.proc?.pid ?? null);
+        add(t.name, key, r.rate);
+        add(t.name, `${key}cpu`, r.cpuUs);
+      }
     }
   }
   step('idle');
@@ -259,6 +307,7 @@ async function main(): Promise<void> {
   } else {
     console.log('n/a   RSS after 1 GiB through one session: the stream run failed');
   }
+  console.log(`info  proxy CPU µs per WS round trip (2 messages), 64 B / 16 KiB: ${live.filter((t) => t.proc).map((t) => `${t.name} ${fmt(m(t.name, 'ws64cpu'), 1)} / ${fmt(m(t.name, 'ws16kcpu'), 1)}`).join('; ')}`);
   console.log(`info  small req/s, loopgate / nginx: ${fmt(ratio('loopgate', 'nginx', 'rps'), 2)}; CPU µs/req loopgate ${fmt(m('loopgate', 'cpu'), 1)} vs nginx ${fmt(m('nginx', 'cpu'), 1)} vs http-proxy-3 ${fmt(m('http-proxy-3', 'cpu'), 1)}`);
 
   for (const t of targets) await t.proc?.stop();
