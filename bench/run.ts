@@ -22,6 +22,9 @@ const here = new URL('.', import.meta.url).pathname;
 const ONLY = process.env.BENCH_ONLY ?? '';
 if (ONLY !== '' && ONLY !== 'ws64' && ONLY !== 'ws') throw new Error(`BENCH_ONLY must be ws64 or ws, not ${JSON.stringify(ONLY)}`);
 const WS_NAMES = ['loopgate', 'loopgate (no inspection)', 'http-proxy-3'];
+/** With BENCH_ONLY, BENCH_BASE=<another checkout> adds its Loopgate (inspection on) as "loopgate (base)": an A/B in one run. */
+const BASE = process.env.BENCH_BASE ? `${process.env.BENCH_BASE.replace(/\/$/, '')}/bench/` : null;
+if (BASE !== null) WS_NAMES.push('loopgate (base)');
 
 interface Proc {
   port: number;
@@ -34,8 +37,8 @@ function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
   return haveTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
 }
 
-async function startServer(args: string[]): Promise<Proc> {
-  const [cmd, argv] = pinned(0, process.execPath, ['--import', 'tsx', `${here}servers.ts`, ...args]);
+async function startServer(args: string[], dir = here): Promise<Proc> {
+  const [cmd, argv] = pinned(0, process.execPath, ['--import', 'tsx', `${dir}servers.ts`, ...args]);
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', resolve);
@@ -216,7 +219,10 @@ async function wsOnly(): Promise<void> {
   console.log(`WebSocket only (${ONLY}) — ${REPS} alternating reps of ${SECONDS}s, medians [min–max]; servers on core 0, load on core 1\n`);
   const backend = await startServer(['backend']);
   const procs: Array<[string, Proc]> = [];
-  for (const name of WS_NAMES) procs.push([name, await startServer(name === 'http-proxy-3' ? ['hp3', String(backend.port)] : ['loopgate', String(backend.port), ...(name === 'loopgate' ? [] : ['--no-inspect'])])]);
+  for (const name of WS_NAMES) {
+    const args = name === 'http-proxy-3' ? ['hp3', String(backend.port)] : ['loopgate', String(backend.port), ...(name === 'loopgate (no inspection)' ? ['--no-inspect'] : [])];
+    procs.push([name, await startServer(args, name === 'loopgate (base)' ? BASE! : here)]);
+  }
   const rates = new Map<string, number[]>();
   const cpus = new Map<string, number[]>();
   for (let rep = 0; rep < REPS; rep++) {

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { Headers } from '../../shared/events.ts';
 import { REASONS } from './errors.ts';
+import { withReusedReads } from './handshake-read.ts';
 import type { CompiledRoute, UpgradeExchange } from './types.ts';
 
 /** Request headers never passed on as received (Upgrade and Connection are re-sent by us). */
@@ -84,7 +85,8 @@ export function connectBackend(route: CompiledRoute, host: string | undefined): 
   const https = t.protocol === 'https:';
   const hostname = t.hostname.replace(/^\[|\]$/g, '');
   const port = Number(t.port) || (https ? 443 : 80);
-  if (!https) return netConnect({ host: hostname, port });
+  // Plain TCP reads into a reused buffer (handshake-read.ts); TLS sockets read the usual way.
+  if (!https) return withReusedReads((onread) => netConnect({ host: hostname, port, onread }));
   const sniFrom = route.changeOrigin || !host ? hostname : host.replace(/^\[([^\]]*)\].*$|:\d+$/, '$1');
   const servername = sniFrom && isIP(sniFrom) === 0 ? sniFrom : undefined;
   return tlsConnect({ host: hostname, port, servername, rejectUnauthorized: route.secure, ALPNProtocols: ['http/1.1'] });

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ErrorInfo, Side } from '../../shared/events.ts';
 import { describeUpstreamError } from './errors.ts';
+import { setReadConsumer } from './handshake-read.ts';
 import { buildRequestHead, ChunkedEnd, connectBackend, endThenDestroy, first, parseResponseHead, rawErrorResponse, type ResponseHead } from './handshake-wire.ts';
 import type { UpgradeExchange } from './types.ts';
 
@@ -60,6 +61,7 @@ export class Handshake {
       backend.setNoDelay(true);
       backend.on('error', Handshake.#backendError);
       backend.on('data', Handshake.#backendData);
+      setReadConsumer(backend, Handshake.#backendRead);
       backend.on('end', Handshake.#backendEnd);
       backend.once(route.target.protocol === 'https:' ? 'secureConnect' : 'connect', Handshake.#backendConnect);
       this.#arm(route.timeouts.connect, 'CONNECT_TIMEOUT');
@@ -114,6 +116,12 @@ export class Handshake {
   static #backendData(this: Duplex, chunk: Buffer): void {
     const h = Handshake.#of(this);
     if (h) h.#onData(chunk);
+  }
+
+  /** A read of a socket with reused reads (handshake-read.ts): copied, since what arrives may be kept. */
+  static #backendRead(this: void, sock: Socket, chunk: Buffer): void {
+    const h = Handshake.#of(sock);
+    if (h) h.#onData(Buffer.from(chunk));
   }
 
   #onConnect(): void {
@@ -182,6 +190,7 @@ export class Handshake {
     if (b) {
       b.off('error', Handshake.#backendError);
       b.off('data', Handshake.#backendData);
+      setReadConsumer(b, null);
       b.off('end', Handshake.#backendEnd);
       b.off('connect', Handshake.#backendConnect);
       b.off('secureConnect', Handshake.#backendConnect);

@@ -1,5 +1,5 @@
-// How a WebSocket session's end is written into its record: which socket errors count, who closed, with what code.
-import type { Side, WsSessionRecord } from '../../shared/events.ts';
+// How a WebSocket session's opening and end are written into its record: the 101's details; which socket errors count, who closed, with what code.
+import type { Headers, Side, WsSessionRecord } from '../../shared/events.ts';
 import type { Peer } from './tunnel-end.ts';
 
 /** Set when Loopgate ended the session (idle timeout, user close, engine stop). */
@@ -10,6 +10,18 @@ export interface Closer {
 
 /** The first close frame the tap saw (FrameTap.firstClose). */
 export type FirstClose = { from: Peer; code?: number; reason?: string } | null;
+
+const joined = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
+
+/** The backend answered 101: the session is open, with what was negotiated. */
+export function recordOpened(record: WsSessionRecord, status: number, headers: Headers): void {
+  record.state = 'open';
+  record.status = status;
+  record.responseHeaders = headers;
+  record.subprotocol = joined(headers['sec-websocket-protocol']);
+  record.extensions = joined(headers['sec-websocket-extensions']);
+  record.openedAt = Date.now();
+}
 
 /** Errors that are only the other half of a close already under way. */
 const BENIGN = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);

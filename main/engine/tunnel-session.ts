@@ -5,9 +5,10 @@ import type { Side, WsSessionRecord } from '../../shared/events.ts';
 import { encodeClose, encodeFrame } from './frames/encode.ts';
 import { parseDeflate } from './frames/extensions.ts';
 import { createFrameTap, type FrameTap } from './frames/tap.ts';
+import { keepRead, readsReused, setReadConsumer } from './handshake-read.ts';
 import { Handshake, type HandshakeOpen } from './handshake.ts';
 import { waitingBytes as waiting } from './send-watch.ts';
-import { recordClosed, recordPeerError, type Closer } from './tunnel-close.ts';
+import { recordClosed, recordOpened, recordPeerError, type Closer } from './tunnel-close.ts';
 import { End as TEnd, PEER, type Injection, type Peer, type Tagged as TTagged } from './tunnel-end.ts';
 import type { CompiledRoute, Recorder, UpgradeExchange } from './types.ts';
 
@@ -22,7 +23,6 @@ const CLOSE_GRACE_MS = 2000;
 const OK: SendResult = { ok: true };
 
 const notOpen = (id: number, why: string): SendResult => ({ ok: false, code: 'NOT_OPEN', message: `WebSocket session ${id} is ${why}` });
-const joined = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v);
 
 export class Tunnel {
   state: 'connecting' | 'open' | 'closing' | 'done' = 'connecting';
@@ -77,12 +77,7 @@ export class Tunnel {
     const { backend, head, rawHead, rest } = opened;
     const { socket: client, recorder, snapshot } = ex;
     const record = this.#record;
-    record.state = 'open';
-    record.status = head.status;
-    record.responseHeaders = head.headers;
-    record.subprotocol = joined(head.headers['sec-websocket-protocol']);
-    record.extensions = joined(head.headers['sec-websocket-extensions']);
-    record.openedAt = Date.now();
+    recordOpened(record, head.status, head.headers);
     if (snapshot.inspect.frames) {
       this.#tap = createFrameTap({ session: record, deflate: parseDeflate(record.extensions), recorder, inspect: snapshot.inspect });
     }
@@ -96,6 +91,8 @@ export class Tunnel {
       end.sock.on('data', Tunnel.#onData).on('end', Tunnel.#onEnd).on('error', Tunnel.#onError);
       end.sock.on('close', Tunnel.#onClose).on('drain', Tunnel.#onDrain);
     }
+    // A backend socket with reused reads hands its bytes to #onRead instead of 'data'.
+    if (readsReused(backend)) setReadConsumer(backend, Tunnel.#onRead);
     this.state = 'open';
     this.#lastIo = Date.now();
     this.#schedule();
@@ -112,6 +109,16 @@ export class Tunnel {
   static #onData(this: Duplex, chunk: Buffer): void {
     const end = (this as Tagged)[PEER];
     if (end) end.tunnel.#pipe(end, end.other!, chunk);
+  }
+
+  /** A read of a socket with reused reads (handshake-read.ts): the view must not outlive the call unless kept. */
+  static #onRead(this: void, sock: Socket, chunk: Buffer): void {
+    const end = (sock as Tagged)[PEER];
+    if (!end) return;
+    const dst = end.other!;
+    end.tunnel.#pipe(end, dst, chunk);
+    // A write that did not finish at once holds the view: the socket reads into a new buffer next.
+    if (dst.sock.writableLength > 0) keepRead(sock);
   }
 
   /** A peer took what we wrote: read from the other one again. */
@@ -140,36 +147,33 @@ export class Tunnel {
   // ---- hot path: no allocations unless a frame is being inserted ----
 
   #pipe(src: End, dst: End, chunk: Buffer): void {
-    if (dst.shut) {
-      this.#lastIo = Date.now();
-      return;
-    }
-    const tap = this.#tap;
-    const toBackend = dst === this.#b;
+    this.#lastIo = Date.now();
+    if (dst.shut) return;
     if (dst.queue.length === 0) {
       // Nothing to insert: forward first, then track frames and inspect (both only read chunk), so
       // neither delays the bytes. The tracker is up to date again before anything can be queued.
       if (!dst.sock.write(chunk)) this.#hold(src, dst);
-      this.#lastIo = Date.now();
       dst.tracker.feed(chunk);
-      if (tap !== null) {
-        if (toBackend) tap.client(chunk);
-        else tap.backend(chunk);
-      } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
-      else this.#record.counts.bytesToClient += chunk.length;
+      this.#inspect(dst, chunk);
       return;
     }
-    this.#lastIo = Date.now();
     const off = dst.tracker.feed(chunk);
     // Injections go in at `off`: the tap sees the chunk first, so records keep the order they had.
+    this.#inspect(dst, chunk);
+    if (off < 0) {
+      if (!dst.sock.write(chunk)) this.#hold(src, dst);
+    } else if (!this.#splice(dst, chunk, off)) this.#hold(src, dst);
+  }
+
+  /** The tap sees what went toward `dst`; without one, only bytes are counted. */
+  #inspect(dst: End, chunk: Buffer): void {
+    const tap = this.#tap;
+    const toBackend = dst === this.#b;
     if (tap !== null) {
       if (toBackend) tap.client(chunk);
       else tap.backend(chunk);
     } else if (toBackend) this.#record.counts.bytesToBackend += chunk.length;
     else this.#record.counts.bytesToClient += chunk.length;
-    if (off < 0) {
-      if (!dst.sock.write(chunk)) this.#hold(src, dst);
-    } else if (!this.#splice(dst, chunk, off)) this.#hold(src, dst);
   }
 
   /** `dst` has bytes waiting: stop reading `src`; toward the client, send_timeout starts counting. */
@@ -183,7 +187,6 @@ export class Tunnel {
       this.#schedule();
     }
   }
-
 
   // ---- injection ----
 
@@ -388,6 +391,7 @@ export class Tunnel {
       sock.off('close', Tunnel.#onClose).off('drain', Tunnel.#onDrain);
       (sock as Tagged)[PEER] = undefined;
     }
+    setReadConsumer(this.#b!.sock as Socket, null);
     this.#c!.queue.length = 0;
     this.#b!.queue.length = 0;
     const tap = this.#tap;
