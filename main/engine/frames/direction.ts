@@ -1,11 +1,12 @@
 // Decodes one direction of a WebSocket stream into FrameRecords: assembles messages, unmasks, inflates, checks the protocol.
 import type { FrameRecord, WsSessionRecord } from '../../../shared/events.ts';
 import { givePayloadBuffer, MIN_POOLED_BYTES, takePayloadBuffer } from '../log/buffers.ts';
+import { ARENA_MAX_BYTES } from '../log/frame-queue.ts';
 import type { InflateResult, Inflater } from './inflate.ts';
 import { copyUnmasked } from './mask.ts';
 import type { RecordQueue, Slot } from './order.ts';
-import { FrameWalker, framingProblem, MAX_CONTROL_PAYLOAD, OP_CLOSE, type FrameSink } from './parser.ts';
-import { addProblem, newRecord, parseClose, setPayload } from './record.ts';
+import { FrameWalker, framingProblem, MAX_CONTROL_PAYLOAD, OP_CLOSE, OP_TEXT, type FrameSink } from './parser.ts';
+import { addProblem, newRecord, parseClose, setPayload, textBytesEnd } from './record.ts';
 
 const EMPTY = Buffer.alloc(0);
 /** Assembly buffers bigger than this are dropped after their message. */
@@ -253,6 +254,7 @@ export class Direction implements FrameSink {
   private finishMessage(note: string | null): void {
     const opcode = this.msgOpcode;
     this.msgOpcode = -1;
+    if (note === null && !this.msgCompressed && this.bufLen > 0 && this.bufLen <= ARENA_MAX_BYTES && this.queue.takesBytes && this.recordBytes(opcode)) return;
     const rec = newRecord(this.sessionId, this.type, opcode, Date.now() / 1000, this.msgWire, this.msgFragments);
     if (this.direct !== null) {
       setPayload(rec, opcode, this.direct, this.directStart, this.bufLen, this.msgLength);
@@ -288,6 +290,27 @@ export class Direction implements FrameSink {
     }, note !== null);
     if (ready) queue.push(rec);
     else slot = queue.reserve();
+  }
+
+  /**
+   * Hand a small whole message to the session log as its bytes (no record object, no string: see
+   * FrameQueue.pushBytes); false when it must be recorded the usual way (invalid UTF-8).
+   */
+  private recordBytes(opcode: number): boolean {
+    const direct = this.direct;
+    const src = direct ?? this.buf;
+    const start = direct !== null ? this.directStart : 0;
+    const truncated = this.bufLen < this.msgLength;
+    let end = start + this.bufLen;
+    if (opcode === OP_TEXT && (end = textBytesEnd(src, start, end, truncated)) < 0) return false;
+    this.direct = null;
+    this.queue.pushBytes(this.sessionId, !this.toBackend, opcode, Date.now() / 1000, this.msgLength, this.msgWire, this.msgFragments, opcode === OP_TEXT ? 'utf8' : 'base64', truncated, src, start, end);
+    // Idle sessions should not keep a big message's buffer alive.
+    if (direct === null && this.buf.length > RETAIN_BYTES) {
+      givePayloadBuffer(this.buf);
+      this.buf = EMPTY;
+    }
+    return true;
   }
 
   private emitControl(note: string | null): void {

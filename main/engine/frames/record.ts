@@ -49,6 +49,16 @@ function wholeCharsEnd(buf: Buffer, start: number, end: number): number {
 }
 
 /**
+ * For text kept as bytes (the session log's byte path): the end of the bytes of buf[start, end) its
+ * data decodes from, as setPayload would show it (a character cut by truncation left out), or -1
+ * when they are not valid UTF-8 (setPayload then shows base64 with a problem).
+ */
+export function textBytesEnd(buf: Buffer, start: number, end: number, truncated: boolean): number {
+  const textEnd = truncated ? wholeCharsEnd(buf, start, end) : end;
+  return isUtf8(buf.subarray(start, textEnd)) ? textEnd : -1;
+}
+
+/**
  * buf[start, end) as a string, or null when it is not valid UTF-8. Large non-ASCII payloads go
  * through ICU's transcoder: on Node 20 that is ~10× faster than Buffer#toString('utf8') for them.
  */

@@ -1,4 +1,4 @@
-// One session's frames in the session log, oldest first, packed column-wise: a few numbers and one string per frame, no object.
+// One session's frames in the session log, oldest first, packed column-wise: a few numbers and the payload (bytes or a string) per frame, no object.
 
 /*
  * Why packed: a log at its cap holds hundreds of thousands of small frames. As objects (a dozen
@@ -10,6 +10,10 @@
  * the frame is rebuilt, and goes back to the payload pool when the frame is evicted. Frames that do
  * not fit the packed shape (close codes, problems, unusual fields, a payload someone else may
  * still read) are kept whole, as the objects they were.
+ *
+ * Small payloads handed over as bytes (pushBytes: the frame tap's usual way) are copied into a byte
+ * arena of their block and decoded only when the frame is rebuilt: no string per frame for the
+ * young-generation collector to copy while it waits to be evicted, no object at all.
  */
 import type { FrameRecord, Opcode } from '../../../shared/events.ts';
 import { givePayloadBuffer, givePayloadMemory } from './buffers.ts';
@@ -21,6 +25,10 @@ const FIRST_BLOCK = 16;
 const MAX_BLOCK = 256;
 /** Memory of a packed frame besides its data string: 6 numbers, 1 array slot, string header. */
 export const PACKED_FRAME_OVERHEAD = 6 * 8 + 8 + 24;
+/** Largest payload pushBytes copies into a block's arena (a block of 256 then holds at most 256 KiB of them). */
+export const ARENA_MAX_BYTES = 1024;
+/** Arena bytes per frame slot a block starts with (it doubles when full). */
+const ARENA_START_PER_FRAME = 96;
 
 // Bit field layout.
 const OPCODE = 0x0f;
@@ -32,6 +40,9 @@ const INJECTED = 0x100;
 /** How a packed Buffer payload decodes (0: the item is the data string itself). */
 const RAW = 0x600;
 const RAW_ENCODINGS: LazyEncoding[] = ['base64', 'utf8', 'latin1'];
+const RAW_BASE64 = 1 << 9;
+const RAW_UTF8 = 2 << 9;
+const EMPTY = Buffer.alloc(0);
 
 // Columns of a block, interleaved in one Float64Array (one allocation per block): slot i * COLS + c.
 const SEQ = 0;
@@ -40,7 +51,9 @@ const LENGTH = 2;
 const WIRE = 3;
 const FRAGMENTS = 4;
 const BITS = 5;
-const COLS = 6;
+/** Bytes in the block's arena (an arena item: the item is their offset). */
+const ARENA_LEN = 6;
+const COLS = 7;
 
 /**
  * A held item: the data of a packed frame (its string, or its raw bytes: as a Buffer, or as the whole
@@ -51,13 +64,17 @@ const COLS = 6;
  * view would survive the young generation only to die in the old one: under a steady stream of
  * large frames that garbage alone doubled the number of full collections (measured in-process).
  */
-type Item = string | Buffer | ArrayBuffer | FrameRecord;
+type Item = string | number | Buffer | ArrayBuffer | FrameRecord;
 
 class Block {
   readonly n: Float64Array;
+  /** A number item is the offset of the frame's payload bytes in `arena`. */
   item: Item[] = [];
   /** First live slot (earlier ones were shifted out). */
   start = 0;
+  /** Payload bytes of arena items (allocated at the first one), filled up to arenaUsed. */
+  arena: Buffer = EMPTY;
+  arenaUsed = 0;
   constructor(readonly capacity: number) {
     this.n = new Float64Array(capacity * COLS);
   }
@@ -85,6 +102,7 @@ function dropBlock(b: Block): void {
   if (b.capacity !== MAX_BLOCK || spareBlocks.length >= MAX_SPARE_BLOCKS) return;
   b.item = [];
   b.start = 0;
+  b.arenaUsed = 0;
   spareBlocks.push(b);
 }
 
@@ -101,9 +119,11 @@ function packedData(f: FrameRecord, takeRaw: boolean): string | { raw: Buffer; e
   return takeRaw && typeof lazy.raw !== 'string' ? { raw: lazy.raw, encoding: lazy.encoding } : null;
 }
 
-/** Bytes a held item is counted as (an ArrayBuffer as the Buffer it stands for: its whole memory). */
-function itemSize(item: Item): number {
+/** Bytes the item at slot i of b is counted as (an ArrayBuffer as the Buffer it stands for: its whole memory). */
+function itemSize(b: Block, i: number): number {
+  const item = b.item[i]!;
   if (typeof item === 'string') return PACKED_FRAME_OVERHEAD + item.length;
+  if (typeof item === 'number') return PACKED_FRAME_OVERHEAD + b.n[i * COLS + ARENA_LEN]!;
   if (item instanceof ArrayBuffer) return PACKED_FRAME_OVERHEAD + item.byteLength;
   if (Buffer.isBuffer(item)) return PACKED_FRAME_OVERHEAD + Math.max(item.length, item.buffer.byteLength);
   return frameSize(item);
@@ -131,11 +151,7 @@ export class FrameQueue {
    * packed and recycled on eviction.
    */
   push(f: FrameRecord, takeRaw = false): number {
-    let b = this.#blocks[this.#blocks.length - 1];
-    if (b === undefined || b.item.length === b.capacity) {
-      b = newBlock(b === undefined ? FIRST_BLOCK : Math.min(MAX_BLOCK, b.capacity * 4));
-      this.#blocks.push(b);
-    }
+    const b = this.#tail();
     const i = b.item.length;
     const n = b.n;
     const at = i * COLS;
@@ -159,7 +175,56 @@ export class FrameQueue {
       b.item.push(f);
     }
     this.#length++;
-    return itemSize(b.item[i]!);
+    return itemSize(b, i);
+  }
+
+  /**
+   * Append a frame given as its fields and the payload bytes kept, src[start, end) (at most
+   * ARENA_MAX_BYTES), which decode with `encoding` to its data: the same frame push() would pack
+   * from the FrameRecord (no close code, reason or problems; not compressed or injected).
+   * `src` is only read during the call. Returns the bytes the frame is counted as holding.
+   */
+  pushBytes(seq: number, receive: boolean, opcode: number, time: number, length: number, wire: number, fragments: number, encoding: 'utf8' | 'base64', truncated: boolean, src: Buffer, start: number, end: number): number {
+    const b = this.#tail();
+    const i = b.item.length;
+    const n = b.n;
+    const at = i * COLS;
+    const size = end - start;
+    n[at + SEQ] = seq;
+    n[at + TIME] = time;
+    n[at + LENGTH] = length;
+    n[at + WIRE] = wire;
+    n[at + FRAGMENTS] = fragments;
+    n[at + BITS] =
+      (opcode & OPCODE) | (receive ? RECEIVE : 0) | (encoding === 'base64' ? BASE64 | RAW_BASE64 : RAW_UTF8) | (truncated ? TRUNCATED : 0);
+    n[at + ARENA_LEN] = size;
+    let off = b.arenaUsed;
+    if (off + size > b.arena.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(b.capacity * ARENA_START_PER_FRAME, 2 * b.arena.length, off + size));
+      b.arena.copy(grown, 0, 0, off);
+      b.arena = grown;
+    }
+    src.copy(b.arena, off, start, end);
+    b.arenaUsed = off + size;
+    b.item.push(off);
+    this.#length++;
+    return PACKED_FRAME_OVERHEAD + size;
+  }
+
+  /** The newest frame, rebuilt (as page() would give it); undefined when empty. */
+  last(): FrameRecord | undefined {
+    const b = this.#blocks[this.#blocks.length - 1];
+    return b === undefined || this.#length === 0 ? undefined : this.#frame(b, b.item.length - 1);
+  }
+
+  /** The block the next frame goes to. */
+  #tail(): Block {
+    let b = this.#blocks[this.#blocks.length - 1];
+    if (b === undefined || b.item.length === b.capacity) {
+      b = newBlock(b === undefined ? FIRST_BLOCK : Math.min(MAX_BLOCK, b.capacity * 4));
+      this.#blocks.push(b);
+    }
+    return b;
   }
 
   /** Drop the oldest frame; returns the bytes it was counted as. A payload nobody saw is recycled. */
@@ -168,8 +233,8 @@ export class FrameQueue {
     if (b === undefined || this.#length === 0) return 0;
     const i = b.start++;
     const item = b.item[i]!;
-    const size = itemSize(item);
-    if (typeof item !== 'string') {
+    const size = itemSize(b, i);
+    if (typeof item !== 'string' && typeof item !== 'number') {
       if (item instanceof ArrayBuffer) givePayloadMemory(item);
       else if (Buffer.isBuffer(item)) givePayloadBuffer(item);
       else {
@@ -235,7 +300,7 @@ export class FrameQueue {
   /** The frame at slot i of block b, rebuilt from its columns (or the whole frame, now exposed). */
   #frame(b: Block, i: number): FrameRecord {
     const item = b.item[i]!;
-    if (typeof item !== 'string' && !(item instanceof ArrayBuffer) && !Buffer.isBuffer(item)) {
+    if (typeof item !== 'string' && typeof item !== 'number' && !(item instanceof ArrayBuffer) && !Buffer.isBuffer(item)) {
       markExposed(item);
       return item;
     }
@@ -249,7 +314,12 @@ export class FrameQueue {
       time: n[at + TIME]!,
       opcode: (bits & OPCODE) as Opcode,
       // A raw payload is decoded now that someone looks.
-      data: typeof item === 'string' ? item : rawString(item, n[at + LENGTH]!, RAW_ENCODINGS[((bits & RAW) >> 9) - 1]!),
+      data:
+        typeof item === 'string'
+          ? item
+          : typeof item === 'number'
+            ? b.arena.toString(RAW_ENCODINGS[((bits & RAW) >> 9) - 1]!, item, item + n[at + ARENA_LEN]!)
+            : rawString(item, n[at + LENGTH]!, RAW_ENCODINGS[((bits & RAW) >> 9) - 1]!),
       encoding: bits & BASE64 ? 'base64' : 'text',
       length: n[at + LENGTH]!,
       wireLength: n[at + WIRE]!,

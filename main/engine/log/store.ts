@@ -99,6 +99,25 @@ export class SessionLog implements Recorder {
     }
   }
 
+  /**
+   * frame() for a frame given as its fields and payload bytes (FrameQueue.pushBytes says which
+   * frames may come this way): the log keeps the bytes, and builds the record only for subscribers.
+   */
+  frameBytes(session: number, seq: number, receive: boolean, opcode: number, time: number, length: number, wire: number, fragments: number, encoding: 'utf8' | 'base64', truncated: boolean, src: Buffer, start: number, end: number): void {
+    const entry = this.#entries.get(session);
+    if (!entry || entry.record.kind !== 'ws') return;
+    const queue = (entry.frames ??= new FrameQueue(session));
+    if (queue.length > 0 && queue.lastSeq() >= seq) return;
+    const size = queue.pushBytes(seq, receive, opcode, time, length, wire, fragments, encoding, truncated, src, start, end);
+    entry.framesBytes += size;
+    this.#bytes += size;
+    this.#frameCount++;
+    // Built before eviction, which may take the frame itself at a tiny cap.
+    const frame = this.#batcher.hasListeners ? queue.last()! : null;
+    if (this.#bytes > this.#cap) this.#evict();
+    if (frame !== null) this.#batcher.push({ type: 'frame', frame });
+  }
+
   // ---- size ----
 
   get capBytes(): number {

@@ -188,4 +188,43 @@ describe('FrameQueue', () => {
     a.data = 'changed';
     assert.equal(q.page(0, 1).frames[0]!.data, 'original');
   });
+
+  it('frames pushed as bytes come back decoded, sized by their bytes, with whole frames among them, and blocks reused after eviction stay correct', () => {
+    const q = new FrameQueue(9);
+    const expected: FrameRecord[] = [];
+    const sizes: number[] = [];
+    let seq = 0;
+    const pushSome = (n: number) => {
+      for (let k = 0; k < n; k++) {
+        seq++;
+        if (seq % 5 === 0) {
+          const f = { ...textFrame(9, seq, 'bye', 'receive'), opcode: 8 as const, closeCode: 1000, closeReason: 'bye' };
+          sizes.push(q.push(f));
+          expected.push(f);
+          continue;
+        }
+        const text = seq % 2 === 0;
+        const bytes = text ? Buffer.from(`é${'x'.repeat(seq % 700)}`) : Buffer.from([seq & 0xff, 0, 255, 7].concat(Array(seq % 900).fill(seq & 0x7f)));
+        // A source larger than the kept bytes: only src[start, end) is kept.
+        const src = Buffer.concat([Buffer.from('[['), bytes, Buffer.from(']]')]);
+        const truncated = seq % 3 === 0;
+        const length = bytes.length + (truncated ? 10 : 0);
+        sizes.push(q.pushBytes(seq, seq % 4 === 1, text ? 1 : 2, 1_700_000_000 + seq / 3, length, length + 4, 1 + (seq % 2), text ? 'utf8' : 'base64', truncated, src, 2, 2 + bytes.length));
+        src.fill(0);
+        const f: FrameRecord = { session: 9, seq, type: seq % 4 === 1 ? 'receive' : 'send', time: 1_700_000_000 + seq / 3, opcode: text ? 1 : 2, data: bytes.toString(text ? 'utf8' : 'base64'), encoding: text ? 'text' : 'base64', length, wireLength: length + 4, fragments: 1 + (seq % 2) };
+        if (truncated) f.truncated = true;
+        assert.equal(sizes[sizes.length - 1], PACKED_FRAME_OVERHEAD + bytes.length);
+        expected.push(f);
+      }
+    };
+    pushSome(1500);
+    assert.deepStrictEqual(q.all(), expected);
+    assert.equal(JSON.stringify(q.all()), JSON.stringify(expected));
+    assert.deepStrictEqual(q.last(), expected[expected.length - 1]);
+    // Evict most of them (whole blocks go back as spares), then fill again: reused arenas hold the new bytes.
+    for (let i = 0; i < 1200; i++) assert.equal(q.shift(), sizes[i]);
+    pushSome(1500);
+    assert.deepStrictEqual(q.all(), expected.slice(1200));
+    assert.deepStrictEqual(q.page(2000, 5).frames, expected.slice(2000, 2005));
+  });
 });
