@@ -114,18 +114,20 @@ function wrk(url: string, conns: number, proxyPid: number | null): HttpResult {
 }
 
 /** Round trips per second (each is 2 messages through the proxy), and the proxy's CPU µs per round trip. */
-function wsPingPong(port: number, size: number, proxyPid: number | null): { rate: number; cpuUs: number } {
+function wsPingPong(port: number, size: number, proxyPid: number | null, backendPid: number | null = null): { rate: number; cpuUs: number; backendUs: number } {
   const [cmd, argv] = pinned(1, process.execPath, ['--import', 'tsx', `${here}ws-load.ts`, 'pingpong', `ws://127.0.0.1:${port}/ws`, String(size), String(SECONDS), '4']);
   const before = proxyPid ? cpuMicros(proxyPid) : 0;
+  const backendBefore = backendPid ? cpuMicros(backendPid) : 0;
   const out = spawnSync(cmd, argv, { encoding: 'utf8' });
   const after = proxyPid ? cpuMicros(proxyPid) : 0;
+  const backendAfter = backendPid ? cpuMicros(backendPid) : 0;
   try {
     const r = JSON.parse(out.stdout.trim().split('\n').pop()!) as { rate: number; msgs: number };
     // The CPU counts the connection setup too: a few sessions, negligible beside a 3 s run.
-    return { rate: r.rate, cpuUs: proxyPid ? (after - before) / r.msgs : NaN };
+    return { rate: r.rate, cpuUs: proxyPid ? (after - before) / r.msgs : NaN, backendUs: backendPid ? (backendAfter - backendBefore) / r.msgs : NaN };
   } catch {
     console.error(out.stderr);
-    return { rate: NaN, cpuUs: NaN };
+    return { rate: NaN, cpuUs: NaN, backendUs: NaN };
   }
 }
 
@@ -225,20 +227,27 @@ async function wsOnly(): Promise<void> {
   }
   const rates = new Map<string, number[]>();
   const cpus = new Map<string, number[]>();
+  const backendCpus = new Map<string, number[]>();
   for (let rep = 0; rep < REPS; rep++) {
     for (const [label, size] of sizes) {
       for (const [name, proc] of procs) {
-        const r = wsPingPong(proc.port, size, proc.pid);
+        const r = wsPingPong(proc.port, size, proc.pid, backend.pid);
         const key = `${name}\t${label}`;
         rates.set(key, [...(rates.get(key) ?? []), r.rate]);
         cpus.set(key, [...(cpus.get(key) ?? []), r.cpuUs]);
+        backendCpus.set(key, [...(backendCpus.get(key) ?? []), r.backendUs]);
       }
     }
   }
   const spread = (xs: number[], d: number) => `${fmt(median(xs), d)} [${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}]`;
-  console.log('| server | size | msg/s | proxy CPU µs per round trip |');
-  console.log('|---|---|---:|---:|');
-  for (const [label] of sizes) for (const name of WS_NAMES) console.log(`| ${name} | ${label} | ${spread(rates.get(`${name}\t${label}`)!, 0)} | ${spread(cpus.get(`${name}\t${label}`)!, 2)} |`);
+  console.log('| server | size | msg/s | proxy CPU µs per round trip | backend CPU µs per round trip |');
+  console.log('|---|---|---:|---:|---:|');
+  for (const [label] of sizes) {
+    for (const name of WS_NAMES) {
+      const key = `${name}\t${label}`;
+      console.log(`| ${name} | ${label} | ${spread(rates.get(key)!, 0)} | ${spread(cpus.get(key)!, 2)} | ${spread(backendCpus.get(key)!, 2)} |`);
+    }
+  }
   for (const [label] of sizes) {
     const r = (a: string) => median(rates.get(`${a}\t${label}`)!);
     console.log(`WS ${label} msg/s, loopgate / http-proxy-3: ${fmt(r('loopgate') / r('http-proxy-3'), 3)}; inspection on / off: ${fmt(r('loopgate') / r('loopgate (no inspection)'), 3)}`);
