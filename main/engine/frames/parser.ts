@@ -181,3 +181,46 @@ export function framingProblem(w: FrameWalker, messageOpen: boolean): string | n
   if (op === OP_CONTINUATION) return messageOpen ? null : 'continuation frame without a message to continue';
   return messageOpen ? `new data frame (opcode ${op}) while a fragmented message is still open` : null;
 }
+
+/**
+ * framingProblem plus what depends on the direction: RSV bits (RSV1 only on the first frame of a
+ * message, and only with deflate negotiated) and masking (client frames masked, backend ones not).
+ */
+export function directionProblem(w: FrameWalker, messageOpen: boolean, deflate: boolean, fromClient: boolean): string | null {
+  const framing = framingProblem(w, messageOpen);
+  if (framing !== null) return framing;
+  const allowed = deflate && (w.opcode === 1 || w.opcode === 2) ? 0x40 : 0;
+  const bad = w.rsv & ~allowed;
+  if (bad !== 0) {
+    const names = [0x40, 0x20, 0x10].filter((b) => bad & b).map((b) => `RSV${b === 0x40 ? 1 : b === 0x20 ? 2 : 3}`);
+    const why = bad === 0x40 && deflate ? 'on a continuation or control frame' : 'without a negotiated extension';
+    return `reserved bit ${names.join('+')} set ${why}`;
+  }
+  if (fromClient && !w.masked) return 'client frame is not masked';
+  if (!fromClient && w.masked) return 'backend frame is masked';
+  return null;
+}
+
+/**
+ * The payload length of a whole frame at buf[pos] that is a complete text or binary message (FIN,
+ * no RSV bit), masked as `masked`, with its length in 7 or (minimally encoded) 16 bits; -1 for any
+ * other frame or one that does not end within buf. Its header is then (length < 126 ? 2 : 4) +
+ * (masked ? 4 : 0) bytes. The tap records such frames without the walker (Direction#wholeFrames).
+ */
+export function wholeMessageAt(buf: Buffer, pos: number, masked: boolean): number {
+  const avail = buf.length - pos;
+  if (avail < 2) return -1;
+  const b0 = buf[pos]!;
+  const b1 = buf[pos + 1]!;
+  if ((b0 !== 0x81 && b0 !== 0x82) || (b1 >= 0x80) !== masked) return -1;
+  let len = b1 & 0x7f;
+  let header = masked ? 6 : 2;
+  if (len === 127) return -1;
+  if (len === 126) {
+    if (avail < 4) return -1;
+    len = (buf[pos + 2]! << 8) | buf[pos + 3]!;
+    if (len < 126) return -1;
+    header += 2;
+  }
+  return header + len <= avail ? len : -1;
+}

@@ -41,7 +41,7 @@ function compress(b: Buffer): Buffer {
 }
 
 /** One direction's wire bytes: whole and fragmented messages, compressed ones, pings and pongs between fragments, maybe a close. */
-function stream(masked: boolean, deflate: boolean): Buffer {
+function stream(masked: boolean, deflate: boolean): Buffer[] {
   const parts: Buffer[] = [];
   const n = 20 + rnd(40);
   for (let i = 0; i < n; i++) {
@@ -55,24 +55,45 @@ function stream(masked: boolean, deflate: boolean): Buffer {
       if (rnd(6) === 0) parts.push(encodeFrame({ opcode: pick([9, 10]), payload: rnd(2) ? Buffer.from('ping é') : Buffer.from([0xff, 1]), mask: masked }));
     });
   }
+  // A length in 16 bits that fits 7 (legal on the wire, not minimal), then maybe a frame masked the wrong way (a protocol error).
+  if (rnd(3) === 0) parts.push(Buffer.concat([Buffer.from([0x82, (masked ? 0x80 : 0) | 126, 0, 3]), masked ? Buffer.from([0, 0, 0, 0]) : Buffer.alloc(0), Buffer.from('abc')]));
+  if (rnd(4) === 0) parts.push(encodeFrame({ opcode: 2, payload: Buffer.from('wrong mask'), mask: !masked }));
   if (rnd(3) === 0) parts.push(encodeFrame({ opcode: 8, payload: Buffer.from([0x03, 0xe8, 0x62, 0x79, 0x65]), mask: masked }));
-  return Buffer.concat(parts);
+  return parts;
 }
 
-/** The same chunks to every tap: the streams cut at random places. */
-function feedAll(taps: FrameTap[], toBackend: Buffer, toClient: Buffer): void {
+/** Chunks as reads would bring them: whole frames (one or a few), or the stream cut at random places. */
+function chunks(frames: Buffer[]): Buffer[] {
+  if (rnd(2) === 0) {
+    const out: Buffer[] = [];
+    for (let i = 0; i < frames.length; ) {
+      const n = 1 + rnd(3);
+      out.push(Buffer.concat(frames.slice(i, i + n)));
+      i += n;
+    }
+    return out;
+  }
+  const all = Buffer.concat(frames);
+  const out: Buffer[] = [];
+  for (let i = 0; i < all.length; ) {
+    const n = 1 + rnd(pick([5, 200, 5000]));
+    out.push(all.subarray(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
+/** The same chunks to every tap, the two directions interleaved. */
+function feedAll(taps: FrameTap[], toBackend: Buffer[], toClient: Buffer[]): void {
   let a = 0;
   let b = 0;
   while (a < toBackend.length || b < toClient.length) {
-    const n = 1 + rnd(pick([5, 200, 5000]));
     if (rnd(2) === 0 && a < toBackend.length) {
-      const c = toBackend.subarray(a, a + n);
+      const c = toBackend[a++]!;
       for (const t of taps) t.client(Buffer.from(c));
-      a += n;
     } else if (b < toClient.length) {
-      const c = toClient.subarray(b, b + n);
+      const c = toClient[b++]!;
       for (const t of taps) t.backend(Buffer.from(c));
-      b += n;
     }
   }
 }
@@ -101,7 +122,7 @@ describe('byte path', () => {
       quiet.ws(sessions[1]!);
       watched.ws(sessions[2]!);
       const taps = [plain.recorder, quiet, watched].map((recorder, i) => createFrameTap({ session: sessions[i]!, deflate, recorder, inspect }));
-      feedAll(taps, stream(true, deflate !== null), stream(false, deflate !== null));
+      feedAll(taps, chunks(stream(true, deflate !== null)), chunks(stream(false, deflate !== null)));
       for (const t of taps) t.end();
       await sleep(30);
       watched.flush();
@@ -116,6 +137,7 @@ describe('byte path', () => {
       assert.equal(JSON.stringify(held), JSON.stringify(expected));
       assert.equal(JSON.stringify(streamed), JSON.stringify(expected));
       assert.deepStrictEqual(sessions[1]!.counts, sessions[0]!.counts);
+      assert.deepStrictEqual(sessions[2]!.counts, sessions[0]!.counts);
       const small = plain.frames.filter((f) => f.opcode <= 2 && !f.compressed && !f.problems && f.data !== '' && Buffer.byteLength(f.data, f.encoding === 'base64' ? 'base64' : 'utf8') <= ARENA_MAX_BYTES);
       viaBytes += small.length;
     }
