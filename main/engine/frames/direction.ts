@@ -5,7 +5,7 @@ import { ARENA_MAX_BYTES } from '../log/frame-queue.ts';
 import type { InflateResult, Inflater } from './inflate.ts';
 import { copyUnmasked } from './mask.ts';
 import type { RecordQueue, Slot } from './order.ts';
-import { directionProblem, FrameWalker, MAX_CONTROL_PAYLOAD, OP_CLOSE, OP_TEXT, wholeMessageAt, type FrameSink } from './parser.ts';
+import { FrameWalker, framingProblem, MAX_CONTROL_PAYLOAD, OP_CLOSE, OP_TEXT, type FrameSink } from './parser.ts';
 import { addProblem, newRecord, parseClose, setPayload, textBytesEnd } from './record.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -75,8 +75,6 @@ export class Direction implements FrameSink {
   private ctlLength = 0;
   private ctlWire = 0;
   private ctlProblem = '';
-  /** The masking key of a frame recorded by wholeFrames (allocated at its first masked frame). */
-  private maskBytes: Buffer = EMPTY;
 
   constructor(opts: DirectionOptions) {
     this.type = opts.from === 'client' ? 'send' : 'receive';
@@ -94,55 +92,8 @@ export class Direction implements FrameSink {
     if (this.toBackend) this.counts.bytesToBackend += chunk.length;
     else this.counts.bytesToClient += chunk.length;
     if (this.lengthsLost) return;
-    let pos = 0;
-    if (this.msgOpcode === -1 && this.stopped === null && this.inspect && this.walker.atFrameBoundary) pos = this.wholeFrames(chunk);
-    if (pos === chunk.length) return;
-    this.walker.feed(pos === 0 ? chunk : chunk.subarray(pos), this);
+    this.walker.feed(chunk, this);
     if (this.walker.error !== null) this.loseLengths(this.walker.error);
-  }
-
-  /**
-   * Whole one-frame messages at the start of `chunk` that the byte path takes (the usual case: a
-   * small message per read), recorded straight from the chunk, leaving the state the walker and
-   * its callbacks would; returns where the walker must go on.
-   */
-  private wholeFrames(chunk: Buffer): number {
-    let pos = 0;
-    const masked = this.toBackend;
-    while (pos < chunk.length && this.queue.takesBytes) {
-      const len = wholeMessageAt(chunk, pos, masked);
-      const kept = Math.min(this.keep, len);
-      if (kept <= 0 || kept > ARENA_MAX_BYTES) return pos;
-      const header = (len < 126 ? 2 : 4) + (masked ? 4 : 0);
-      this.msgLength = len;
-      this.msgWire = header + len;
-      this.msgFragments = 1;
-      if (masked) {
-        this.bufLen = 0;
-        if (this.buf.length < kept) this.grow(kept);
-        if (this.maskBytes.length === 0) this.maskBytes = Buffer.allocUnsafe(4);
-        const m = this.maskBytes;
-        const k = pos + header - 4;
-        m[0] = chunk[k]!;
-        m[1] = chunk[k + 1]!;
-        m[2] = chunk[k + 2]!;
-        m[3] = chunk[k + 3]!;
-        copyUnmasked(this.buf, 0, chunk, pos + header, pos + header + kept, this.maskBytes, 0);
-      } else {
-        this.direct = chunk;
-        this.directStart = pos + header;
-      }
-      this.bufLen = kept;
-      // Invalid UTF-8: the walker records the frame the usual way.
-      if (!this.recordBytes(chunk[pos]! & 0x0f)) {
-        this.direct = null;
-        return pos;
-      }
-      if (masked) this.counts.framesToBackend++;
-      else this.counts.framesToClient++;
-      pos += header + len;
-    }
-    return pos;
   }
 
   /** The stream ended: record a half-assembled message (and a cut control frame) with a note. */
@@ -193,7 +144,7 @@ export class Direction implements FrameSink {
       this.ctlLen = 0;
       return;
     }
-    const problem = directionProblem(w, this.msgOpcode !== -1, this.inflater !== null, this.toBackend);
+    const problem = this.problemOf(w);
     if (problem !== null || w.opcode >= 8) {
       this.mode = problem === null ? CONTROL : ERROR;
       this.ctlProblem = problem ?? '';
@@ -273,6 +224,21 @@ export class Direction implements FrameSink {
           this.onClose(info.code, info.reason);
         }
     }
+  }
+
+  private problemOf(w: FrameWalker): string | null {
+    const framing = framingProblem(w, this.msgOpcode !== -1);
+    if (framing !== null) return framing;
+    const allowed = this.inflater !== null && (w.opcode === 1 || w.opcode === 2) ? 0x40 : 0;
+    const bad = w.rsv & ~allowed;
+    if (bad !== 0) {
+      const names = [0x40, 0x20, 0x10].filter((b) => bad & b).map((b) => `RSV${b === 0x40 ? 1 : b === 0x20 ? 2 : 3}`);
+      const why = bad === 0x40 && this.inflater !== null ? 'on a continuation or control frame' : 'without a negotiated extension';
+      return `reserved bit ${names.join('+')} set ${why}`;
+    }
+    if (this.toBackend && !w.masked) return 'client frame is not masked';
+    if (!this.toBackend && w.masked) return 'backend frame is masked';
+    return null;
   }
 
   private grow(want: number): void {
