@@ -23,8 +23,8 @@ import { frameSize } from './size.ts';
 /** Frames per block: the first blocks of a session are small (most sessions carry few frames). */
 const FIRST_BLOCK = 16;
 const MAX_BLOCK = 256;
-/** Memory of a packed frame besides its data string: 6 numbers, 1 array slot, string header. */
-export const PACKED_FRAME_OVERHEAD = 6 * 8 + 8 + 24;
+/** Memory of a packed frame besides its payload: 7 numbers (the columns), 1 array slot, a string or buffer header. */
+export const PACKED_FRAME_OVERHEAD = 7 * 8 + 8 + 24;
 /** Largest payload pushBytes copies into a block's arena (a block of 256 then holds at most 256 KiB of them). */
 export const ARENA_MAX_BYTES = 1024;
 /** Arena bytes per frame slot a block starts with (it doubles when full). */
