@@ -62,7 +62,7 @@ export function describeUpstreamError(err: unknown, target: string): { status: n
  * the connection is closed without an answer, and the log says 408) or while bytes of the answer
  * waited for it (nginx send_timeout).
  */
-export function describeClientTimeout(kind: 'body' | 'send', ms: number): ErrorInfo {
+export function describeClientTimeout(kind: 'body' | 'send' | 'session', ms: number): ErrorInfo {
   const after = formatDuration(ms);
   return kind === 'body'
     ? {
@@ -73,8 +73,16 @@ export function describeClientTimeout(kind: 'body' | 'send', ms: number): ErrorI
     : {
         code: 'CLIENT_SEND_TIMEOUT',
         side: 'client',
-        message: `client took none of the answer for ${after} (timeouts.clientSend, nginx send_timeout): connection closed`,
+        message: `client took none of the ${kind === 'send' ? 'answer' : "session's data"} for ${after} (timeouts.clientSend, nginx send_timeout): connection closed`,
       };
+}
+
+/** The client went away before its answer was complete. */
+export const CLIENT_ABORTED: Readonly<ErrorInfo> = Object.freeze({ code: 'CLIENT_ABORTED', side: 'client', message: 'client closed the connection before the answer was complete' });
+
+/** client_max_body_size exceeded, naming the setting to raise. */
+export function describeBodyTooLarge(maxBodySize: number, routeLabel: string): ErrorInfo {
+  return { code: 'BODY_TOO_LARGE', side: 'client', message: `request body is larger than the route's maxBodySize (${maxBodySize} bytes): raise maxBodySize on route ${routeLabel}` };
 }
 
 /** Why Loopgate itself cut a response it answers (static files), for the record the listener keeps. */

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ErrorInfo } from '../../shared/events.ts';
-import { describeClientTimeout, describeUpstreamError } from './errors.ts';
+import { CLIENT_ABORTED, describeBodyTooLarge, describeClientTimeout, describeUpstreamError } from './errors.ts';
 import { buildRequestHeaders } from './headers.ts';
 import { Capture } from './log/capture.ts';
 import { answerBug, answerError, finishRecord, noteBodyTimeout, writeResponseHead } from './proxy-response.ts';
@@ -341,27 +341,14 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     if (this.#state === 'done') return;
     this.#state = 'done';
     this.#clearSendTimer();
-    this.#ex.record.error = {
-      code: 'CLIENT_ABORTED',
-      side: 'client',
-      message: 'client closed the connection before the answer was complete',
-    };
+    this.#ex.record.error = { ...CLIENT_ABORTED };
     this.#abortUpstream(new Error('client closed the connection'));
     this.#record();
   }
 
   /** client_max_body_size exceeded: 413 if the answer has not started, else both sides are cut. */
   #tooLarge(): void {
-    const route = this.#route;
-    this.#fail(
-      413,
-      {
-        code: 'BODY_TOO_LARGE',
-        side: 'client',
-        message: `request body is larger than the route's maxBodySize (${route.maxBodySize} bytes): raise maxBodySize on route ${route.label}`,
-      },
-      true,
-    );
+    this.#fail(413, describeBodyTooLarge(this.#route.maxBodySize, this.#route.label), true);
   }
 
   /** Answer with Loopgate's error (or cut the response if it already started) and record it. */

@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Side, WsSessionRecord } from '../../shared/events.ts';
+import { describeClientTimeout } from './errors.ts';
 import { encodeClose, encodeFrame } from './frames/encode.ts';
 import { parseDeflate } from './frames/extensions.ts';
 import { createFrameTap, type FrameTap } from './frames/tap.ts';
@@ -296,15 +297,10 @@ export class Tunnel {
     const send = this.#route.timeouts.clientSend;
     if (send > 0 && this.#stallAt > 0 && now - this.#stallAt >= send) {
       const buffered = waiting(this.#c!.sock);
-      if (buffered === 0) this.#stallAt = 0;
-      else if (buffered !== this.#stallBuffered) {
-        // The client took some: nginx restarts send_timeout on every write that makes progress.
-        this.#stallAt = now;
-        this.#stallBuffered = buffered;
-      } else {
-        this.#sendTimedOut(send);
-        return;
-      }
+      // Nothing taken since the clock started: cut. Else nginx restarts send_timeout on every write that makes progress.
+      if (buffered !== 0 && buffered === this.#stallBuffered) return this.#sendTimedOut(send);
+      this.#stallAt = buffered === 0 ? 0 : now;
+      this.#stallBuffered = buffered;
     }
     if (ping > 0 && now - Math.max(this.#lastIo, this.#lastPing) >= ping) {
       this.#lastPing = now;
@@ -328,8 +324,7 @@ export class Tunnel {
 
   /** nginx send_timeout: the client took nothing of what waits for it; no close frame can reach it, so both sockets are cut. */
   #sendTimedOut(ms: number): void {
-    const message = `the client took none of the session's data for ${ms / 1000}s (timeouts.clientSend, nginx send_timeout)`;
-    this.#record.error ??= { code: 'CLIENT_SEND_TIMEOUT', side: 'client', message };
+    this.#record.error ??= describeClientTimeout('session', ms);
     this.#closer = { reason: 'send timeout' };
     this.state = 'closing';
     this.destroy();
