@@ -10,6 +10,7 @@ import { AppShell, type TrayView } from '../../main/app/shell.ts';
 import { findItem } from '../../main/app/tray-menu.ts';
 import { Runtime } from '../../main/runtime.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
+import { writeConfig } from '../helpers/project-config.ts';
 
 let dir: string;
 let backend: Backend;
@@ -23,12 +24,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function writeConfig(folder: string, config: unknown): string {
-  mkdirSync(folder, { recursive: true });
-  const file = join(folder, 'loopgate.json');
-  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
-  return file;
-}
 
 /** An AppShell over real Runtimes; the tray only records, the dialog answers what the test set last. */
 function harness(name: string, over: { chooseConfig?: () => Promise<string | null> } = {}) {

@@ -12,6 +12,7 @@ import { AppShell, type TrayView } from '../../main/app/shell.ts';
 import { findItem } from '../../main/app/tray-menu.ts';
 import { Runtime, type RuntimeOptions } from '../../main/runtime.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
+import { writeConfig } from '../helpers/project-config.ts';
 import { freePort, waitFor } from '../helpers/net.ts';
 
 let dir: string;
@@ -28,12 +29,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function writeConfig(folder: string, config: unknown): string {
-  mkdirSync(folder, { recursive: true });
-  const file = join(folder, 'loopgate.json');
-  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);
-  return file;
-}
 
 function projectConfig() {
   return {
