@@ -20,7 +20,8 @@ const here = new URL('.', import.meta.url).pathname;
  * of the WebSocket target while working on the tunnel. Unset: everything.
  */
 const ONLY = process.env.BENCH_ONLY ?? '';
-if (ONLY !== '' && ONLY !== 'ws64' && ONLY !== 'ws') throw new Error(`BENCH_ONLY must be ws64 or ws, not ${JSON.stringify(ONLY)}`);
+if (ONLY !== '' && ONLY !== 'ws64' && ONLY !== 'ws')
+  throw new Error(`BENCH_ONLY must be ws64 or ws, not ${JSON.stringify(ONLY)}`);
 const WS_NAMES = ['loopgate', 'loopgate (no inspection)', 'http-proxy-3'];
 /** With BENCH_ONLY, BENCH_BASE=<another checkout> adds its Loopgate (inspection on) as "loopgate (base)": an A/B in one run. */
 const BASE = process.env.BENCH_BASE ? `${process.env.BENCH_BASE.replace(/\/$/, '')}/bench/` : null;
@@ -114,8 +115,22 @@ function wrk(url: string, conns: number, proxyPid: number | null): HttpResult {
 }
 
 /** Round trips per second (each is 2 messages through the proxy), and the proxy's CPU µs per round trip. */
-function wsPingPong(port: number, size: number, proxyPid: number | null, backendPid: number | null = null): { rate: number; cpuUs: number; backendUs: number } {
-  const [cmd, argv] = pinned(1, process.execPath, ['--import', 'tsx', `${here}ws-load.ts`, 'pingpong', `ws://127.0.0.1:${port}/ws`, String(size), String(SECONDS), '4']);
+function wsPingPong(
+  port: number,
+  size: number,
+  proxyPid: number | null,
+  backendPid: number | null = null,
+): { rate: number; cpuUs: number; backendUs: number } {
+  const [cmd, argv] = pinned(1, process.execPath, [
+    '--import',
+    'tsx',
+    `${here}ws-load.ts`,
+    'pingpong',
+    `ws://127.0.0.1:${port}/ws`,
+    String(size),
+    String(SECONDS),
+    '4',
+  ]);
   const before = proxyPid ? cpuMicros(proxyPid) : 0;
   const backendBefore = backendPid ? cpuMicros(backendPid) : 0;
   const out = spawnSync(cmd, argv, { encoding: 'utf8' });
@@ -124,7 +139,11 @@ function wsPingPong(port: number, size: number, proxyPid: number | null, backend
   try {
     const r = JSON.parse(out.stdout.trim().split('\n').pop()!) as { rate: number; msgs: number };
     // The CPU counts the connection setup too: a few sessions, negligible beside a 3 s run.
-    return { rate: r.rate, cpuUs: proxyPid ? (after - before) / r.msgs : NaN, backendUs: backendPid ? (backendAfter - backendBefore) / r.msgs : NaN };
+    return {
+      rate: r.rate,
+      cpuUs: proxyPid ? (after - before) / r.msgs : NaN,
+      backendUs: backendPid ? (backendAfter - backendBefore) / r.msgs : NaN,
+    };
   } catch {
     console.error(out.stderr);
     return { rate: NaN, cpuUs: NaN, backendUs: NaN };
@@ -134,7 +153,14 @@ function wsPingPong(port: number, size: number, proxyPid: number | null, backend
 /** Open `count` idle sessions; returns the server's RSS growth per session (KiB) and closes them. */
 async function idleSessions(port: number, pid: number, count: number): Promise<number> {
   const before = rssKiB(pid);
-  const [cmd, argv] = pinned(1, process.execPath, ['--import', 'tsx', `${here}ws-load.ts`, 'idle', `ws://127.0.0.1:${port}/ws`, String(count)]);
+  const [cmd, argv] = pinned(1, process.execPath, [
+    '--import',
+    'tsx',
+    `${here}ws-load.ts`,
+    'idle',
+    `ws://127.0.0.1:${port}/ws`,
+    String(count),
+  ]);
   const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
   await new Promise((r) => setTimeout(r, 500));
@@ -157,7 +183,8 @@ async function idleRss(name: string, backendPort: number, count: number): Promis
     'loopgate (no inspection)': ['loopgate', String(backendPort), '--no-inspect'],
     'http-proxy-3': ['hp3', String(backendPort)],
   };
-  const proc = name === 'nginx' ? await startNginxProxy(backendPort) : args[name] ? await startServer(args[name]) : null;
+  const proc =
+    name === 'nginx' ? await startNginxProxy(backendPort) : args[name] ? await startServer(args[name]) : null;
   if (!proc) return NaN;
   try {
     await new Promise((r) => setTimeout(r, 300));
@@ -189,7 +216,15 @@ async function streamRss(backendPort: number, total: number): Promise<StreamResu
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssKiB(lg.pid));
     }, 100);
-    const [cmd, argv] = pinned(1, process.execPath, ['--import', 'tsx', `${here}ws-load.ts`, 'stream', `ws://127.0.0.1:${lg.port}/ws`, String(total), String(64 * 1024)]);
+    const [cmd, argv] = pinned(1, process.execPath, [
+      '--import',
+      'tsx',
+      `${here}ws-load.ts`,
+      'stream',
+      `ws://127.0.0.1:${lg.port}/ws`,
+      String(total),
+      String(64 * 1024),
+    ]);
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -211,18 +246,30 @@ const median = (xs: number[]) => {
   const ok = xs.filter(Number.isFinite).sort((a, b) => a - b);
   return ok.length ? ok[Math.floor(ok.length / 2)]! : NaN;
 };
-const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
+const fmt = (n: number, d = 0) =>
+  Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
 
 const step = (s: string) => process.env.BENCH_DEBUG && console.error(`[bench] ${s}`);
 
 /** BENCH_ONLY: the WebSocket ping-pong phases alone, medians with their spread (min–max). */
 async function wsOnly(): Promise<void> {
-  const sizes: Array<[string, number]> = ONLY === 'ws64' ? [['64 B', 64]] : [['64 B', 64], ['16 KiB', 16 * 1024]];
-  console.log(`WebSocket only (${ONLY}) — ${REPS} alternating reps of ${SECONDS}s, medians [min–max]; servers on core 0, load on core 1\n`);
+  const sizes: Array<[string, number]> =
+    ONLY === 'ws64'
+      ? [['64 B', 64]]
+      : [
+          ['64 B', 64],
+          ['16 KiB', 16 * 1024],
+        ];
+  console.log(
+    `WebSocket only (${ONLY}) — ${REPS} alternating reps of ${SECONDS}s, medians [min–max]; servers on core 0, load on core 1\n`,
+  );
   const backend = await startServer(['backend']);
   const procs: Array<[string, Proc]> = [];
   for (const name of WS_NAMES) {
-    const args = name === 'http-proxy-3' ? ['hp3', String(backend.port)] : ['loopgate', String(backend.port), ...(name === 'loopgate (no inspection)' ? ['--no-inspect'] : [])];
+    const args =
+      name === 'http-proxy-3'
+        ? ['hp3', String(backend.port)]
+        : ['loopgate', String(backend.port), ...(name === 'loopgate (no inspection)' ? ['--no-inspect'] : [])];
     procs.push([name, await startServer(args, name === 'loopgate (base)' ? BASE! : here)]);
   }
   const rates = new Map<string, number[]>();
@@ -239,18 +286,23 @@ async function wsOnly(): Promise<void> {
       }
     }
   }
-  const spread = (xs: number[], d: number) => `${fmt(median(xs), d)} [${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}]`;
+  const spread = (xs: number[], d: number) =>
+    `${fmt(median(xs), d)} [${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}]`;
   console.log('| server | size | msg/s | proxy CPU µs per round trip | backend CPU µs per round trip |');
   console.log('|---|---|---:|---:|---:|');
   for (const [label] of sizes) {
     for (const name of WS_NAMES) {
       const key = `${name}\t${label}`;
-      console.log(`| ${name} | ${label} | ${spread(rates.get(key)!, 0)} | ${spread(cpus.get(key)!, 2)} | ${spread(backendCpus.get(key)!, 2)} |`);
+      console.log(
+        `| ${name} | ${label} | ${spread(rates.get(key)!, 0)} | ${spread(cpus.get(key)!, 2)} | ${spread(backendCpus.get(key)!, 2)} |`,
+      );
     }
   }
   for (const [label] of sizes) {
     const r = (a: string) => median(rates.get(`${a}\t${label}`)!);
-    console.log(`WS ${label} msg/s, loopgate / http-proxy-3: ${fmt(r('loopgate') / r('http-proxy-3'), 3)}; inspection on / off: ${fmt(r('loopgate') / r('loopgate (no inspection)'), 3)}`);
+    console.log(
+      `WS ${label} msg/s, loopgate / http-proxy-3: ${fmt(r('loopgate') / r('http-proxy-3'), 3)}; inspection on / off: ${fmt(r('loopgate') / r('loopgate (no inspection)'), 3)}`,
+    );
   }
   for (const [, p] of procs) await p.stop();
   await backend.stop();
@@ -259,7 +311,9 @@ async function wsOnly(): Promise<void> {
 async function main(): Promise<void> {
   if (ONLY !== '') return wsOnly();
   if (!haveWrk) console.error('wrk is not installed (apt-get install wrk): HTTP rows are skipped');
-  console.log(`Loopgate benchmark — ${REPS} alternating reps of ${SECONDS}s, medians; servers on core 0, load on core 1${haveTaskset ? '' : ' (taskset missing: not pinned)'}\n`);
+  console.log(
+    `Loopgate benchmark — ${REPS} alternating reps of ${SECONDS}s, medians; servers on core 0, load on core 1${haveTaskset ? '' : ' (taskset missing: not pinned)'}\n`,
+  );
   step('backend');
   const backend = await startServer(['backend']);
   const targets: Array<{ name: string; proc: Proc | null }> = [
@@ -288,7 +342,10 @@ async function main(): Promise<void> {
         add(t.name, 'cpu', small.cpuUs);
         add(t.name, 'big', wrk(`http://127.0.0.1:${portOf(t)}/big`, 8, null).rps);
       }
-      for (const [key, size] of [['ws64', 64], ['ws16k', 16 * 1024]] as const) {
+      for (const [key, size] of [
+        ['ws64', 64],
+        ['ws16k', 16 * 1024],
+      ] as const) {
         const r = wsPingPong(portOf(t), size, t.proc?.pid ?? null);
         add(t.name, key, r.rate);
         add(t.name, `${key}cpu`, r.cpuUs);
@@ -301,14 +358,20 @@ async function main(): Promise<void> {
   const stream = await streamRss(backend.port, STREAM_BYTES);
 
   const m = (name: string, key: string) => median(results.get(name)?.[key] ?? [NaN]);
-  console.log('| server | small req/s | p50 ms | p99 ms | proxy CPU µs/req | 1 MiB MiB/s | WS 64 B msg/s | WS 16 KiB msg/s | idle WS KiB each (fresh process) |');
+  console.log(
+    '| server | small req/s | p50 ms | p99 ms | proxy CPU µs/req | 1 MiB MiB/s | WS 64 B msg/s | WS 16 KiB msg/s | idle WS KiB each (fresh process) |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const t of live) {
-    console.log(`| ${t.name} | ${fmt(m(t.name, 'rps'))} | ${fmt(m(t.name, 'p50'), 2)} | ${fmt(m(t.name, 'p99'), 2)} | ${fmt(m(t.name, 'cpu'), 1)} | ${fmt(m(t.name, 'big'))} | ${fmt(m(t.name, 'ws64'))} | ${fmt(m(t.name, 'ws16k'))} | ${fmt(m(t.name, 'idle'), 1)} |`);
+    console.log(
+      `| ${t.name} | ${fmt(m(t.name, 'rps'))} | ${fmt(m(t.name, 'p50'), 2)} | ${fmt(m(t.name, 'p99'), 2)} | ${fmt(m(t.name, 'cpu'), 1)} | ${fmt(m(t.name, 'big'))} | ${fmt(m(t.name, 'ws64'))} | ${fmt(m(t.name, 'ws16k'))} | ${fmt(m(t.name, 'idle'), 1)} |`,
+    );
   }
   const ratio = (a: string, b: string, key: string) => m(a, key) / m(b, key);
   const check = (label: string, value: number, target: number, cmp: 'ge' | 'le' = 'ge') =>
-    console.log(`${(Number.isFinite(value) ? ((cmp === 'ge' ? value >= target : value <= target) ? 'PASS' : 'MISS') : 'n/a ').padEnd(4)}  ${label}: ${fmt(value, 2)} (target ${cmp === 'ge' ? '≥' : '≤'} ${target})`);
+    console.log(
+      `${(Number.isFinite(value) ? ((cmp === 'ge' ? value >= target : value <= target) ? 'PASS' : 'MISS') : 'n/a ').padEnd(4)}  ${label}: ${fmt(value, 2)} (target ${cmp === 'ge' ? '≥' : '≤'} ${target})`,
+    );
   console.log('\nTargets:');
   check('small req/s, loopgate / http-proxy-3', ratio('loopgate', 'http-proxy-3', 'rps'), 1.5);
   check('WS 64 B msg/s, loopgate / http-proxy-3', ratio('loopgate', 'http-proxy-3', 'ws64'), 1.0);
@@ -318,12 +381,24 @@ async function main(): Promise<void> {
   check('WS 16 KiB msg/s, inspection on / off', ratio('loopgate', 'loopgate (no inspection)', 'ws16k'), 0.7);
   if (stream) {
     const growth = stream.afterMiB - stream.beforeMiB;
-    check(`RSS growth MiB of a fresh Loopgate after ${fmt(STREAM_BYTES / 1073741824, 2)} GiB each way through one session (inspection on, 64 KiB messages; before ${fmt(stream.beforeMiB)}, after ${fmt(stream.afterMiB)}, peak ${fmt(stream.peakMiB)} MiB; ${fmt(stream.mibPerSecond)} MiB/s)`, growth, STORE_CAP_MIB + 50, 'le');
+    check(
+      `RSS growth MiB of a fresh Loopgate after ${fmt(STREAM_BYTES / 1073741824, 2)} GiB each way through one session (inspection on, 64 KiB messages; before ${fmt(stream.beforeMiB)}, after ${fmt(stream.afterMiB)}, peak ${fmt(stream.peakMiB)} MiB; ${fmt(stream.mibPerSecond)} MiB/s)`,
+      growth,
+      STORE_CAP_MIB + 50,
+      'le',
+    );
   } else {
     console.log('n/a   RSS after 1 GiB through one session: the stream run failed');
   }
-  console.log(`info  proxy CPU µs per WS round trip (2 messages), 64 B / 16 KiB: ${live.filter((t) => t.proc).map((t) => `${t.name} ${fmt(m(t.name, 'ws64cpu'), 1)} / ${fmt(m(t.name, 'ws16kcpu'), 1)}`).join('; ')}`);
-  console.log(`info  small req/s, loopgate / nginx: ${fmt(ratio('loopgate', 'nginx', 'rps'), 2)}; CPU µs/req loopgate ${fmt(m('loopgate', 'cpu'), 1)} vs nginx ${fmt(m('nginx', 'cpu'), 1)} vs http-proxy-3 ${fmt(m('http-proxy-3', 'cpu'), 1)}`);
+  console.log(
+    `info  proxy CPU µs per WS round trip (2 messages), 64 B / 16 KiB: ${live
+      .filter((t) => t.proc)
+      .map((t) => `${t.name} ${fmt(m(t.name, 'ws64cpu'), 1)} / ${fmt(m(t.name, 'ws16kcpu'), 1)}`)
+      .join('; ')}`,
+  );
+  console.log(
+    `info  small req/s, loopgate / nginx: ${fmt(ratio('loopgate', 'nginx', 'rps'), 2)}; CPU µs/req loopgate ${fmt(m('loopgate', 'cpu'), 1)} vs nginx ${fmt(m('nginx', 'cpu'), 1)} vs http-proxy-3 ${fmt(m('http-proxy-3', 'cpu'), 1)}`,
+  );
 
   for (const t of targets) await t.proc?.stop();
   await backend.stop();

@@ -38,7 +38,14 @@ if (kind === 'backend') {
   const parsed = validateConfig({
     listen: { host: '127.0.0.1', port: 0 },
     inspect: { frames: inspect, bodyBytes: inspect ? '64k' : 0 },
-    routes: [{ match: '/', target: `http://127.0.0.1:${backendPort}`, ws: true, forwarded: { realIp: false, forwardedFor: false, forwardedProto: false, forwardedHost: false } }],
+    routes: [
+      {
+        match: '/',
+        target: `http://127.0.0.1:${backendPort}`,
+        ws: true,
+        forwarded: { realIp: false, forwardedFor: false, forwardedProto: false, forwardedHost: false },
+      },
+    ],
   });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const engine = new Engine(inspect ? { recorder: new SessionLog({ capBytes: 64 * 1024 * 1024 }) } : {});

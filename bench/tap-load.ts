@@ -8,8 +8,8 @@
 // are what recording costs at large sizes. Compare two versions by running each several times.
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { WsSessionRecord } from '../shared/events.ts';
-import { encodeFrame } from '../main/engine/frames/encode.ts';
-import { createFrameTap } from '../main/engine/frames/tap.ts';
+import { encodeFrame } from '../main/engine/ws/frames/encode.ts';
+import { createFrameTap } from '../main/engine/ws/frames/tap.ts';
 import { SessionLog } from '../main/engine/log/store.ts';
 
 const sizes = (process.argv[2] ?? '64,16384').split(',').map(Number);
@@ -17,7 +17,8 @@ const CAP = 64 * 1024 * 1024;
 
 let majorGcs = 0;
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++;
+  for (const e of list.getEntries())
+    if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) majorGcs++;
 }).observe({ entryTypes: ['gc'] });
 
 function fresh(b: Buffer): Buffer {
@@ -29,11 +30,26 @@ function fresh(b: Buffer): Buffer {
 async function run(size: number): Promise<void> {
   const log = new SessionLog({ capBytes: CAP });
   const session = {
-    kind: 'ws', id: log.nextId(), startedAt: Date.now(), url: '/ws', host: 'bench', clientAddress: '127.0.0.1', route: '/', routeIndex: 0,
-    target: 'http://127.0.0.1:1/ws', state: 'open', requestHeaders: {}, counts: { framesToBackend: 0, framesToClient: 0, bytesToBackend: 0, bytesToClient: 0 },
+    kind: 'ws',
+    id: log.nextId(),
+    startedAt: Date.now(),
+    url: '/ws',
+    host: 'bench',
+    clientAddress: '127.0.0.1',
+    route: '/',
+    routeIndex: 0,
+    target: 'http://127.0.0.1:1/ws',
+    state: 'open',
+    requestHeaders: {},
+    counts: { framesToBackend: 0, framesToClient: 0, bytesToBackend: 0, bytesToClient: 0 },
   } as unknown as WsSessionRecord;
   log.ws(session);
-  const tap = createFrameTap({ session, deflate: null, recorder: log, inspect: { frames: true, frameBytes: 256 * 1024, bodyBytes: 64 * 1024, storeBytes: CAP } });
+  const tap = createFrameTap({
+    session,
+    deflate: null,
+    recorder: log,
+    inspect: { frames: true, frameBytes: 256 * 1024, bodyBytes: 64 * 1024, storeBytes: CAP },
+  });
   const payload = Buffer.alloc(size, 120);
   const masked = encodeFrame({ opcode: 2, payload, mask: true });
   const plain = encodeFrame({ opcode: 2, payload, mask: false });
@@ -52,7 +68,9 @@ async function run(size: number): Promise<void> {
   await pass(trips);
   const c = process.cpuUsage(c0);
   await new Promise((r) => setImmediate(r));
-  console.log(`${size} B: ${((c.user + c.system) / trips).toFixed(2)} µs CPU per round trip over ${trips} round trips, ${majorGcs - gcs} full GCs; log holds ${log.stats().frames} frames`);
+  console.log(
+    `${size} B: ${((c.user + c.system) / trips).toFixed(2)} µs CPU per round trip over ${trips} round trips, ${majorGcs - gcs} full GCs; log holds ${log.stats().frames} frames`,
+  );
 }
 
 for (const size of sizes) await run(size);

@@ -1,5 +1,11 @@
 // UI benchmark: the built UI in Chromium with a fake bridge holding 100,000 frames; first paint, regex filter, scrolling.
-import { buildRenderer, HAVE_CHROMIUM, launchChromium, openWithFakeBridge, serveFolder } from '../test/helpers/ui-harness.ts';
+import {
+  buildRenderer,
+  HAVE_CHROMIUM,
+  launchChromium,
+  openWithFakeBridge,
+  serveFolder,
+} from '../test/helpers/ui-harness.ts';
 
 const FRAMES = Number(process.env.BENCH_UI_FRAMES ?? 100_000);
 const REPS = Number(process.env.BENCH_UI_REPS ?? 5);
@@ -7,24 +13,30 @@ const TARGETS = { paint: 500, filter: 200 };
 
 /** In the page: open the session, time until the frame list shows its rows (and a frame is painted). */
 async function timeFirstPaint(total: string): Promise<number> {
-  const until = (ok: () => unknown) => new Promise<void>((resolve) => {
-    const tick = () => (ok() ? resolve() : requestAnimationFrame(tick));
-    tick();
-  });
+  const until = (ok: () => unknown) =>
+    new Promise<void>((resolve) => {
+      const tick = () => (ok() ? resolve() : requestAnimationFrame(tick));
+      tick();
+    });
   const row = [...document.querySelectorAll('.log-body .vrow')].find((r) => r.textContent?.includes('/ws/ticker'))!;
   const t0 = performance.now();
   row.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }));
-  await until(() => document.querySelector('[data-testid="frame-count"]')?.textContent?.startsWith(`${total} / ${total}`) && document.querySelector('.frames .vrow'));
+  await until(
+    () =>
+      document.querySelector('[data-testid="frame-count"]')?.textContent?.startsWith(`${total} / ${total}`) &&
+      document.querySelector('.frames .vrow'),
+  );
   await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
   return performance.now() - t0;
 }
 
 /** In the page: type a regex into the frame search, time until the filtered rows are painted. */
 async function timeFilter(regex: string): Promise<{ ms: number; count: string }> {
-  const until = (ok: () => unknown) => new Promise<void>((resolve) => {
-    const tick = () => (ok() ? resolve() : requestAnimationFrame(tick));
-    tick();
-  });
+  const until = (ok: () => unknown) =>
+    new Promise<void>((resolve) => {
+      const tick = () => (ok() ? resolve() : requestAnimationFrame(tick));
+      tick();
+    });
   const input = document.querySelector<HTMLInputElement>('input[name="frame-search"]')!;
   const counter = document.querySelector('[data-testid="frame-count"]')!;
   const before = counter.textContent;
@@ -57,7 +69,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number) => n.toFixed(1);
 
 async function main(): Promise<void> {
-  console.log(`\nUI benchmark — ${FRAMES.toLocaleString('en')} frames in one session, fake bridge, Chromium, ${REPS} reps, medians`);
+  console.log(
+    `\nUI benchmark — ${FRAMES.toLocaleString('en')} frames in one session, fake bridge, Chromium, ${REPS} reps, medians`,
+  );
   if (!HAVE_CHROMIUM) {
     console.log('n/a   skipped: Chromium is not installed at /usr/bin/chromium');
     return;
@@ -88,7 +102,9 @@ async function main(): Promise<void> {
     bundle.remove();
   }
   const row = (name: string, value: number, target?: number) =>
-    console.log(`| ${name} | ${fmt(value)} | ${target === undefined ? '—' : `< ${target}`} | ${target === undefined ? 'info' : value < target ? 'PASS' : 'MISS'} |`);
+    console.log(
+      `| ${name} | ${fmt(value)} | ${target === undefined ? '—' : `< ${target}`} | ${target === undefined ? 'info' : value < target ? 'PASS' : 'MISS'} |`,
+    );
   console.log('| measure | ms | target | |');
   console.log('|---|---:|---:|---|');
   row('frame list: first paint after opening the session', median(paint), TARGETS.paint);

@@ -8,7 +8,9 @@ async function open(n: number): Promise<WebSocket[]> {
   const out: WebSocket[] = [];
   for (let i = 0; i < n; i += 50) {
     const batch = Array.from({ length: Math.min(50, n - i) }, () => new WebSocket(url!, { perMessageDeflate: false }));
-    await Promise.all(batch.map((ws) => new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))));
+    await Promise.all(
+      batch.map((ws) => new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject))),
+    );
     for (const ws of batch) ws.on('error', (err) => console.error(`ws-load: ${err.message}`));
     out.push(...batch);
   }
@@ -83,7 +85,9 @@ if (mode === 'pingpong') {
     pump();
   });
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(`${JSON.stringify({ messages: count, bytes: echoedBytes, seconds, mibPerSecond: echoedBytes / 1048576 / seconds })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ messages: count, bytes: echoedBytes, seconds, mibPerSecond: echoedBytes / 1048576 / seconds })}\n`,
+  );
   ws!.terminate();
   process.exit(0);
 } else {

@@ -100,7 +100,8 @@ function arc(px, py, cx, cy, r, w, gap, at = 0) {
   let a = Math.atan2(dy, dx) - at;
   a = Math.atan2(Math.sin(a), Math.cos(a));
   if (Math.abs(a) >= gap / 2) return Math.abs(Math.hypot(dx, dy) - r) - w / 2;
-  const end = (s) => Math.hypot(px - (cx + r * Math.cos(at + s * gap / 2)), py - (cy + r * Math.sin(at + s * gap / 2))) - w / 2;
+  const end = (s) =>
+    Math.hypot(px - (cx + r * Math.cos(at + (s * gap) / 2)), py - (cy + r * Math.sin(at + (s * gap) / 2))) - w / 2;
   return Math.min(end(1), end(-1));
 }
 
@@ -162,7 +163,8 @@ const STATE_COLOR = { running: hex('#22c55e'), stopped: hex('#9ca3af'), error: h
 /** The glyph inside the loop: running a dot, stopped nothing, error an exclamation mark. */
 function stateGlyph(phase) {
   if (phase === 'running') return [(x, y) => circle(x, y, 0.5, 0.5, 0.14)];
-  if (phase === 'error') return [(x, y) => roundRect(x, y, 0.5, 0.45, 0.055, 0.13, 0.05), (x, y) => circle(x, y, 0.5, 0.67, 0.06)];
+  if (phase === 'error')
+    return [(x, y) => roundRect(x, y, 0.5, 0.45, 0.055, 0.13, 0.05), (x, y) => circle(x, y, 0.5, 0.67, 0.06)];
   return [];
 }
 
@@ -183,7 +185,19 @@ function trayIcon(size, phase, template) {
 
 export const APP_SIZES = [16, 24, 32, 48, 64, 128, 256, 512, 1024];
 export const TRAY_PHASES = ['running', 'stopped', 'error'];
-const ICNS_TYPES = { icp4: 16, icp5: 32, ic11: 32, icp6: 64, ic12: 64, ic07: 128, ic08: 256, ic13: 256, ic09: 512, ic14: 512, ic10: 1024 };
+const ICNS_TYPES = {
+  icp4: 16,
+  icp5: 32,
+  ic11: 32,
+  icp6: 64,
+  ic12: 64,
+  ic07: 128,
+  ic08: 256,
+  ic13: 256,
+  ic09: 512,
+  ic14: 512,
+  ic10: 1024,
+};
 
 /** Write every icon under `outDir`; returns the relative paths written. */
 export function makeIcons(outDir) {

@@ -46,7 +46,8 @@ function routeFlag(flag: string): RouteInput {
 
 function parsePort(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} "${value}" is not a port number (0-65535)`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new UsageError(`${flag} "${value}" is not a port number (0-65535)`);
   return n;
 }
 
@@ -57,7 +58,9 @@ function readJson(file: string): unknown {
 /** The UI bundle folder, next to the CLI bundle (dist/renderer) or built from the source tree. */
 export function findUiDir(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  return [resolve(here, 'renderer'), resolve(here, '../dist/renderer')].find((d) => existsSync(resolve(d, 'index.html')));
+  return [resolve(here, 'renderer'), resolve(here, '../dist/renderer')].find((d) =>
+    existsSync(resolve(d, 'index.html')),
+  );
 }
 
 function configFileFrom(values: { config?: string }): string | undefined {
@@ -65,7 +68,11 @@ function configFileFrom(values: { config?: string }): string | undefined {
   return existsSync('loopgate.json') ? resolve('loopgate.json') : undefined;
 }
 
-async function serve(values: Record<string, unknown>, mode: 'serve' | 'start', fallbackReason: string | null = null): Promise<void> {
+async function serve(
+  values: Record<string, unknown>,
+  mode: 'serve' | 'start',
+  fallbackReason: string | null = null,
+): Promise<void> {
   const v = values as { [K in keyof typeof OPTIONS]?: never } & Record<string, string | string[] | boolean | undefined>;
   const overlay: Overlay = {};
   if (v.host !== undefined || v.port !== undefined) {
@@ -83,7 +90,10 @@ async function serve(values: Record<string, unknown>, mode: 'serve' | 'start', f
     const result = importNginx(readFileSync(file, 'utf8'), { file });
     for (const w of result.warnings) console.error(`warning: ${w.file}:${w.line}: ${w.directive}: ${w.message}`);
     if (result.sites.length === 0) throw new UsageError(`${file} has no server block`);
-    if (result.sites.length > 1) console.error(`note: ${file} has ${result.sites.length} server blocks; serving the first (${result.sites[0]!.name})`);
+    if (result.sites.length > 1)
+      console.error(
+        `note: ${file} has ${result.sites.length} server blocks; serving the first (${result.sites[0]!.name})`,
+      );
     input = result.sites[0]!.config;
   } else {
     configFile = configFileFrom(v as { config?: string });
@@ -136,7 +146,9 @@ function check(values: { config?: string }): void {
     return;
   }
   const snap = compileSnapshot(result.config, { baseDir: dirname(file) });
-  console.log(`${file} is valid. Routes (nginx order: "=" exact, then longest prefix; "^~" stops; else regexes in order):`);
+  console.log(
+    `${file} is valid. Routes (nginx order: "=" exact, then longest prefix; "^~" stops; else regexes in order):`,
+  );
   for (const r of snap.routes) {
     console.log(`  ${r.match.padEnd(20)} → ${r.target.href}`);
     for (const w of routeWarnings(r)) console.log(`    warning: ${w}`);
@@ -194,13 +206,21 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || err instanceof StartError || err instanceof ConfigFileError || err instanceof NginxSyntaxError) {
+  if (
+    err instanceof UsageError ||
+    err instanceof StartError ||
+    err instanceof ConfigFileError ||
+    err instanceof NginxSyntaxError
+  ) {
     console.error(`loopgate: ${err.message}`);
   } else if (err instanceof SyntaxError) {
     console.error(`loopgate: invalid JSON: ${err.message}`);
   } else if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
     console.error(`loopgate: ${(err as Error).message}: another program uses that port; pick another with --port`);
-  } else if ((err as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+  } else if (
+    (err as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
+    (err as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
+  ) {
     console.error(`loopgate: ${(err as Error).message}\n\n${HELP}`);
   } else {
     console.error('loopgate:', err);

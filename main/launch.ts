@@ -10,12 +10,18 @@ export function findElectron(): { ok: true; path: string } | { ok: false; reason
   try {
     const require = createRequire(import.meta.url);
     const bin = require('electron') as unknown;
-    if (typeof bin !== 'string' || !existsSync(bin)) return { ok: false, reason: 'the Electron runtime is not installed' };
+    if (typeof bin !== 'string' || !existsSync(bin))
+      return { ok: false, reason: 'the Electron runtime is not installed' };
     if (!existsSync(shell)) return { ok: false, reason: 'the desktop shell is not built yet' };
     return { ok: true, path: bin };
   } catch (err) {
     const msg = (err as Error).message ?? String(err);
-    return { ok: false, reason: /failed to install/i.test(msg) ? 'the Electron runtime was not downloaded (no access to its download host)' : msg.split('\n')[0]! };
+    return {
+      ok: false,
+      reason: /failed to install/i.test(msg)
+        ? 'the Electron runtime was not downloaded (no access to its download host)'
+        : msg.split('\n')[0]!,
+    };
   }
 }
 
@@ -38,7 +44,10 @@ export function openInBrowser(url: string): void {
  * when it could not start at all (exited within a few seconds with an error, or could not be spawned:
  * no display, missing system libraries), so the caller can fall back to browser mode.
  */
-export function runElectron(bin: string, args: string[]): Promise<{ started: true; code: number } | { started: false; reason: string }> {
+export function runElectron(
+  bin: string,
+  args: string[],
+): Promise<{ started: true; code: number } | { started: false; reason: string }> {
   const shell = fileURLToPath(new URL('../dist/app/electron-main.cjs', import.meta.url));
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;

@@ -80,7 +80,11 @@ export class Runtime {
     const store = opts.configFile
       ? await ConfigStore.open(opts.configFile, { watch: opts.watch ?? true })
       : ConfigStore.memory(opts.input ?? {}, opts.baseDir ?? process.cwd());
-    const rt = new Runtime(store, opts.overlay, opts.control && opts.control.token ? opts.control.token : randomBytes(16).toString('hex'));
+    const rt = new Runtime(
+      store,
+      opts.overlay,
+      (opts.control && opts.control.token) || randomBytes(16).toString('hex'),
+    );
     const snapshot = rt.#compile(store.version);
     if (!snapshot.ok) {
       store.close();
@@ -101,7 +105,13 @@ export class Runtime {
     );
     if (opts.control !== false) {
       const c = opts.control ?? {};
-      const server = await createControlServer({ controller: rt.controller, host: c.host, port: c.port, token: rt.token, uiDir: c.uiDir });
+      const server = await createControlServer({
+        controller: rt.controller,
+        host: c.host,
+        port: c.port,
+        token: rt.token,
+        uiDir: c.uiDir,
+      });
       rt.controlUrl = server.url;
       rt.#closeControl = server.close;
     }

@@ -3,7 +3,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { LoopgateBridge, StatusInfo } from '../shared/api.ts';
 import { ConfigureView } from './configure/ConfigureView.tsx';
 import { useConfigDraft, type SaveStatus } from './configure/useConfigDraft.ts';
-import { LiveLog } from './lib/live.ts';
+import { LiveLog } from './watch/live.ts';
 import { installShortcuts, SHORTCUTS } from './lib/keys.ts';
 import { applyTheme, loadTheme, type Theme } from './lib/theme.ts';
 import { cx, Tabs } from './components/ui.tsx';
@@ -88,7 +88,9 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
   };
 
   const switchProfile = async (name: string | null) => {
-    const r = await cfg.setProfile(name).catch((err: Error) => ({ ok: false as const, errors: [{ path: 'activeProfile', message: err.message }] }));
+    const r = await cfg
+      .setProfile(name)
+      .catch((err: Error) => ({ ok: false as const, errors: [{ path: 'activeProfile', message: err.message }] }));
     if (!r.ok) notify(r.errors.map((e) => e.message).join('; '), true);
     void refreshStatus();
   };
@@ -125,7 +127,12 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
           ) : (
             <span class="muted">{status ? 'stopped' : 'connecting…'}</span>
           )}
-          {status?.lastError && <span class="error-text" title={status.lastError}> ⚠ {status.lastError.split('\n')[0]}</span>}
+          {status?.lastError && (
+            <span class="error-text" title={status.lastError}>
+              {' '}
+              ⚠ {status.lastError.split('\n')[0]}
+            </span>
+          )}
         </div>
         <span class="grow" />
         <span class={cx('save-state', `save-${cfg.status}`)} aria-live="polite">
@@ -138,7 +145,11 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
             aria-label="Active profile"
             value={active ?? ''}
             disabled={profiles.length === 0}
-            title={profiles.length === 0 ? 'No profiles in loopgate.json (add one under Configure → Profiles)' : 'Switch the active route set'}
+            title={
+              profiles.length === 0
+                ? 'No profiles in loopgate.json (add one under Configure → Profiles)'
+                : 'Switch the active route set'
+            }
             onChange={(e) => {
               const v = (e.currentTarget as HTMLSelectElement).value;
               void switchProfile(v === '' ? null : v);
@@ -154,18 +165,35 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
         </label>
         <label class="top-select">
           <span class="sr-only">Theme</span>
-          <select class="input" aria-label="Theme" value={theme} onChange={(e) => setTheme((e.currentTarget as HTMLSelectElement).value as Theme)}>
+          <select
+            class="input"
+            aria-label="Theme"
+            value={theme}
+            onChange={(e) => setTheme((e.currentTarget as HTMLSelectElement).value as Theme)}
+          >
             <option value="auto">Auto theme</option>
             <option value="light">Light</option>
             <option value="dark">Dark</option>
           </select>
         </label>
-        <button type="button" class="btn icon" aria-label="Keyboard shortcuts" title="Keyboard shortcuts (?)" onClick={() => setHelp((h) => !h)}>
+        <button
+          type="button"
+          class="btn icon"
+          aria-label="Keyboard shortcuts"
+          title="Keyboard shortcuts (?)"
+          onClick={() => setHelp((h) => !h)}
+        >
           ?
         </button>
       </header>
       <main class="main">
-        <div id="main-panel-configure" role="tabpanel" aria-labelledby="main-tab-configure" hidden={tab !== 'configure'} class="tab-main">
+        <div
+          id="main-panel-configure"
+          role="tabpanel"
+          aria-labelledby="main-tab-configure"
+          hidden={tab !== 'configure'}
+          class="tab-main"
+        >
           <ConfigureView
             bridge={bridge}
             cfg={cfg}
@@ -176,7 +204,13 @@ export function App({ bridge, initialTab }: { bridge: LoopgateBridge; initialTab
             onSwitchProfile={(n) => void switchProfile(n)}
           />
         </div>
-        <div id="main-panel-watch" role="tabpanel" aria-labelledby="main-tab-watch" hidden={tab !== 'watch'} class="tab-main">
+        <div
+          id="main-panel-watch"
+          role="tabpanel"
+          aria-labelledby="main-tab-watch"
+          hidden={tab !== 'watch'}
+          class="tab-main"
+        >
           <WatchView bridge={bridge} live={live} version={liveVersion} notify={notify} />
         </div>
       </main>

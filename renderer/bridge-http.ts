@@ -61,7 +61,11 @@ function query(q: object | undefined): string {
 
 function apiError(a: Answer): BridgeError {
   const e = (a.body as Partial<ApiError> | null)?.error;
-  return new BridgeError(e?.code ?? `HTTP_${a.status}`, e?.message ?? `the control server answered ${a.status}`, a.status);
+  return new BridgeError(
+    e?.code ?? `HTTP_${a.status}`,
+    e?.message ?? `the control server answered ${a.status}`,
+    a.status,
+  );
 }
 
 export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
@@ -79,14 +83,21 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
-      throw new BridgeError('NETWORK', `Loopgate's control server cannot be reached (${(err as Error).message}): is loopgate still running?`);
+      throw new BridgeError(
+        'NETWORK',
+        `Loopgate's control server cannot be reached (${(err as Error).message}): is loopgate still running?`,
+      );
     }
     const text = await res.text();
     let parsed: unknown = null;
     try {
       parsed = text ? JSON.parse(text) : null;
     } catch {
-      throw new BridgeError('BAD_ANSWER', `the control server sent something that is not JSON (HTTP ${res.status})`, res.status);
+      throw new BridgeError(
+        'BAD_ANSWER',
+        `the control server sent something that is not JSON (HTTP ${res.status})`,
+        res.status,
+      );
     }
     return { status: res.status, body: parsed };
   }
@@ -101,7 +112,8 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
   async function configCall(method: string, path: string, body: unknown): Promise<ConfigResult> {
     const a = await call(method, path, body);
     const b = a.body as Partial<ConfigResult> | null;
-    if (b && typeof b === 'object' && 'ok' in b && (b.ok === true || Array.isArray((b as { errors?: unknown }).errors))) return b as ConfigResult;
+    if (b && typeof b === 'object' && 'ok' in b && (b.ok === true || Array.isArray((b as { errors?: unknown }).errors)))
+      return b as ConfigResult;
     const err = apiError(a);
     return { ok: false, errors: [{ path: '(config)', message: err.message }] };
   }

@@ -335,7 +335,9 @@ export const BRIDGE_ONLY_METHODS = ['subscribe', 'openConfig'] as const satisfie
 
 // Compile-time check that the routes (less the HTTP-only ones) plus the bridge-only methods are exactly
 // LoopgateBridge's methods, so a list derived at run time from these two constants stays honest.
-type RouteMethods = Exclude<keyof typeof API_ROUTES, (typeof HTTP_ONLY_ROUTES)[number]> | (typeof BRIDGE_ONLY_METHODS)[number];
+type RouteMethods =
+  | Exclude<keyof typeof API_ROUTES, (typeof HTTP_ONLY_ROUTES)[number]>
+  | (typeof BRIDGE_ONLY_METHODS)[number];
 type Mismatch = Exclude<RouteMethods, keyof LoopgateBridge> | Exclude<keyof LoopgateBridge, RouteMethods>;
 export const BRIDGE_ROUTES_COMPLETE: [Mismatch] extends [never] ? true : Mismatch = true;
 

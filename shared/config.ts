@@ -6,27 +6,29 @@ import { parseDuration, parseSize } from './units.ts';
 // Moved to the zod-free match.ts (the UI imports it from there); re-exported so every importer keeps working.
 export { splitMatch, targetHasPath } from './match.ts';
 
-const size = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const bytes = parseSize(v);
-    if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a size: use bytes or nginx units like "512k", "15m", "1g"` });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const bytes = parseSize(v);
+  if (bytes === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a size: use bytes or nginx units like "512k", "15m", "1g"`,
+    });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
-const duration = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a time: use seconds (90) or nginx units like "90s", "500ms", "2m"` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a time: use seconds (90) or nginx units like "90s", "500ms", "2m"`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
 const headerMap = z.record(headerName, z.string());
@@ -179,7 +181,10 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: C
 export function validateConfig(input: unknown): ConfigResult {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(config)', message: i.message }));
+    const errors = parsed.error.issues.map((i) => ({
+      path: i.path.map(String).join('.') || '(config)',
+      message: i.message,
+    }));
     // Report route problems too, so one pass over the file shows every error (not one at a time).
     const routes = (input as { routes?: unknown } | null)?.routes;
     if (Array.isArray(routes)) {
@@ -204,7 +209,9 @@ function crossCheck(config: Config): ConfigError[] {
     errors.push({ path: 'activeProfile', message: `no profile named "${config.activeProfile}" in profiles` });
   }
   const check = (routes: RouteConfig[], base: string) =>
-    routes.forEach((r, i) => errors.push(...checkRoute(r).map((e) => ({ path: `${base}.${i}.${e.path}`, message: e.message }))));
+    routes.forEach((r, i) =>
+      errors.push(...checkRoute(r).map((e) => ({ path: `${base}.${i}.${e.path}`, message: e.message }))),
+    );
   check(config.routes ?? [], 'routes');
   for (const [name, p] of Object.entries(config.profiles ?? {})) check(p.routes, `profiles.${name}.routes`);
   return errors;
@@ -220,7 +227,10 @@ export function checkRoute(r: RouteConfig): ConfigError[] {
       errors.push({ path: 'match', message: `invalid regular expression: ${(e as Error).message}` });
     }
   } else if (!pattern.startsWith('/')) {
-    errors.push({ path: 'match', message: `"${r.match}" must start with "/" (or be "= /x", "^~ /x", "~ regex", "~* regex")` });
+    errors.push({
+      path: 'match',
+      message: `"${r.match}" must start with "/" (or be "= /x", "^~ /x", "~ regex", "~* regex")`,
+    });
   }
   let url: URL | undefined;
   try {
@@ -233,12 +243,14 @@ export function checkRoute(r: RouteConfig): ConfigError[] {
     if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) {
       errors.push({ path: 'target', message: `unsupported scheme "${url.protocol}" (use http or https)` });
     }
-    if (url.search || url.hash) errors.push({ path: 'target', message: 'target may not have a query string or fragment' });
+    if (url.search || url.hash)
+      errors.push({ path: 'target', message: 'target may not have a query string or fragment' });
     const hasPath = targetHasPath(r.target);
     if (hasPath && (modifier === '~' || modifier === '~*')) {
       errors.push({
         path: 'target',
-        message: 'a regex route cannot have a path in its target (nginx: "proxy_pass cannot have URI part in location given by regular expression")',
+        message:
+          'a regex route cannot have a path in its target (nginx: "proxy_pass cannot have URI part in location given by regular expression")',
       });
     }
   }

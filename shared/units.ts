@@ -12,7 +12,12 @@ export function parseSize(value: number | string): number | undefined {
 }
 
 const TIME_UNITS: Record<string, number> = {
-  ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
 };
 
 /**
@@ -40,7 +45,11 @@ export function parseDuration(value: number | string): number | undefined {
 
 /** Format bytes the way nginx would accept them back ("15m", "512k", "100"). */
 export function formatSize(bytes: number): string {
-  for (const [unit, mult] of [['g', 1024 ** 3], ['m', 1024 ** 2], ['k', 1024]] as const) {
+  for (const [unit, mult] of [
+    ['g', 1024 ** 3],
+    ['m', 1024 ** 2],
+    ['k', 1024],
+  ] as const) {
     if (bytes >= mult && bytes % mult === 0) return `${bytes / mult}${unit}`;
   }
   return String(bytes);

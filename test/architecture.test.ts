@@ -12,7 +12,9 @@ const files = execFileSync('git', ['ls-files', 'main', 'shared', 'renderer'], { 
 const source = new Map(files.map((f) => [f, readFileSync(join(root, f), 'utf8')]));
 const graph = new Map(
   files.map((f) => {
-    const deps = [...source.get(f)!.matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)].map((m) => normalize(join(dirname(f), m[1]!)));
+    const deps = [...source.get(f)!.matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)].map((m) =>
+      normalize(join(dirname(f), m[1]!)),
+    );
     return [f, deps];
   }),
 );
@@ -39,7 +41,8 @@ test('imports only go down: shared ← engine ← config/control ← runtime/cli
   for (const [f, deps] of graph) {
     for (const d of deps) {
       if (f.startsWith('shared/') && !d.startsWith('shared/')) bad.push(`${f} → ${d}`);
-      if (f.startsWith('main/engine/') && !d.startsWith('main/engine/') && !d.startsWith('shared/')) bad.push(`${f} → ${d}`);
+      if (f.startsWith('main/engine/') && !d.startsWith('main/engine/') && !d.startsWith('shared/'))
+        bad.push(`${f} → ${d}`);
       if (f.startsWith('main/config/') && /^main\/(engine|control|app)\//.test(d)) bad.push(`${f} → ${d}`);
       if (f.startsWith('renderer/') && !d.startsWith('renderer/') && !d.startsWith('shared/')) bad.push(`${f} → ${d}`);
     }
@@ -49,7 +52,10 @@ test('imports only go down: shared ← engine ← config/control ← runtime/cli
 
 test('only the shell imports electron (and launch.ts, for the binary path); the engine never does', () => {
   const importers = files.filter((f) => /from ['"]electron['"]|require\(['"]electron['"]\)/.test(source.get(f)!));
-  assert.ok(importers.every((f) => f.startsWith('main/app/') || f === 'main/launch.ts'), importers.join(', '));
+  assert.ok(
+    importers.every((f) => f.startsWith('main/app/') || f === 'main/launch.ts'),
+    importers.join(', '),
+  );
   assert.ok(!importers.some((f) => f.startsWith('main/engine/')));
 });
 

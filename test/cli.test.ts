@@ -15,7 +15,10 @@ function run(args: string[], cwd: string) {
 }
 
 /** Start `loopgate serve`, resolve with the URLs it prints. */
-async function serve(args: string[], cwd: string): Promise<{ child: ChildProcess; site: string; control: string; lines: string[] }> {
+async function serve(
+  args: string[],
+  cwd: string,
+): Promise<{ child: ChildProcess; site: string; control: string; lines: string[] }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let stderr = '';

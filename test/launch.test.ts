@@ -37,7 +37,11 @@ test('a runtime that runs is reported as started with its exit code, and gets th
 test('without the Electron runtime, `start` says why in one line and serves in browser mode', async (t) => {
   const found = findElectron();
   if (found.ok) return t.skip('an Electron runtime is installed here');
-  const child = spawn(process.execPath, [new URL('../bin/loopgate.js', import.meta.url).pathname, 'start', '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [new URL('../bin/loopgate.js', import.meta.url).pathname, 'start', '--port', '0'],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (l) => {

@@ -16,14 +16,21 @@ describe('runtime', () => {
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${rt.controlUrl}${path}`, {
       ...init,
-      headers: { authorization: `Bearer ${rt.token}`, 'content-type': 'application/json', ...(init.headers as Record<string, string>) },
+      headers: {
+        authorization: `Bearer ${rt.token}`,
+        'content-type': 'application/json',
+        ...(init.headers as Record<string, string>),
+      },
     });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'loopgate-rt-'));
     backend = await startBackend();
     file = join(dir, 'loopgate.json');
-    writeFileSync(file, JSON.stringify({ listen: { port: 0 }, routes: [{ match: '/api', target: backend.url }] }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify({ listen: { port: 0 }, routes: [{ match: '/api', target: backend.url }] }, null, 2),
+    );
     rt = await Runtime.start({ configFile: file, control: { port: 0 } });
   });
   after(async () => {
@@ -37,7 +44,9 @@ describe('runtime', () => {
     assert.equal(res.status, 404);
     await res.text();
     const page = await waitFor(async () => {
-      const list = (await (await api('/api/requests')).json()) as { items: Array<{ url: string; status?: number; done: boolean; responseHeaders?: Record<string, unknown> }> };
+      const list = (await (await api('/api/requests')).json()) as {
+        items: Array<{ url: string; status?: number; done: boolean; responseHeaders?: Record<string, unknown> }>;
+      };
       return list.items.find((r) => r.url === '/nothing' && r.done);
     }, 'the 404 in the log');
     assert.equal(page!.status, 404);
@@ -46,13 +55,19 @@ describe('runtime', () => {
 
   test('PUT /api/config applies at once and is saved; a bad one is refused and changes nothing', async () => {
     const before = readFileSync(file, 'utf8');
-    const bad = await api('/api/config', { method: 'PUT', body: JSON.stringify({ listen: { port: 0 }, routes: [{ match: 'api', target: backend.url }] }) });
+    const bad = await api('/api/config', {
+      method: 'PUT',
+      body: JSON.stringify({ listen: { port: 0 }, routes: [{ match: 'api', target: backend.url }] }),
+    });
     assert.equal(bad.status, 400);
     const body = (await bad.json()) as { error: { errors?: Array<{ path: string }> } };
     assert.ok(JSON.stringify(body).includes('routes.0.match'), JSON.stringify(body));
     assert.equal(readFileSync(file, 'utf8'), before, 'the file is untouched');
 
-    const ok = await api('/api/config', { method: 'PUT', body: JSON.stringify({ listen: { port: 0 }, routes: [{ match: '/v2', target: `${backend.url}/api/v2` }] }) });
+    const ok = await api('/api/config', {
+      method: 'PUT',
+      body: JSON.stringify({ listen: { port: 0 }, routes: [{ match: '/v2', target: `${backend.url}/api/v2` }] }),
+    });
     assert.equal(ok.status, 200, await ok.clone().text());
     const echo = (await (await fetch(`${rt.siteUrl}/v2/users`)).json()) as { url: string };
     assert.equal(echo.url, '/api/v2/users');

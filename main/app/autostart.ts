@@ -8,7 +8,7 @@ export const HIDDEN_FLAG = '--hidden';
 
 /** ~/.config/autostart (or $XDG_CONFIG_HOME/autostart). */
 export function autostartDir(env: NodeJS.ProcessEnv, home: string): string {
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME.startsWith('/') ? env.XDG_CONFIG_HOME : join(home, '.config');
+  const base = env.XDG_CONFIG_HOME?.startsWith('/') ? env.XDG_CONFIG_HOME : join(home, '.config');
   return join(base, 'autostart');
 }
 
@@ -79,7 +79,9 @@ export interface LaunchAtLogin {
 }
 
 /** One interface over the platforms. */
-export function launchAtLogin(o: { platform: NodeJS.Platform; app: LoginItemsApp } & LinuxAutostartOptions): LaunchAtLogin {
+export function launchAtLogin(
+  o: { platform: NodeJS.Platform; app: LoginItemsApp } & LinuxAutostartOptions,
+): LaunchAtLogin {
   if (o.platform === 'linux') {
     return { get: () => linuxAutostartEnabled(o), set: (on) => setLinuxAutostart(o, on) };
   }
@@ -94,7 +96,12 @@ export function launchAtLogin(o: { platform: NodeJS.Platform; app: LoginItemsApp
 }
 
 /** The command that starts this app: the AppImage when run from one, else the executable (+ app path in development). */
-export function selfCommand(o: { execPath: string; appPath: string; packaged: boolean; env: NodeJS.ProcessEnv }): string[] {
+export function selfCommand(o: {
+  execPath: string;
+  appPath: string;
+  packaged: boolean;
+  env: NodeJS.ProcessEnv;
+}): string[] {
   if (o.env.APPIMAGE) return [o.env.APPIMAGE];
   return o.packaged ? [o.execPath] : [o.execPath, o.appPath];
 }

@@ -18,14 +18,19 @@ const MAX_BYTES = 16 * 1024 * 1024;
  * config is not touched by a refused pick.
  */
 export async function checkConfigPath(path: string, opts: { createMissing?: boolean } = {}): Promise<ConfigCheck> {
-  let info;
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return { ok: false, code: 'UNREADABLE', message: `${path} cannot be read: ${(err as Error).message}` };
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      return { ok: false, code: 'UNREADABLE', message: `${path} cannot be read: ${(err as Error).message}` };
     // The command line's `--config new.json` (and the app's own config) is created with defaults; a pick in the window must exist.
     if (opts.createMissing) return { ok: true, file: path };
-    return { ok: false, code: 'NOT_FOUND', message: `${path} does not exist: choose a loopgate.json or a project folder` };
+    return {
+      ok: false,
+      code: 'NOT_FOUND',
+      message: `${path} does not exist: choose a loopgate.json or a project folder`,
+    };
   }
   let file = path;
   if (info.isDirectory()) {
@@ -37,8 +42,14 @@ export async function checkConfigPath(path: string, opts: { createMissing?: bool
       return { ok: false, code: 'UNREADABLE', message: `${file} cannot be read: ${(err as Error).message}` };
     }
   }
-  if (!info.isFile()) return { ok: false, code: 'NOT_A_FILE', message: `${file} is not a file: choose a loopgate.json or a project folder` };
-  if (info.size > MAX_BYTES) return { ok: false, code: 'TOO_LARGE', message: `${file} is ${info.size} bytes: too large for a loopgate.json` };
+  if (!info.isFile())
+    return {
+      ok: false,
+      code: 'NOT_A_FILE',
+      message: `${file} is not a file: choose a loopgate.json or a project folder`,
+    };
+  if (info.size > MAX_BYTES)
+    return { ok: false, code: 'TOO_LARGE', message: `${file} is ${info.size} bytes: too large for a loopgate.json` };
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -46,8 +57,18 @@ export async function checkConfigPath(path: string, opts: { createMissing?: bool
     return { ok: false, code: 'UNREADABLE', message: `${file} cannot be read: ${(err as Error).message}` };
   }
   const json = parseJsonText(text);
-  if (!json.ok) return { ok: false, code: 'NOT_JSON', message: `${file} is not valid JSON: line ${json.line}, column ${json.column}: ${json.message}` };
+  if (!json.ok)
+    return {
+      ok: false,
+      code: 'NOT_JSON',
+      message: `${file} is not valid JSON: line ${json.line}, column ${json.column}: ${json.message}`,
+    };
   const result = validateConfig(json.value);
-  if (!result.ok) return { ok: false, code: 'INVALID_CONFIG', message: `${file} is not a valid Loopgate config:\n${formatConfigErrors(result.errors)}` };
+  if (!result.ok)
+    return {
+      ok: false,
+      code: 'INVALID_CONFIG',
+      message: `${file} is not a valid Loopgate config:\n${formatConfigErrors(result.errors)}`,
+    };
   return { ok: true, file };
 }

@@ -1,18 +1,30 @@
 // Electron main process: wires the plain modules to Electron's objects (the one main-process file importing it).
-import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, protocol, session, shell, Tray } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  clipboard,
+  dialog,
+  ipcMain,
+  Menu,
+  nativeImage,
+  protocol,
+  session,
+  shell,
+  Tray,
+} from 'electron';
 import { join, resolve } from 'node:path';
 import { Runtime } from '../runtime.ts';
-import { APP_INDEX_URL, APP_SCHEME } from './app-origin.ts';
-import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './app-protocol.ts';
+import { APP_INDEX_URL, APP_SCHEME } from './window/app-origin.ts';
+import { APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './window/app-protocol.ts';
 import { launchAtLogin, selfCommand } from './autostart.ts';
-import { EVENTS_CHANNEL } from './bridge-methods.ts';
-import { createHandlers, EventForwarder, registerHandlers } from './ipc-handlers.ts';
+import { EVENTS_CHANNEL } from './bridge/bridge-methods.ts';
+import { createHandlers, EventForwarder, registerHandlers } from './bridge/ipc-handlers.ts';
 import { drainBeforeQuit, singleInstance } from './lifecycle.ts';
 import { parseLaunchArgs, userArgs } from './launch-args.ts';
 import { SettingsFile } from './settings.ts';
 import { AppShell, type TrayView } from './shell.ts';
-import { hardenContents, hardenSession, isAllowedExternal, windowOptions } from './window-options.ts';
-import { WindowManager } from './window.ts';
+import { hardenContents, hardenSession, isAllowedExternal, windowOptions } from './window/window-options.ts';
+import { WindowManager } from './window/window.ts';
 
 // Bundled to dist/app/electron-main.cjs: the preload, the UI and the icons sit next to it.
 const PRELOAD = join(__dirname, 'preload.cjs');
@@ -21,7 +33,10 @@ const ICONS_DIR = join(__dirname, 'icons');
 const defaultApp = Boolean(process.defaultApp);
 
 // Same folder in development and when packaged (LOOPGATE_USER_DATA: tests, portable setups).
-app.setPath('userData', process.env.LOOPGATE_USER_DATA ? resolve(process.env.LOOPGATE_USER_DATA) : join(app.getPath('appData'), 'Loopgate'));
+app.setPath(
+  'userData',
+  process.env.LOOPGATE_USER_DATA ? resolve(process.env.LOOPGATE_USER_DATA) : join(app.getPath('appData'), 'Loopgate'),
+);
 protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
 const launch = parseLaunchArgs(userArgs(process.argv, defaultApp), process.cwd());
 
@@ -41,7 +56,8 @@ function onSecondInstance(argv: string[], cwd: string): void {
   }
   windows.show();
   const opts = parseLaunchArgs(userArgs(argv, defaultApp), cwd);
-  if (opts.configFile && opts.configFile !== core.configFile) void core.openConfig(opts.configFile, opts).then(() => core?.refresh());
+  if (opts.configFile && opts.configFile !== core.configFile)
+    void core.openConfig(opts.configFile, opts).then(() => core?.refresh());
 }
 
 function renderTray(view: TrayView): void {
@@ -66,7 +82,10 @@ async function main(): Promise<void> {
 
   const settings = new SettingsFile(app.getPath('userData'));
   const wm = new WindowManager(
-    () => new BrowserWindow(windowOptions({ preload: PRELOAD, icon: join(ICONS_DIR, 'app.png'), devTools: !app.isPackaged })),
+    () =>
+      new BrowserWindow(
+        windowOptions({ preload: PRELOAD, icon: join(ICONS_DIR, 'app.png'), devTools: !app.isPackaged }),
+      ),
     APP_INDEX_URL,
   );
   wm.onLoadError = (message) => console.error(`loopgate: ${message}`);
@@ -79,7 +98,12 @@ async function main(): Promise<void> {
       app,
       home: app.getPath('home'),
       env: process.env,
-      command: selfCommand({ execPath: process.execPath, appPath: app.getAppPath(), packaged: app.isPackaged, env: process.env }),
+      command: selfCommand({
+        execPath: process.execPath,
+        appPath: app.getAppPath(),
+        packaged: app.isPackaged,
+        env: process.env,
+      }),
     }),
     platform: process.platform,
     renderTray,

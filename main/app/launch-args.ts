@@ -66,13 +66,19 @@ function port(value: string, flag: string, problems: string[]): number | undefin
 /** Parse the app's arguments. Unknown switches (Chromium's, Electron's) are ignored, not fatal. */
 export function parseLaunchArgs(args: readonly string[], cwd: string): LaunchOptions {
   const problems: string[] = [];
-  const { values, positionals } = parseArgs({ args: [...args], options: OPTIONS, allowPositionals: true, strict: false });
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: false,
+  });
   const v = values as Partial<Record<keyof typeof OPTIONS, string | string[] | boolean>>;
   const str = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
   const overlay: Overlay = {};
   const host = str(v.host);
   const listenPort = str(v.port) !== undefined ? port(str(v.port)!, '--port', problems) : undefined;
-  if (host !== undefined || listenPort !== undefined) overlay.listen = { ...(host ? { host } : {}), ...(listenPort !== undefined ? { port: listenPort } : {}) };
+  if (host !== undefined || listenPort !== undefined)
+    overlay.listen = { ...(host ? { host } : {}), ...(listenPort !== undefined ? { port: listenPort } : {}) };
   if (str(v.root)) overlay.root = resolve(cwd, str(v.root)!);
   const routes: RouteInput[] = [];
   for (const flag of Array.isArray(v.route) ? v.route : typeof v.route === 'string' ? [v.route] : []) {
@@ -81,16 +87,24 @@ export function parseLaunchArgs(args: readonly string[], cwd: string): LaunchOpt
     else problems.push(`--route "${flag}": ${ROUTE_FLAG_HINT}; ignored`);
   }
   if (routes.length) overlay.routes = routes;
-  if (str(v.nginx)) problems.push('--nginx is for the command line only: convert it with `loopgate import-nginx FILE > loopgate.json` and open that');
+  if (str(v.nginx))
+    problems.push(
+      '--nginx is for the command line only: convert it with `loopgate import-nginx FILE > loopgate.json` and open that',
+    );
   const path = str(v.config) ?? positionals.find((p) => looksLikeConfig(p, cwd));
-  const controlPort = str(v['control-port']) !== undefined ? port(str(v['control-port'])!, '--control-port', problems) : undefined;
+  const controlPort =
+    str(v['control-port']) !== undefined ? port(str(v['control-port'])!, '--control-port', problems) : undefined;
   return {
     ...(path ? { configFile: configPathFrom(path, cwd) } : {}),
     overlay,
     control:
       v['no-control'] === true || controlPort === undefined
         ? false
-        : { port: controlPort, ...(str(v['control-host']) ? { host: str(v['control-host'])! } : {}), ...(str(v.token) ? { token: str(v.token)! } : {}) },
+        : {
+            port: controlPort,
+            ...(str(v['control-host']) ? { host: str(v['control-host'])! } : {}),
+            ...(str(v.token) ? { token: str(v.token)! } : {}),
+          },
     watch: v['no-watch'] !== true,
     hidden: v.hidden === true || args.includes(HIDDEN_FLAG),
     problems,

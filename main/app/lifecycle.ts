@@ -29,7 +29,12 @@ export interface QuittingApp {
  * really quits; a second quit request while draining changes nothing. `onQuitting` runs first (let
  * the window close for real). Closing the last window does not quit: the tray stays.
  */
-export function drainBeforeQuit(app: QuittingApp, drain: () => Promise<void>, onQuitting: () => void, log: (m: string) => void = () => {}): void {
+export function drainBeforeQuit(
+  app: QuittingApp,
+  drain: () => Promise<void>,
+  onQuitting: () => void,
+  log: (m: string) => void = () => {},
+): void {
   let state: 'running' | 'draining' | 'drained' = 'running';
   app.on('window-all-closed', () => {
     /* stay in the tray */

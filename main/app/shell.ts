@@ -5,14 +5,22 @@ import { formatConfigErrors, type ConfigResult } from '../../shared/config.ts';
 import type { Controller } from '../control/controller.ts';
 import type { Overlay, Runtime, RuntimeOptions } from '../runtime.ts';
 import type { LaunchAtLogin } from './autostart.ts';
-import type { Reply } from './bridge-methods.ts';
+import type { Reply } from './bridge/bridge-methods.ts';
 import { checkConfigPath } from './config-check.ts';
-import { FailedUpgrades } from './failed-upgrades.ts';
-import type { ControllerSource } from './ipc-handlers.ts';
+import { FailedUpgrades } from './tray/failed-upgrades.ts';
+import type { ControllerSource } from './bridge/ipc-handlers.ts';
 import { configPathFrom, type LaunchOptions } from './launch-args.ts';
 import type { SettingsFile } from './settings.ts';
 import { describeStartError, type StartProblem } from './start-error.ts';
-import { FAILED_UPGRADES_WINDOW_MIN, trayIconName, trayMenu, trayTooltip, type MenuItemModel, type TrayAction, type TrayState } from './tray-menu.ts';
+import {
+  FAILED_UPGRADES_WINDOW_MIN,
+  trayIconName,
+  trayMenu,
+  trayTooltip,
+  type MenuItemModel,
+  type TrayAction,
+  type TrayState,
+} from './tray/tray-menu.ts';
 
 /** What the tray shows: rendered by the Electron wiring (image, tooltip, context menu). */
 export interface TrayView {
@@ -81,7 +89,10 @@ export class AppShell implements ControllerSource {
     const saved = launch.configFile ? undefined : (await this.#deps.settings.load()).configFile;
     // A project config that was moved or deleted: back to the app's own, rather than recreating it there.
     if (saved && !existsSync(saved)) this.#deps.log(`loopgate: ${saved} is gone; using the app's config`);
-    const starting = this.#switch(launch.configFile ?? (saved && existsSync(saved) ? saved : this.#deps.settings.appConfig), false).then(() => {});
+    const starting = this.#switch(
+      launch.configFile ?? (saved && existsSync(saved) ? saved : this.#deps.settings.appConfig),
+      false,
+    ).then(() => {});
     this.#track(starting);
     await starting;
     this.#timer = setInterval(() => this.refresh(), this.#deps.refreshMs ?? 2000);
@@ -102,7 +113,17 @@ export class AppShell implements ControllerSource {
 
   status(): StatusInfo {
     if (this.#runtime) return { ...this.#runtime.controller.status(), canOpenConfig: true };
-    return { running: false, siteUrl: null, controlUrl: null, configFile: this.#configFile, version: 0, activeProfile: null, profiles: [], lastError: this.#startError, canOpenConfig: true };
+    return {
+      running: false,
+      siteUrl: null,
+      controlUrl: null,
+      configFile: this.#configFile,
+      version: 0,
+      activeProfile: null,
+      profiles: [],
+      lastError: this.#startError,
+      canOpenConfig: true,
+    };
   }
 
   onControllerChange(fn: () => void): () => void {
@@ -143,7 +164,10 @@ export class AppShell implements ControllerSource {
       state,
       icon: trayIconName(state.phase, this.#deps.platform),
       tooltip: trayTooltip(state),
-      menu: trayMenu(state, { run: (a) => this.#track(this.run(a)), setProfile: (n) => this.#track(this.setProfile(n)) }),
+      menu: trayMenu(state, {
+        run: (a) => this.#track(this.run(a)),
+        setProfile: (n) => this.#track(this.setProfile(n)),
+      }),
     });
   }
 
@@ -170,7 +194,10 @@ export class AppShell implements ControllerSource {
   async setProfile(name: string | null): Promise<void> {
     const c = this.controller();
     if (!c) return;
-    this.#noteResult(await c.setProfile(name), `switch to ${name === null ? 'the top-level routes' : `profile "${name}"`}`);
+    this.#noteResult(
+      await c.setProfile(name),
+      `switch to ${name === null ? 'the top-level routes' : `profile "${name}"`}`,
+    );
     this.refresh();
   }
 
@@ -218,9 +245,10 @@ export class AppShell implements ControllerSource {
         await this.#busyWhile(async () => {
           this.#actionError = null;
           if (url) await rt.engine.stop();
-          else await rt.engine.start(rt.engine.snapshot!).catch((err: unknown) => {
-            this.#actionError = describeStartError(err, this.#configFile).message;
-          });
+          else
+            await rt.engine.start(rt.engine.snapshot!).catch((err: unknown) => {
+              this.#actionError = describeStartError(err, this.#configFile).message;
+            });
         });
         return;
       case 'openWindow':
@@ -237,7 +265,10 @@ export class AppShell implements ControllerSource {
         if (!rt) return;
         const input = rt.controller.getConfig();
         const on = rt.store.config.cors?.enabled === true;
-        this.#noteResult(await rt.controller.putConfig({ ...input, cors: { ...(input.cors ?? {}), enabled: !on } }), `turn global CORS ${on ? 'off' : 'on'}`);
+        this.#noteResult(
+          await rt.controller.putConfig({ ...input, cors: { ...(input.cors ?? {}), enabled: !on } }),
+          `turn global CORS ${on ? 'off' : 'on'}`,
+        );
         return;
       }
       case 'openConfig': {
@@ -283,26 +314,39 @@ export class AppShell implements ControllerSource {
    * config is started again. The refusal names the problem; the choice is remembered only on success.
    */
   async #open(path: string, launch: Launch, createMissing: boolean): Promise<Reply<OpenConfigResult>> {
-    const busy = { ok: false, code: 'BUSY', message: 'Loopgate is starting or switching configs: try again in a moment' } as const;
+    const busy = {
+      ok: false,
+      code: 'BUSY',
+      message: 'Loopgate is starting or switching configs: try again in a moment',
+    } as const;
     if (this.#busy) return busy;
     const check = await checkConfigPath(path, { createMissing });
     if (!check.ok) return check;
     // Again after the check's await: #switch marks the shell busy before its first await, so two opens cannot interleave.
     if (this.#busy) return busy;
-    if (check.file === this.#configFile && this.#runtime) return { ok: true, value: { opened: true, configFile: check.file } };
-    const previous: Fallback | null = this.#configFile ? { file: this.#configFile, launch: this.#launch, running: this.#runtime !== null, startError: this.#startError } : null;
+    if (check.file === this.#configFile && this.#runtime)
+      return { ok: true, value: { opened: true, configFile: check.file } };
+    const previous: Fallback | null = this.#configFile
+      ? { file: this.#configFile, launch: this.#launch, running: this.#runtime !== null, startError: this.#startError }
+      : null;
     this.#launch = launch;
     const switching = this.#switch(check.file, true, previous);
     this.#track(switching.then(() => {}));
     const problem = await switching;
     if (!problem) return { ok: true, value: { opened: true, configFile: check.file } };
-    const back = previous?.running && this.#runtime ? `\nStill running ${previous.file}.` : previous ? `\nStill on ${previous.file}.` : '';
+    const back =
+      previous?.running && this.#runtime
+        ? `\nStill running ${previous.file}.`
+        : previous
+          ? `\nStill on ${previous.file}.`
+          : '';
     return { ok: false, code: problem.code, message: `${problem.message}${back}` };
   }
 
   /** Stop the runtime, start FILE's; with a fallback, a FILE that cannot start gives way to the fallback again. */
   async #switch(file: string, remember: boolean, fallback: Fallback | null = null): Promise<StartProblem | null> {
-    if (this.#busy && this.#runtime) return { code: 'BUSY', message: 'Loopgate is starting or switching configs: try again in a moment' };
+    if (this.#busy && this.#runtime)
+      return { code: 'BUSY', message: 'Loopgate is starting or switching configs: try again in a moment' };
     let problem = null as StartProblem | null;
     await this.#busyWhile(async () => {
       await this.#stopRuntime();
@@ -336,7 +380,9 @@ export class AppShell implements ControllerSource {
       }
       if (remember) {
         const appConfig = file === this.#deps.settings.appConfig;
-        await this.#deps.settings.save(appConfig ? {} : { configFile: file }).catch((err: unknown) => this.#deps.log(`loopgate: could not save settings: ${(err as Error).message}`));
+        await this.#deps.settings
+          .save(appConfig ? {} : { configFile: file })
+          .catch((err: unknown) => this.#deps.log(`loopgate: could not save settings: ${(err as Error).message}`));
       }
       for (const fn of this.#changeFns) fn();
     });
@@ -346,7 +392,12 @@ export class AppShell implements ControllerSource {
   /** Start FILE's runtime and make it current; false when the app quit meanwhile (then it is stopped again). */
   async #startRuntime(file: string): Promise<boolean> {
     const overlay: Overlay = this.#launch.overlay;
-    const rt = await this.#deps.startRuntime({ configFile: file, overlay, control: this.#launch.control, watch: this.#launch.watch });
+    const rt = await this.#deps.startRuntime({
+      configFile: file,
+      overlay,
+      control: this.#launch.control,
+      watch: this.#launch.watch,
+    });
     if (this.#stopped) {
       await rt.stop(); // quit while it was starting
       return false;

@@ -13,13 +13,22 @@ export function describeStartError(err: unknown, configFile: string | null): Sta
   const where = configFile ? ` in ${configFile}` : '';
   if (e?.code === 'EADDRINUSE') {
     const port = typeof e.port === 'number' ? e.port : /:(\d+)\s*$/.exec(message)?.[1];
-    return { code: 'PORT_IN_USE', message: `port ${port ?? '?'} is in use by another program: change "listen.port"${where} or stop that program, then Retry` };
+    return {
+      code: 'PORT_IN_USE',
+      message: `port ${port ?? '?'} is in use by another program: change "listen.port"${where} or stop that program, then Retry`,
+    };
   }
   if (e?.code === 'EACCES') {
-    return { code: 'PORT_DENIED', message: `not allowed to listen there (ports below 1024 need privileges): change "listen.port"${where}, then Retry` };
+    return {
+      code: 'PORT_DENIED',
+      message: `not allowed to listen there (ports below 1024 need privileges): change "listen.port"${where}, then Retry`,
+    };
   }
   if (e?.code === 'EADDRNOTAVAIL') {
-    return { code: 'BAD_ADDRESS', message: `this machine has no address ${String(e.address ?? '')}: change "listen.host"${where}, then Retry` };
+    return {
+      code: 'BAD_ADDRESS',
+      message: `this machine has no address ${String(e.address ?? '')}: change "listen.host"${where}, then Retry`,
+    };
   }
   if (err instanceof ConfigFileError || err instanceof StartError) {
     return { code: 'BAD_CONFIG', message: `${message}\nFix the file, then Retry (or open another config)` };

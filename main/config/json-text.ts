@@ -1,8 +1,6 @@
 // Parse JSON text and, when it is broken, say where (line, column) and what is wrong in words.
 
-export type JsonParse =
-  | { ok: true; value: unknown }
-  | { ok: false; line: number; column: number; message: string };
+export type JsonParse = { ok: true; value: unknown } | { ok: false; line: number; column: number; message: string };
 
 /** JSON.parse with a useful error: 1-based line and column of the first problem, and a sentence. */
 export function parseJsonText(text: string): JsonParse {
@@ -11,7 +9,13 @@ export function parseJsonText(text: string): JsonParse {
   try {
     return { ok: true, value: JSON.parse(body) };
   } catch (err) {
-    if (body.trim() === '') return { ok: false, line: 1, column: 1, message: 'the file is empty: write {} or delete the file to start from defaults' };
+    if (body.trim() === '')
+      return {
+        ok: false,
+        line: 1,
+        column: 1,
+        message: 'the file is empty: write {} or delete the file to start from defaults',
+      };
     const found = locate(body);
     const at = found?.at ?? positionFromMessage((err as Error).message) ?? 0;
     const { line, column } = lineColumn(text, at + offset);
@@ -70,7 +74,8 @@ function locate(s: string): { at: number; message: string } | null {
       if (c === 92) {
         const e = s[i + 1];
         if (e === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 2, i + 6))) throw new Stop(i, 'bad \\u escape: it needs 4 hex digits');
+          if (!/^[0-9a-fA-F]{4}$/.test(s.slice(i + 2, i + 6)))
+            throw new Stop(i, 'bad \\u escape: it needs 4 hex digits');
           i += 6;
         } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
         else throw new Stop(i, `bad escape "\\${e ?? ''}" in a string`);

@@ -23,8 +23,15 @@ export class ConfigFileError extends Error {
   /** Copy of the refused file, when one was made. */
   readonly backup?: string;
 
-  constructor(file: string, summary: string, errors: ConfigError[], extra: { line?: number; column?: number; backup?: string } = {}) {
-    const tail = extra.backup ? `\nA copy was saved as ${extra.backup}. Fix the file, or delete it to start from defaults.` : '';
+  constructor(
+    file: string,
+    summary: string,
+    errors: ConfigError[],
+    extra: { line?: number; column?: number; backup?: string } = {},
+  ) {
+    const tail = extra.backup
+      ? `\nA copy was saved as ${extra.backup}. Fix the file, or delete it to start from defaults.`
+      : '';
     super(`${file}: ${summary}\n${formatConfigErrors(errors)}${tail}`);
     this.name = 'ConfigFileError';
     this.file = file;
@@ -35,7 +42,9 @@ export class ConfigFileError extends Error {
   }
 }
 
-type Parsed = { ok: true; input: ConfigInput; config: Config } | { ok: false; error: (file: string, how: ErrorContext) => ConfigFileError };
+type Parsed =
+  | { ok: true; input: ConfigInput; config: Config }
+  | { ok: false; error: (file: string, how: ErrorContext) => ConfigFileError };
 
 /** At start a refused file is backed up; while running, an edit is refused and the old config stays. */
 type ErrorContext = { backup?: string; edit?: boolean };
@@ -54,7 +63,10 @@ function validateInput(value: unknown): ConfigResult {
   if (!result.ok) return result;
   const { activeProfile, profiles } = result.config;
   if (activeProfile !== undefined && !(profiles !== undefined && Object.hasOwn(profiles, activeProfile))) {
-    return { ok: false, errors: [{ path: 'activeProfile', message: `no profile named "${activeProfile}" in profiles` }] };
+    return {
+      ok: false,
+      errors: [{ path: 'activeProfile', message: `no profile named "${activeProfile}" in profiles` }],
+    };
   }
   return result;
 }
@@ -67,12 +79,21 @@ function parseText(text: string): Parsed {
     return {
       ok: false,
       error: (file, how) =>
-        new ConfigFileError(file, summary('not valid JSON', how), [{ path: `line ${line}, column ${column}`, message }], { line, column, backup: how.backup }),
+        new ConfigFileError(
+          file,
+          summary('not valid JSON', how),
+          [{ path: `line ${line}, column ${column}`, message }],
+          { line, column, backup: how.backup },
+        ),
     };
   }
   const result = validateInput(json.value);
   if (!result.ok) {
-    return { ok: false, error: (file, how) => new ConfigFileError(file, summary('the config is not valid', how), result.errors, { backup: how.backup }) };
+    return {
+      ok: false,
+      error: (file, how) =>
+        new ConfigFileError(file, summary('the config is not valid', how), result.errors, { backup: how.backup }),
+    };
   }
   return { ok: true, input: json.value as ConfigInput, config: result.config };
 }
@@ -85,7 +106,10 @@ function prepare(input: unknown): Prepared {
   try {
     text = `${JSON.stringify(input, null, 2)}\n`;
   } catch (err) {
-    return { ok: false, errors: [{ path: '(config)', message: `cannot be written as JSON: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      errors: [{ path: '(config)', message: `cannot be written as JSON: ${(err as Error).message}` }],
+    };
   }
   if (text === 'undefined\n') return { ok: false, errors: [{ path: '(config)', message: 'no config given' }] };
   const plain = JSON.parse(text) as unknown;
@@ -249,7 +273,15 @@ export class ConfigStore {
         await writeFileAtomic(this.file, p.text);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
-        return { ok: false, errors: [{ path: '(file)', message: `could not save ${this.file}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ') }] };
+        return {
+          ok: false,
+          errors: [
+            {
+              path: '(file)',
+              message: `could not save ${this.file}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '),
+            },
+          ],
+        };
       }
     }
     this.#refusedText = null;
@@ -297,7 +329,9 @@ export class ConfigStore {
       this.#reportError(fileProblem(file, err as NodeJS.ErrnoException, 'cannot watch it for edits'));
       return;
     }
-    this.#watcher.on('error', (err) => this.#reportError(fileProblem(file, err as NodeJS.ErrnoException, 'stopped watching it for edits')));
+    this.#watcher.on('error', (err) =>
+      this.#reportError(fileProblem(file, err as NodeJS.ErrnoException, 'stopped watching it for edits')),
+    );
   }
 
   #schedule(): void {

@@ -23,7 +23,9 @@ export function checkHost(host: string | undefined, port: number): Refused | nul
   if (!host) return bad('a Host header is required');
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host.trim().toLowerCase());
   if (!m || !LOOPBACK_NAMES.has(m[1]!)) {
-    return bad(`Host "${host.slice(0, 100)}" is not localhost, 127.0.0.1 or [::1]: the control API answers loopback names only`);
+    return bad(
+      `Host "${host.slice(0, 100)}" is not localhost, 127.0.0.1 or [::1]: the control API answers loopback names only`,
+    );
   }
   if (m[2] !== undefined && Number(m[2]) !== port) return bad(`Host port ${m[2]} is not this server's port ${port}`);
   return null;
@@ -33,7 +35,8 @@ export function checkHost(host: string | undefined, port: number): Refused | nul
 export function checkOrigin(req: IncomingMessage, port: number): Refused | null {
   const bad = (message: string): Refused => ({ status: 403, code: 'BAD_ORIGIN', message });
   const site = req.headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') return bad('requests from other sites are refused (Sec-Fetch-Site)');
+  if (site === 'cross-site' || site === 'same-site')
+    return bad('requests from other sites are refused (Sec-Fetch-Site)');
   const origin = req.headers.origin;
   if (origin === undefined) return null;
   let url: URL;
@@ -75,7 +78,13 @@ export type TokenSource = 'header' | 'cookie' | 'query';
  * Which credential carries the right token, or a refusal. `allowQuery` for the UI page and the event
  * stream only (a token in a URL ends up in history; the page trades it for a cookie at once).
  */
-export function checkToken(req: IncomingMessage, url: URL, token: string, port: number, allowQuery: boolean): TokenSource | Refused {
+export function checkToken(
+  req: IncomingMessage,
+  url: URL,
+  token: string,
+  port: number,
+  allowQuery: boolean,
+): TokenSource | Refused {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
@@ -94,7 +103,8 @@ export function checkToken(req: IncomingMessage, url: URL, token: string, port: 
   return {
     status: 401,
     code: 'NO_TOKEN',
-    message: 'a token is required: send "Authorization: Bearer <token>", or open the control URL printed by loopgate (it carries ?token=)',
+    message:
+      'a token is required: send "Authorization: Bearer <token>", or open the control URL printed by loopgate (it carries ?token=)',
   };
 }
 

@@ -24,7 +24,7 @@ import type { ConfigInput, ConfigResult } from '../../shared/config.ts';
 import type { Handler } from '../../shared/events.ts';
 import { exportNginx } from '../config/nginx/export.ts';
 import { importNginx, NginxSyntaxError } from '../config/nginx/import.ts';
-import { buildHar, framesJsonl, harChunks, importHar } from '../engine/log/har.ts';
+import { buildHar, framesJsonl, harChunks, importHar } from './har/export.ts';
 import type { SessionLog } from '../engine/log/store.ts';
 
 export interface TunnelControl {
@@ -122,10 +122,15 @@ export class Controller {
 
   /** Inject a text or binary message into a live session, towards the client or the backend. */
   send(id: number, req: unknown): SendResult {
-    if (!isObj(req)) return refuse('BAD_REQUEST', 'send expects {"to": "client"|"backend", "text": "..."} or "base64" instead of "text"');
+    if (!isObj(req))
+      return refuse(
+        'BAD_REQUEST',
+        'send expects {"to": "client"|"backend", "text": "..."} or "base64" instead of "text"',
+      );
     const { to, text, base64 } = req as Partial<Record<keyof SendRequest, unknown>>;
     if (to !== 'client' && to !== 'backend') return refuse('BAD_REQUEST', '"to" must be "client" or "backend"');
-    if ((text === undefined) === (base64 === undefined)) return refuse('BAD_REQUEST', 'give exactly one of "text" and "base64"');
+    if ((text === undefined) === (base64 === undefined))
+      return refuse('BAD_REQUEST', 'give exactly one of "text" and "base64"');
     let data: Buffer;
     if (text !== undefined) {
       if (typeof text !== 'string') return refuse('BAD_REQUEST', '"text" must be a string');
@@ -150,7 +155,8 @@ export class Controller {
       return refuse('BAD_REQUEST', '"code" must be 1000 or an application code from 3000 to 4999');
     }
     if (typeof reason !== 'string') return refuse('BAD_REQUEST', '"reason" must be a string');
-    if (Buffer.byteLength(reason) > 123) return refuse('BAD_REQUEST', '"reason" is limited to 123 bytes of UTF-8 (a close frame carries at most 125)');
+    if (Buffer.byteLength(reason) > 123)
+      return refuse('BAD_REQUEST', '"reason" is limited to 123 bytes of UTF-8 (a close frame carries at most 125)');
     const known = this.#liveCheck(id);
     if (known) return known;
     return this.#deps.tunnels.close(id, code, reason);
@@ -184,7 +190,8 @@ export class Controller {
     if (!isObj(req) || typeof req.text !== 'string') {
       return refuse('BAD_REQUEST', 'importNginx expects {"text": "<nginx config>", "fileName": "site.conf"}');
     }
-    if (req.fileName !== undefined && typeof req.fileName !== 'string') return refuse('BAD_REQUEST', '"fileName" must be a string');
+    if (req.fileName !== undefined && typeof req.fileName !== 'string')
+      return refuse('BAD_REQUEST', '"fileName" must be a string');
     const file = uiFileName(req.fileName);
     try {
       const result = importNginx(req.text, {
@@ -198,7 +205,10 @@ export class Controller {
       if (err instanceof NginxSyntaxError) {
         return { ok: false, code: 'NGINX_SYNTAX', message: err.message, line: err.line, column: err.column };
       }
-      return refuse('IMPORT_FAILED', `the nginx config could not be imported: ${(err as Error)?.message ?? String(err)}`);
+      return refuse(
+        'IMPORT_FAILED',
+        `the nginx config could not be imported: ${(err as Error)?.message ?? String(err)}`,
+      );
     }
   }
 
@@ -207,12 +217,18 @@ export class Controller {
     if (!isObj(opts)) return refuse('BAD_REQUEST', 'the options must be an object');
     const name = opts.serverName;
     if (name !== undefined && (typeof name !== 'string' || (name.trim() !== '' && !SERVER_NAMES.test(name.trim())))) {
-      return refuse('BAD_REQUEST', '"serverName" takes host names separated by spaces (letters, digits, ".", "-", "*", "_", ":")');
+      return refuse(
+        'BAD_REQUEST',
+        '"serverName" takes host names separated by spaces (letters, digits, ".", "-", "*", "_", ":")',
+      );
     }
     const input = this.#deps.config.get();
     const configFile = (this.#deps.status() as Partial<StatusInfo>).configFile;
     const root = input.root;
-    const config = typeof root === 'string' && root !== '' && !isAbsolute(root) && configFile ? { ...input, root: resolve(dirname(configFile), root) } : input;
+    const config =
+      typeof root === 'string' && root !== '' && !isAbsolute(root) && configFile
+        ? { ...input, root: resolve(dirname(configFile), root) }
+        : input;
     const serverName = typeof name === 'string' && name.trim() !== '' ? name.trim() : undefined;
     // loopgate.json as written: plain numbers are seconds and bytes, never milliseconds.
     return exportNginx(config, { serverName, units: 'input' });
@@ -231,7 +247,8 @@ export class Controller {
     if (!Number.isSafeInteger(id) || id <= 0) return refuse('BAD_REQUEST', 'the session id must be a positive integer');
     const r = this.log.get(id);
     if (r && r.kind !== 'ws') return refuse('NO_SESSION', `record ${id} is an HTTP request, not a WebSocket session`);
-    if (r && (r.state === 'closed' || r.state === 'failed')) return refuse('NOT_OPEN', `WebSocket session ${id} is ${r.state}`);
+    if (r && (r.state === 'closed' || r.state === 'failed'))
+      return refuse('NOT_OPEN', `WebSocket session ${id} is ${r.state}`);
     return null;
   }
 
@@ -252,7 +269,12 @@ const SERVER_NAMES = /^[A-Za-z0-9.*_:-]+( +[A-Za-z0-9.*_:-]+)*$/;
 
 /** The name an imported text is shown under: a base name without control characters. */
 function uiFileName(name: string | undefined): string {
-  const base = (name ?? '').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
+  const base = (name ?? '')
+    .split(/[\\/]/)
+    .pop()!
+    .replace(/[\u0000-\u001f\u007f]/g, '')
+    .trim()
+    .slice(0, 200);
   return base || 'pasted.conf';
 }
 
@@ -271,7 +293,8 @@ export function normalizeListQuery(input: unknown): ListQuery | Refusal {
   const q = input as Record<string, unknown>;
   const out: ListQuery = {};
   if (q.kind !== undefined) {
-    if (q.kind !== 'http' && q.kind !== 'ws' && q.kind !== 'all') return refuse('BAD_REQUEST', '"kind" must be http, ws or all');
+    if (q.kind !== 'http' && q.kind !== 'ws' && q.kind !== 'all')
+      return refuse('BAD_REQUEST', '"kind" must be http, ws or all');
     out.kind = q.kind;
   }
   if (q.wsOnly !== undefined) out.wsOnly = q.wsOnly === true || q.wsOnly === 'true' || q.wsOnly === '1';
@@ -280,12 +303,17 @@ export function normalizeListQuery(input: unknown): ListQuery | Refusal {
     out.route = q.route;
   }
   if (q.handler !== undefined) {
-    if (!HANDLERS.includes(q.handler as Handler)) return refuse('BAD_REQUEST', `"handler" must be one of ${HANDLERS.join(', ')}`);
+    if (!HANDLERS.includes(q.handler as Handler))
+      return refuse('BAD_REQUEST', `"handler" must be one of ${HANDLERS.join(', ')}`);
     out.handler = q.handler as Handler;
   }
   if (q.status !== undefined) {
-    const list = Array.isArray(q.status) ? q.status : typeof q.status === 'string' ? q.status.split(',').filter(Boolean) : null;
-    if (!list || !list.every((s) => STATUS_CLASSES.includes(s as StatusClass))) {
+    const list = Array.isArray(q.status)
+      ? q.status
+      : typeof q.status === 'string'
+        ? q.status.split(',').filter(Boolean)
+        : null;
+    if (!list?.every((s) => STATUS_CLASSES.includes(s as StatusClass))) {
       return refuse('BAD_REQUEST', `"status" must list classes among ${STATUS_CLASSES.join(', ')}`);
     }
     out.status = list as StatusClass[];
@@ -305,7 +333,8 @@ export function normalizeListQuery(input: unknown): ListQuery | Refusal {
 function optionalInt(v: unknown, name: string, min: number): number | undefined | Refusal {
   if (v === undefined || v === '') return undefined;
   const n = typeof v === 'string' ? Number(v) : v;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) return refuse('BAD_REQUEST', `"${name}" must be an integer ≥ ${min}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min)
+    return refuse('BAD_REQUEST', `"${name}" must be an integer ≥ ${min}`);
   return n;
 }
 

@@ -4,7 +4,15 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { TOKEN_QUERY } from '../../shared/api.ts';
-import { checkHost, checkJsonWrite, checkOrigin, checkToken, isLoopbackAddress, tokenCookie, type Refused } from './auth.ts';
+import {
+  checkHost,
+  checkJsonWrite,
+  checkOrigin,
+  checkToken,
+  isLoopbackAddress,
+  tokenCookie,
+  type Refused,
+} from './auth.ts';
 import type { Controller, Refusal } from './controller.ts';
 import { EventsHub } from './events-ws.ts';
 import { HttpError, readJson, sendError, sendJson, sendStream } from './respond.ts';
@@ -48,7 +56,10 @@ const SESSION_PATH = /^\/api\/sessions\/(\d{1,15})(\/frames|\/send|\/close)?$/;
 export async function createControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackAddress(host)) {
-    throw new ControlError('NOT_LOOPBACK', `the control server only binds loopback addresses (127.0.0.1, ::1, localhost), not "${host}"`);
+    throw new ControlError(
+      'NOT_LOOPBACK',
+      `the control server only binds loopback addresses (127.0.0.1, ::1, localhost), not "${host}"`,
+    );
   }
   if (opts.token.length < 8) throw new ControlError('WEAK_TOKEN', 'the control token must have at least 8 characters');
   const { controller, token } = opts;
@@ -89,7 +100,8 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
 
   async function page(req: IncomingMessage, res: ServerResponse, url: URL, viaQuery: boolean): Promise<void> {
     const method = req.method ?? 'GET';
-    if (method !== 'GET' && method !== 'HEAD') return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
+    if (method !== 'GET' && method !== 'HEAD')
+      return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
     if (viaQuery) {
       // Trade the token in the URL for a cookie, and drop it from the address bar and history.
       url.searchParams.delete(TOKEN_QUERY);
@@ -102,7 +114,9 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       return;
     }
     if (opts.uiDir && (await serveUi(res, opts.uiDir, url.pathname, port, method === 'HEAD'))) return;
-    const message = opts.uiDir ? `no such file: ${url.pathname}` : 'this control server has no UI bundle (run "npm run build"); the API is under /api/';
+    const message = opts.uiDir
+      ? `no such file: ${url.pathname}`
+      : 'this control server has no UI bundle (run "npm run build"); the API is under /api/';
     sendError(res, 404, 'NOT_FOUND', message);
   }
 
@@ -120,7 +134,8 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       case 'POST /api/profile': {
         const body = await readJson(req, JSON_LIMIT);
         const name = isObj(body) ? body.name : undefined;
-        if (name === undefined) return sendError(res, 400, 'BAD_REQUEST', 'send {"name": "<profile>"} or {"name": null}');
+        if (name === undefined)
+          return sendError(res, 400, 'BAD_REQUEST', 'send {"name": "<profile>"} or {"name": null}');
         return configAnswer(res, await controller.setProfile(name));
       }
       case 'GET /api/requests':
@@ -138,7 +153,12 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         const session = optionalId(q.session);
         const chunks = controller.framesJsonl(session);
         if (!chunks) return sendError(res, 404, 'NO_SESSION', `no WebSocket session ${q.session} in the log`);
-        return sendStream(res, 'application/x-ndjson; charset=utf-8', chunks, `loopgate-frames-${session ?? 'all'}.jsonl`);
+        return sendStream(
+          res,
+          'application/x-ndjson; charset=utf-8',
+          chunks,
+          `loopgate-frames-${session ?? 'all'}.jsonl`,
+        );
       }
       case 'POST /api/import.har': {
         const result = controller.importHar(await readJson(req, IMPORT_LIMIT));
@@ -165,7 +185,9 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       const sub = m[2] ?? '';
       if (method === 'GET' && sub === '') {
         const detail = controller.getSession(id);
-        return detail ? sendJson(res, 200, detail) : sendError(res, 404, 'NO_SESSION', `no WebSocket session ${id} in the log`);
+        return detail
+          ? sendJson(res, 200, detail)
+          : sendError(res, 404, 'NO_SESSION', `no WebSocket session ${id} in the log`);
       }
       if (method === 'GET' && sub === '/frames') {
         const frames = controller.frames(id, { after: q.after, limit: q.limit });
@@ -188,7 +210,8 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://control.invalid');
-    if (url.pathname !== '/api/events') return refuseUpgrade(socket, 404, 'NOT_FOUND', 'the only WebSocket here is /api/events');
+    if (url.pathname !== '/api/events')
+      return refuseUpgrade(socket, 404, 'NOT_FOUND', 'the only WebSocket here is /api/events');
     const g = guard(req, url, true);
     if ('status' in g) return refuseUpgrade(socket, g.status, g.code, g.message);
     wss.handleUpgrade(req, socket, head, (ws) => hub.add(ws));
@@ -196,7 +219,12 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new ControlError(err.code ?? 'LISTEN_FAILED', `the control server could not listen on ${host}:${opts.port ?? 0}: ${err.message}`)),
+      reject(
+        new ControlError(
+          err.code ?? 'LISTEN_FAILED',
+          `the control server could not listen on ${host}:${opts.port ?? 0}: ${err.message}`,
+        ),
+      ),
     );
     server.listen(opts.port ?? 0, host === 'localhost' ? '127.0.0.1' : host.replace(/^\[|\]$/g, ''), () => resolve());
   });
@@ -218,7 +246,9 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
 function configAnswer(res: ServerResponse, result: import('../../shared/config.ts').ConfigResult): void {
   if (result.ok) return sendJson(res, 200, result);
   const first = result.errors[0];
-  const message = first ? `the config is not valid: ${first.path}: ${first.message}${result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : ''}` : 'the config is not valid';
+  const message = first
+    ? `the config is not valid: ${first.path}: ${first.message}${result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : ''}`
+    : 'the config is not valid';
   sendError(res, 400, 'INVALID_CONFIG', message, result);
 }
 
@@ -244,7 +274,20 @@ function optionalId(v: string | undefined): number | undefined {
 function knownPath(path: string): boolean {
   return (
     SESSION_PATH.test(path) ||
-    ['/api/status', '/api/config', '/api/profile', '/api/requests', '/api/sessions', '/api/export.har', '/api/frames.jsonl', '/api/import.har', '/api/nginx/import', '/api/nginx/export', '/api/clear', '/api/events'].includes(path)
+    [
+      '/api/status',
+      '/api/config',
+      '/api/profile',
+      '/api/requests',
+      '/api/sessions',
+      '/api/export.har',
+      '/api/frames.jsonl',
+      '/api/import.har',
+      '/api/nginx/import',
+      '/api/nginx/export',
+      '/api/clear',
+      '/api/events',
+    ].includes(path)
   );
 }
 

@@ -28,7 +28,13 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 }
 
 /** `{"error":{"code","message"}}` with the given status (plus any extra fields, e.g. config errors). */
-export function sendError(res: ServerResponse, status: number, code: string, message: string, extra: object = {}): void {
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  extra: object = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -37,7 +43,12 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 }
 
 /** Stream text pieces with backpressure (a big HAR is never one string). */
-export async function sendStream(res: ServerResponse, type: string, chunks: Iterable<string>, filename?: string): Promise<void> {
+export async function sendStream(
+  res: ServerResponse,
+  type: string,
+  chunks: Iterable<string>,
+  filename?: string,
+): Promise<void> {
   common(res);
   res.statusCode = 200;
   res.setHeader('content-type', type);

@@ -53,7 +53,13 @@ export function securityHeaders(res: ServerResponse, port: number): void {
  * Answer a GET for `pathname` from uiDir. Files must resolve inside uiDir (no "..", no symlinks out).
  * Returns false when there is nothing to serve (the caller answers 404).
  */
-export async function serveUi(res: ServerResponse, uiDir: string, pathname: string, port: number, head: boolean): Promise<boolean> {
+export async function serveUi(
+  res: ServerResponse,
+  uiDir: string,
+  pathname: string,
+  port: number,
+  head: boolean,
+): Promise<boolean> {
   let rel: string;
   try {
     rel = decodeURIComponent(pathname);

@@ -69,7 +69,8 @@ function compile(policy: CorsPolicy): Compiled {
       // is also normalized (default port dropped); scheme-less and wildcard entries are scanned.
       exact.add(e.toLowerCase());
       const p = parsePattern(e);
-      if (p && p.scheme && !p.wildcardHost && p.port !== '*') exact.add(`${p.scheme}://${p.host}${p.port ? `:${p.port}` : ''}`);
+      if (p?.scheme && !p.wildcardHost && p.port !== '*')
+        exact.add(`${p.scheme}://${p.host}${p.port ? `:${p.port}` : ''}`);
       else if (p) patterns.push(p);
     }
   }
@@ -94,7 +95,7 @@ function matches(c: Compiled, origin: string): boolean {
   if (c.exact.has(lower)) return true;
   if (c.patterns.length === 0) return false;
   const m = ORIGIN_RE.exec(lower);
-  if (!m || !m[1] || m[3] === '*' || m[2]!.startsWith('*')) return false;
+  if (!m?.[1] || m[3] === '*' || m[2]!.startsWith('*')) return false;
   const scheme = m[1];
   const host = m[2]!;
   const port = m[3] && m[3] !== DEFAULT_PORTS[scheme] ? m[3] : '';
@@ -125,11 +126,20 @@ function allowOrigin(policy: CorsPolicy, c: Compiled, origin: string | undefined
 
 /** Browsers' CORS preflight: OPTIONS with an Origin and Access-Control-Request-Method. */
 export function isPreflight(req: IncomingMessage): boolean {
-  return req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+  return (
+    req.method === 'OPTIONS' &&
+    req.headers.origin !== undefined &&
+    req.headers['access-control-request-method'] !== undefined
+  );
 }
 
 /** The preflight answer's CORS headers (allowed origin) and its Vary tokens. */
-function preflightHeaders(policy: CorsPolicy, c: Compiled, req: IncomingMessage, allowed: string): { headers: Array<[string, string]>; vary: string[] } {
+function preflightHeaders(
+  policy: CorsPolicy,
+  c: Compiled,
+  req: IncomingMessage,
+  allowed: string,
+): { headers: Array<[string, string]>; vary: string[] } {
   const headers: Array<[string, string]> = [['access-control-allow-origin', allowed]];
   const vary: string[] = c.varyOrigin ? ['Origin'] : [];
   if (policy.credentials) headers.push(['access-control-allow-credentials', 'true']);
@@ -160,7 +170,12 @@ function preflightHeaders(policy: CorsPolicy, c: Compiled, req: IncomingMessage,
  * shows up as such in the devtools network panel and in Loopgate's log, where a bare 204 would look
  * like success and leave the developer guessing.
  */
-export function answerPreflight(policy: CorsPolicy, req: IncomingMessage, res: ServerResponse, extra: Array<[string, string]>): void {
+export function answerPreflight(
+  policy: CorsPolicy,
+  req: IncomingMessage,
+  res: ServerResponse,
+  extra: Array<[string, string]>,
+): void {
   const c = compile(policy);
   const origin = headerValue(req, 'origin');
   const allowed = allowOrigin(policy, c, origin);
@@ -197,7 +212,8 @@ type HeaderObject = Record<string, string | string[] | number | undefined>;
 export function mergeVary(headers: HeaderObject, tokens: string[]): void {
   if (tokens.length === 0) return;
   const current = headers.vary;
-  const list = current === undefined ? [] : (Array.isArray(current) ? current : [String(current)]).flatMap((v) => v.split(','));
+  const list =
+    current === undefined ? [] : (Array.isArray(current) ? current : [String(current)]).flatMap((v) => v.split(','));
   const out: string[] = [];
   const seen = new Set<string>();
   for (const t of [...list, ...tokens]) {
@@ -228,7 +244,9 @@ export function applyCors(policy: CorsPolicy, req: IncomingMessage, headers: Hea
   if (policy.backendHeaders === 'keep' && backendOrigin !== undefined) {
     // Backends that send it twice (an array, or Node's ", "-joined string) make browsers fail the
     // request: keep the first value only. An origin never contains a comma.
-    const first = String(Array.isArray(backendOrigin) ? backendOrigin[0] : backendOrigin).split(',')[0]!.trim();
+    const first = String(Array.isArray(backendOrigin) ? backendOrigin[0] : backendOrigin)
+      .split(',')[0]!
+      .trim();
     headers['access-control-allow-origin'] = first;
     return;
   }
@@ -243,7 +261,9 @@ export function applyCors(policy: CorsPolicy, req: IncomingMessage, headers: Hea
     return;
   }
   // A preflight the backend answered (preflight "forward") gets our full preflight answer.
-  const ours = isPreflight(req) ? preflightHeaders(policy, c, req, allowed) : { headers: corsHeaders(policy, req), vary: [] };
+  const ours = isPreflight(req)
+    ? preflightHeaders(policy, c, req, allowed)
+    : { headers: corsHeaders(policy, req), vary: [] };
   for (const [k, v] of ours.headers) {
     if (k === 'vary') ours.vary.push(v);
     else headers[k] = v;

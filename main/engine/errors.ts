@@ -26,23 +26,42 @@ export function describeUpstreamError(err: unknown, target: string): { status: n
   const side: Side = 'backend';
   switch (code) {
     case 'ECONNREFUSED':
-      return { status: 502, error: { code, side, message: `backend refused the connection (${target}): is it running?` } };
+      return {
+        status: 502,
+        error: { code, side, message: `backend refused the connection (${target}): is it running?` },
+      };
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
     case 'EPIPE':
-      return { status: 502, error: { code: 'ECONNRESET', side, message: `backend closed the connection unexpectedly (${target})` } };
+      return {
+        status: 502,
+        error: { code: 'ECONNRESET', side, message: `backend closed the connection unexpectedly (${target})` },
+      };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return { status: 502, error: { code, side, message: `backend host not found (${target})` } };
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'CONNECT_TIMEOUT':
-      return { status: 504, error: { code: 'CONNECT_TIMEOUT', side, message: `backend did not accept the connection within the connect timeout (${target})` } };
+      return {
+        status: 504,
+        error: {
+          code: 'CONNECT_TIMEOUT',
+          side,
+          message: `backend did not accept the connection within the connect timeout (${target})`,
+        },
+      };
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
     case 'READ_TIMEOUT':
-      return { status: 504, error: { code: 'READ_TIMEOUT', side, message: `backend sent nothing within the read timeout (${target})` } };
+      return {
+        status: 504,
+        error: { code: 'READ_TIMEOUT', side, message: `backend sent nothing within the read timeout (${target})` },
+      };
     case 'SEND_TIMEOUT':
-      return { status: 504, error: { code, side, message: `backend did not take the request body within the send timeout (${target})` } };
+      return {
+        status: 504,
+        error: { code, side, message: `backend did not take the request body within the send timeout (${target})` },
+      };
     case 'DEPTH_ZERO_SELF_SIGNED_CERT':
     case 'SELF_SIGNED_CERT_IN_CHAIN':
     case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
@@ -50,7 +69,11 @@ export function describeUpstreamError(err: unknown, target: string): { status: n
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return {
         status: 502,
-        error: { code, side, message: `backend TLS certificate rejected (${target}): ${e.message ?? code}; turn off "secure" on the route for self-signed backends` },
+        error: {
+          code,
+          side,
+          message: `backend TLS certificate rejected (${target}): ${e.message ?? code}; turn off "secure" on the route for self-signed backends`,
+        },
       };
     default:
       return { status: 502, error: { code, side, message: `${e?.message ?? String(err)} (${target})` } };
@@ -78,11 +101,19 @@ export function describeClientTimeout(kind: 'body' | 'send' | 'session', ms: num
 }
 
 /** The client went away before its answer was complete. */
-export const CLIENT_ABORTED: Readonly<ErrorInfo> = Object.freeze({ code: 'CLIENT_ABORTED', side: 'client', message: 'client closed the connection before the answer was complete' });
+export const CLIENT_ABORTED: Readonly<ErrorInfo> = Object.freeze({
+  code: 'CLIENT_ABORTED',
+  side: 'client',
+  message: 'client closed the connection before the answer was complete',
+});
 
 /** client_max_body_size exceeded, naming the setting to raise. */
 export function describeBodyTooLarge(maxBodySize: number, routeLabel: string): ErrorInfo {
-  return { code: 'BODY_TOO_LARGE', side: 'client', message: `request body is larger than the route's maxBodySize (${maxBodySize} bytes): raise maxBodySize on route ${routeLabel}` };
+  return {
+    code: 'BODY_TOO_LARGE',
+    side: 'client',
+    message: `request body is larger than the route's maxBodySize (${maxBodySize} bytes): raise maxBodySize on route ${routeLabel}`,
+  };
 }
 
 /** Why Loopgate itself cut a response it answers (static files), for the record the listener keeps. */

@@ -48,7 +48,12 @@ export interface Refusal {
   close: boolean;
 }
 
-const refusal = (status: number, code: string, message: string, close = false): Refusal => ({ status, code, message, close });
+const refusal = (status: number, code: string, message: string, close = false): Refusal => ({
+  status,
+  code,
+  message,
+  close,
+});
 
 /**
  * Everything checked before a request (or upgrade) is routed, where nginx would refuse too:
@@ -73,7 +78,11 @@ export function checkRequest(req: IncomingMessage, snapshot: Snapshot): Refusal 
     const name = hostName(host);
     if (name === undefined) return refusal(400, 'BAD_HOST', `Host "${printable(host)}" is not a valid host name`, true);
     if (!nameAllowed(name, snapshot)) {
-      return refusal(403, 'HOST_REFUSED', `Host "${printable(host)}" is not allowed (DNS-rebinding guard): add it to allowedHosts`);
+      return refusal(
+        403,
+        'HOST_REFUSED',
+        `Host "${printable(host)}" is not allowed (DNS-rebinding guard): add it to allowedHosts`,
+      );
     }
   }
   const te = req.headers['transfer-encoding'];
@@ -82,7 +91,12 @@ export function checkRequest(req: IncomingMessage, snapshot: Snapshot): Refusal 
       return refusal(400, 'BAD_TRANSFER_ENCODING', 'Transfer-Encoding is not allowed on an HTTP/1.0 request', true);
     }
     if (te.trim().toLowerCase() !== 'chunked') {
-      return refusal(501, 'BAD_TRANSFER_ENCODING', `Transfer-Encoding "${printable(te)}" is not supported: only "chunked"`, true);
+      return refusal(
+        501,
+        'BAD_TRANSFER_ENCODING',
+        `Transfer-Encoding "${printable(te)}" is not supported: only "chunked"`,
+        true,
+      );
     }
   }
   if (req.method === 'TRACE') return refusal(405, 'TRACE_REFUSED', 'TRACE is not allowed (nginx refuses it too)');
@@ -96,10 +110,20 @@ export function checkRequest(req: IncomingMessage, snapshot: Snapshot): Refusal 
 export function checkUpgrade(req: IncomingMessage): Refusal | null {
   const upgrade = req.headers.upgrade ?? '';
   if (upgrade.toLowerCase() !== 'websocket') {
-    return refusal(400, 'BAD_UPGRADE', `only WebSocket upgrades are proxied (got Upgrade: ${printable(upgrade)})`, true);
+    return refusal(
+      400,
+      'BAD_UPGRADE',
+      `only WebSocket upgrades are proxied (got Upgrade: ${printable(upgrade)})`,
+      true,
+    );
   }
   if (req.method !== 'GET') {
-    return refusal(400, 'BAD_UPGRADE', `a WebSocket handshake must be a GET request (got ${printable(req.method ?? '')})`, true);
+    return refusal(
+      400,
+      'BAD_UPGRADE',
+      `a WebSocket handshake must be a GET request (got ${printable(req.method ?? '')})`,
+      true,
+    );
   }
   if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) {
     return refusal(400, 'BAD_UPGRADE', 'a WebSocket handshake needs HTTP/1.1 (got HTTP/1.0)', true);

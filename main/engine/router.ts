@@ -113,7 +113,12 @@ export function upstreamPath(route: CompiledRoute, rawUrl: string, normalizedPat
  */
 export function routePreview(route: CompiledRoute, sample = 'users'): { from: string; to: string } | null {
   if (route.kind === 'regex') return null;
-  const from = route.kind === 'exact' ? route.pattern : route.pattern.endsWith('/') ? route.pattern + sample : `${route.pattern}/${sample}`;
+  const from =
+    route.kind === 'exact'
+      ? route.pattern
+      : route.pattern.endsWith('/')
+        ? route.pattern + sample
+        : `${route.pattern}/${sample}`;
   return { from, to: upstreamPath(route, from, from) };
 }
 

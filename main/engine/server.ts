@@ -1,15 +1,21 @@
 // The listener: one node:http server per site; routes each request and upgrade to static, proxy or tunnel.
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
 import { cutReason, sendError } from './errors.ts';
 import { checkRequest, checkUpgrade, refuseSocket, wsOriginAllowed } from './guard.ts';
-import { HttpProxy } from './proxy.ts';
+import { HttpProxy } from './http/proxy.ts';
 import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router.ts';
-import { serveStatic } from './static.ts';
-import { TunnelRegistry } from './tunnel.ts';
+import { serveStatic } from './static/site.ts';
+import { TunnelRegistry } from './ws/tunnel.ts';
 import { nullRecorder, type CompiledRoute, type Recorder, type Snapshot } from './types.ts';
 
 /** Outgoing headers as the log keeps them: strings (Content-Length may have been set as a number). */
@@ -147,7 +153,9 @@ export class Engine {
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (socket.writable && err.code !== 'ECONNRESET') {
         const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        socket.end(
+          `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        );
       }
       socket.destroy();
     });
@@ -180,12 +188,28 @@ export class Engine {
     };
     const refused = checkRequest(req, snapshot);
     if (refused !== null) {
-      return this.#answer(res, record, 'refused', refused.status, refused.message, refused.close ? CLOSE : [], refused.code);
+      return this.#answer(
+        res,
+        record,
+        'refused',
+        refused.status,
+        refused.message,
+        refused.close ? CLOSE : [],
+        refused.code,
+      );
     }
     const q = rawUrl.indexOf('?');
     const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
     if (path === null) {
-      return this.#answer(res, record, 'refused', 400, `invalid request path "${rawUrl.slice(0, 200)}"`, [], 'BAD_PATH');
+      return this.#answer(
+        res,
+        record,
+        'refused',
+        400,
+        `invalid request path "${rawUrl.slice(0, 200)}"`,
+        [],
+        'BAD_PATH',
+      );
     }
     const redirect = slashRedirect(snapshot.routes, rawUrl, path);
     if (redirect !== null) {
@@ -222,10 +246,20 @@ export class Engine {
     if (snapshot.site) {
       record.handler = 'static';
       this.#track(res, record);
-      serveStatic(req, res, snapshot.site, path, extra).catch((err: Error) => sendError(res, 500, `static file error: ${err.message}`, extra));
+      serveStatic(req, res, snapshot.site, path, extra).catch((err: Error) =>
+        sendError(res, 500, `static file error: ${err.message}`, extra),
+      );
       return;
     }
-    this.#answer(res, record, 'not-found', 404, `no route matches ${path} and no root folder is set`, extra, 'NO_ROUTE');
+    this.#answer(
+      res,
+      record,
+      'not-found',
+      404,
+      `no route matches ${path} and no root folder is set`,
+      extra,
+      'NO_ROUTE',
+    );
   }
 
   #answer(
@@ -255,7 +289,12 @@ export class Engine {
       record.bytesOut = Number(res.getHeader('content-length') ?? 0) || 0;
       record.timings.end = Date.now() - record.startedAt;
       record.timings.headers ??= record.timings.end;
-      if (aborted && !record.error) record.error = cutReason(res) ?? { code: 'CLIENT_ABORTED', message: 'client closed the connection before the answer was sent', side: 'client' };
+      if (aborted && !record.error)
+        record.error = cutReason(res) ?? {
+          code: 'CLIENT_ABORTED',
+          message: 'client closed the connection before the answer was sent',
+          side: 'client',
+        };
       this.recorder.http(record);
     };
     res.once('finish', () => finish(false));
@@ -299,10 +338,16 @@ export class Engine {
     if (path === null) return fail(400, 'BAD_PATH', `invalid request path "${rawUrl.slice(0, 200)}"`);
     const route = matchRoute(snapshot.routes, path);
     if (!route) return fail(404, 'NO_ROUTE', `no route matches ${path} for a WebSocket upgrade`);
-    if (!route.ws) return fail(404, 'WS_DISABLED', `route ${route.label} does not proxy WebSockets (turn on "ws")`, route);
+    if (!route.ws)
+      return fail(404, 'WS_DISABLED', `route ${route.label} does not proxy WebSockets (turn on "ws")`, route);
     const origin = req.headers.origin;
     if (!wsOriginAllowed(origin, snapshot, route)) {
-      return fail(403, 'ORIGIN_REFUSED', `WebSocket from Origin ${origin} refused (cross-site WebSocket hijack guard): allow it in the route's CORS origins`, route);
+      return fail(
+        403,
+        'ORIGIN_REFUSED',
+        `WebSocket from Origin ${origin} refused (cross-site WebSocket hijack guard): allow it in the route's CORS origins`,
+        route,
+      );
     }
     const upstream = upstreamPath(route, rawUrl, path);
     record.route = route.label;

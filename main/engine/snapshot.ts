@@ -57,7 +57,13 @@ function realOrResolved(path: string): string {
   }
 }
 
-const KINDS: Record<string, MatchKind> = { '': 'prefix', '=': 'exact', '^~': 'prefix-stop', '~': 'regex', '~*': 'regex' };
+const KINDS: Record<string, MatchKind> = {
+  '': 'prefix',
+  '=': 'exact',
+  '^~': 'prefix-stop',
+  '~': 'regex',
+  '~*': 'regex',
+};
 
 /** A route for the hot path: shared/effective.ts decides every value; here they become URLs, regexes, sets. */
 export function compileRoute(r: RouteConfig, index: number, server: ServerLevel): CompiledRoute {

@@ -20,7 +20,13 @@ export function normalizePath(rawPath: string): string | null {
   let prev = 0x2f;
   for (let i = 1; i < len; i++) {
     const c = rawPath.charCodeAt(i);
-    if (c <= 0x20 || c >= 0x7f || c === 0x25 /* % */ || c === 0x23 /* # */ || (prev === 0x2f && (c === 0x2f || c === 0x2e))) {
+    if (
+      c <= 0x20 ||
+      c >= 0x7f ||
+      c === 0x25 /* % */ ||
+      c === 0x23 /* # */ ||
+      (prev === 0x2f && (c === 0x2f || c === 0x2e))
+    ) {
       return normalizeSlow(rawPath);
     }
     prev = c;
@@ -97,7 +103,12 @@ function utf8Bytes(cp: number): string {
   if (cp < 0x80) return String.fromCharCode(cp);
   if (cp < 0x800) return String.fromCharCode(0xc0 | (cp >> 6), 0x80 | (cp & 0x3f));
   if (cp < 0x10000) return String.fromCharCode(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
-  return String.fromCharCode(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f));
+  return String.fromCharCode(
+    0xf0 | (cp >> 18),
+    0x80 | ((cp >> 12) & 0x3f),
+    0x80 | ((cp >> 6) & 0x3f),
+    0x80 | (cp & 0x3f),
+  );
 }
 
 /** Read a byte string as UTF-8; invalid bytes become U+DC80–U+DCFF (surrogateescape). */

@@ -27,8 +27,12 @@ function Node({ name, value, depth }: { name: ComponentChildren; value: unknown;
     );
   }
   const isArray = Array.isArray(value);
-  const entries = isArray ? (value as unknown[]).map((v, i) => [String(i), v] as const) : Object.entries(value as object);
-  const summary = isArray ? `Array(${entries.length})` : `{${entries.length === 0 ? '' : '…'}} ${entries.length} ${entries.length === 1 ? 'key' : 'keys'}`;
+  const entries = isArray
+    ? (value as unknown[]).map((v, i) => [String(i), v] as const)
+    : Object.entries(value as object);
+  const summary = isArray
+    ? `Array(${entries.length})`
+    : `{${entries.length === 0 ? '' : '…'}} ${entries.length} ${entries.length === 1 ? 'key' : 'keys'}`;
   return (
     <details class="j-node" open={depth < 2}>
       <summary>

@@ -1,6 +1,6 @@
 // Editor for a { name: value } map (headers, cookie path rewrites): rows of two inputs, add and remove.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { sameJson } from '../lib/draft.ts';
+import { sameJson } from '../configure/draft.ts';
 
 interface Props {
   label: string;
@@ -23,7 +23,16 @@ function toObject(rows: Row[]): Record<string, string> | undefined {
   return out;
 }
 
-export function KeyValueEditor({ label, nginx, value, onChange, keyPlaceholder, valuePlaceholder, errors, hint }: Props) {
+export function KeyValueEditor({
+  label,
+  nginx,
+  value,
+  onChange,
+  keyPlaceholder,
+  valuePlaceholder,
+  errors,
+  hint,
+}: Props) {
   const [rows, setRows] = useState<Row[]>(() => Object.entries(value ?? {}));
   const rowsRef = useRef(rows);
   rowsRef.current = rows;
@@ -35,7 +44,8 @@ export function KeyValueEditor({ label, nginx, value, onChange, keyPlaceholder, 
     setRows(next);
     onChange(toObject(next));
   };
-  const edit = (i: number, col: 0 | 1, text: string) => commit(rows.map((r, j) => (j === i ? (col === 0 ? [text, r[1]] : [r[0], text]) : r)));
+  const edit = (i: number, col: 0 | 1, text: string) =>
+    commit(rows.map((r, j) => (j === i ? (col === 0 ? [text, r[1]] : [r[0], text]) : r)));
 
   return (
     <fieldset class="kv">
@@ -61,7 +71,13 @@ export function KeyValueEditor({ label, nginx, value, onChange, keyPlaceholder, 
             spellcheck={false}
             onInput={(e) => edit(i, 1, (e.currentTarget as HTMLInputElement).value)}
           />
-          <button type="button" class="btn icon" aria-label={`Remove ${k || 'row'}`} title="Remove" onClick={() => commit(rows.filter((_, j) => j !== i))}>
+          <button
+            type="button"
+            class="btn icon"
+            aria-label={`Remove ${k || 'row'}`}
+            title="Remove"
+            onClick={() => commit(rows.filter((_, j) => j !== i))}
+          >
             ×
           </button>
         </div>

@@ -51,7 +51,11 @@ export function Sparkline({ values, label, format, tone = 'a' }: Props) {
         <span class="spark-value mono">{format(latest)}</span>
         <span class="muted mono">peak {format(peak)}</span>
       </figcaption>
-      <canvas ref={ref} role="img" aria-label={`${label}, last ${values.length} seconds: now ${format(latest)}, peak ${format(peak)}`} />
+      <canvas
+        ref={ref}
+        role="img"
+        aria-label={`${label}, last ${values.length} seconds: now ${format(latest)}, peak ${format(peak)}`}
+      />
     </figure>
   );
 }

@@ -133,7 +133,9 @@ export function VirtualList(p: Props) {
       role="listbox"
       aria-label={p.label}
       tabIndex={0}
-      aria-activedescendant={p.selected >= 0 && p.selected >= first && p.selected < last ? `${p.idBase}-${p.selected}` : undefined}
+      aria-activedescendant={
+        p.selected >= 0 && p.selected >= first && p.selected < last ? `${p.idBase}-${p.selected}` : undefined
+      }
       onScroll={onScroll}
       onKeyDown={onKeyDown}
     >

@@ -1,7 +1,7 @@
 // Small form and layout primitives: labelled fields with inline errors, text/number/list inputs, switches, tabs.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useId, useRef, useState } from 'preact/hooks';
-import { sameJson } from '../lib/draft.ts';
+import { sameJson } from '../configure/draft.ts';
 
 export function cx(...names: Array<string | number | false | null | undefined>): string {
   return names.filter(Boolean).join(' ');
@@ -48,7 +48,11 @@ export function Field({ label, nginx, hint, error, children, wide }: FieldProps)
  * A text box over a parsed value: the user's text stays as typed while it still parses to the value,
  * and follows the value when it changes from elsewhere.
  */
-export function useSyncedText<T>(value: T, format: (v: T) => string, parse: (t: string) => T): [string, (t: string) => T] {
+export function useSyncedText<T>(
+  value: T,
+  format: (v: T) => string,
+  parse: (t: string) => T,
+): [string, (t: string) => T] {
   const [text, setText] = useState(() => format(value));
   const key = JSON.stringify(value) ?? '';
   const textRef = useRef(text);
@@ -159,7 +163,13 @@ export function SelectField<T extends string>({ label, value, options, onChange,
   return (
     <Field label={label} hint={hint} error={error} nginx={nginx}>
       {(id, describedBy) => (
-        <select id={id} class="input" value={value} aria-describedby={describedBy} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value as T)}>
+        <select
+          id={id}
+          class="input"
+          value={value}
+          aria-describedby={describedBy}
+          onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value as T)}
+        >
           {options.map(([v, text]) => (
             <option key={v} value={v}>
               {text}
@@ -214,7 +224,19 @@ export function Tabs<T extends string>({ tabs, value, onChange, label, idBase, s
   );
 }
 
-export function Section({ title, id, actions, children, note }: { title: string; id?: string; actions?: ComponentChildren; children: ComponentChildren; note?: ComponentChildren }) {
+export function Section({
+  title,
+  id,
+  actions,
+  children,
+  note,
+}: {
+  title: string;
+  id?: string;
+  actions?: ComponentChildren;
+  children: ComponentChildren;
+  note?: ComponentChildren;
+}) {
   return (
     <section class="panel" id={id} aria-labelledby={id ? `${id}-title` : undefined}>
       <header class="panel-head">

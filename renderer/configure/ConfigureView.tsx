@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { LoopgateBridge, OpenConfigResult } from '../../shared/api.ts';
 import type { ConfigInput } from '../../shared/config.ts';
-import { setIn, unitOrText } from '../lib/draft.ts';
+import { setIn, unitOrText } from './draft.ts';
 import { downloadJson } from '../lib/download.ts';
 import { Section, Switch, TextField } from '../components/ui.tsx';
 import { CorsFields } from './CorsFields.tsx';
@@ -28,10 +28,14 @@ const NAV = [
 
 /** Scroll to the inline error showing this message and focus its input. */
 function showField(message: string): void {
-  const el = [...document.querySelectorAll<HTMLElement>('.configure-main .field-error, .configure-main .kv .field-error')].find((x) => x.textContent?.includes(message));
+  const el = [
+    ...document.querySelectorAll<HTMLElement>('.configure-main .field-error, .configure-main .kv .field-error'),
+  ].find((x) => x.textContent?.includes(message));
   if (!el) return;
   el.scrollIntoView({ block: 'center' });
-  el.closest('.field, .kv, td, .switch-field')?.querySelector<HTMLElement>('input, select, textarea')?.focus({ preventScroll: true });
+  el.closest('.field, .kv, td, .switch-field')
+    ?.querySelector<HTMLElement>('input, select, textarea')
+    ?.focus({ preventScroll: true });
 }
 
 interface Props {
@@ -45,7 +49,15 @@ interface Props {
   onSwitchProfile: (n: string | null) => void;
 }
 
-export function ConfigureView({ bridge, cfg, siteUrl, configFile, canOpenConfig, onConfigOpened, onSwitchProfile }: Props) {
+export function ConfigureView({
+  bridge,
+  cfg,
+  siteUrl,
+  configFile,
+  canOpenConfig,
+  onConfigOpened,
+  onSwitchProfile,
+}: Props) {
   const [nginx, setNginx] = useState<'import' | 'export' | null>(null);
   const form: Form = {
     draft: cfg.draft,
@@ -57,17 +69,29 @@ export function ConfigureView({ bridge, cfg, siteUrl, configFile, canOpenConfig,
     <div class="configure">
       <nav class="side-nav" aria-label="Configure sections">
         {NAV.map(([id, text]) => (
-          <a key={id} href={`#${id}`} onClick={(e) => {
-            e.preventDefault();
-            document.getElementById(id)?.scrollIntoView({ block: 'start' });
-          }}>
+          <a
+            key={id}
+            href={`#${id}`}
+            onClick={(e) => {
+              e.preventDefault();
+              document.getElementById(id)?.scrollIntoView({ block: 'start' });
+            }}
+          >
             {text}
           </a>
         ))}
-        <div class="side-foot muted">{configFile ? <span title={configFile}>{configFile.split('/').pop()}</span> : 'in memory (no file)'}</div>
+        <div class="side-foot muted">
+          {configFile ? <span title={configFile}>{configFile.split('/').pop()}</span> : 'in memory (no file)'}
+        </div>
       </nav>
       <div class="configure-main" id="configure-main">
-        <ProjectBar bridge={bridge} configFile={configFile} canOpen={canOpenConfig} beforeOpen={cfg.settle} onOpened={onConfigOpened} />
+        <ProjectBar
+          bridge={bridge}
+          configFile={configFile}
+          canOpen={canOpenConfig}
+          beforeOpen={cfg.settle}
+          onOpened={onConfigOpened}
+        />
         {cfg.changedElsewhere && (
           <div class="banner warn" role="status">
             loopgate.json changed on disk while you had unsaved edits.
@@ -78,7 +102,8 @@ export function ConfigureView({ bridge, cfg, siteUrl, configFile, canOpenConfig,
         )}
         {cfg.errors.size > 0 && (
           <div class="banner error" role="alert" aria-label="Config not saved">
-            <strong>Not saved — the running config is unchanged.</strong> Fix {cfg.errors.size === 1 ? 'this' : `these ${cfg.errors.size}`}:
+            <strong>Not saved — the running config is unchanged.</strong> Fix{' '}
+            {cfg.errors.size === 1 ? 'this' : `these ${cfg.errors.size}`}:
             <ul>
               {cfg.errors.all.map((e) => (
                 <li key={e.path + e.message}>
@@ -130,16 +155,30 @@ export function ConfigureView({ bridge, cfg, siteUrl, configFile, canOpenConfig,
                 onChange={(v) => form.set(['inspect', k], v)}
               />
             ))}
-            <Switch label="Record WebSocket frames" checked={read<boolean>(form, ['inspect', 'frames']) ?? true} onChange={(v) => form.set(['inspect', 'frames'], v, true)} />
+            <Switch
+              label="Record WebSocket frames"
+              checked={read<boolean>(form, ['inspect', 'frames']) ?? true}
+              onChange={(v) => form.set(['inspect', 'frames'], v, true)}
+            />
           </div>
         </Section>
         <ProfilesSection form={form} onSwitch={onSwitchProfile} />
         <Section title="Import & export" id="export" note="nginx config in and out; loopgate.json as a file">
           <div class="button-row">
-            <button type="button" class={nginx === 'import' ? 'btn active' : 'btn'} aria-expanded={nginx === 'import'} onClick={() => setNginx(nginx === 'import' ? null : 'import')}>
+            <button
+              type="button"
+              class={nginx === 'import' ? 'btn active' : 'btn'}
+              aria-expanded={nginx === 'import'}
+              onClick={() => setNginx(nginx === 'import' ? null : 'import')}
+            >
               Import nginx config…
             </button>
-            <button type="button" class={nginx === 'export' ? 'btn active' : 'btn'} aria-expanded={nginx === 'export'} onClick={() => setNginx(nginx === 'export' ? null : 'export')}>
+            <button
+              type="button"
+              class={nginx === 'export' ? 'btn active' : 'btn'}
+              aria-expanded={nginx === 'export'}
+              onClick={() => setNginx(nginx === 'export' ? null : 'export')}
+            >
               Export nginx config
             </button>
             <button type="button" class="btn" onClick={() => downloadJson('loopgate.json', cfg.saved)}>

@@ -1,6 +1,6 @@
 // CORS policy fields, for the server (global) or one route (fields override the global ones one by one).
 import type { CorsInput } from '../../shared/config.ts';
-import { listFromText, textFromList, unitOrText, type Path } from '../lib/draft.ts';
+import { listFromText, textFromList, unitOrText, type Path } from './draft.ts';
 import { SelectField, Switch, TextField } from '../components/ui.tsx';
 import { DEFAULTS, read, type Form } from './form.ts';
 
@@ -23,7 +23,15 @@ export function CorsFields({ form, path, global }: Props) {
   const enabled = effective.enabled === true;
 
   const originMode: OriginMode =
-    cors.origins === undefined ? (isRoute ? 'inherit' : '*') : cors.origins === '*' ? '*' : cors.origins === 'reflect' ? 'reflect' : 'list';
+    cors.origins === undefined
+      ? isRoute
+        ? 'inherit'
+        : '*'
+      : cors.origins === '*'
+        ? '*'
+        : cors.origins === 'reflect'
+          ? 'reflect'
+          : 'list';
   const effOrigins = effective.origins ?? '*';
   const credentialsWithStar = enabled && effective.credentials === true && effOrigins === '*';
 
@@ -82,7 +90,8 @@ export function CorsFields({ form, path, global }: Props) {
             checked={effective.credentials === true}
             hint={
               <span class={credentialsWithStar ? 'note-strong' : undefined}>
-                Credentials never with *: Loopgate reflects the Origin{credentialsWithStar ? ' instead of answering *' : ''}.
+                Credentials never with *: Loopgate reflects the Origin
+                {credentialsWithStar ? ' instead of answering *' : ''}.
               </span>
             }
             onChange={(v) => set('credentials', v, true)}

@@ -4,7 +4,15 @@ import type { LoopgateBridge, NginxExportResult } from '../../shared/api.ts';
 import type { ConfigInput } from '../../shared/config.ts';
 import { copyText, downloadBlob } from '../lib/download.ts';
 
-export function NginxExport({ bridge, saved, onClose }: { bridge: LoopgateBridge; saved: ConfigInput; onClose: () => void }) {
+export function NginxExport({
+  bridge,
+  saved,
+  onClose,
+}: {
+  bridge: LoopgateBridge;
+  saved: ConfigInput;
+  onClose: () => void;
+}) {
   const [serverName, setServerName] = useState('');
   const [asked, setAsked] = useState('');
   const [result, setResult] = useState<NginxExportResult | null>(null);
@@ -44,7 +52,13 @@ export function NginxExport({ bridge, saved, onClose }: { bridge: LoopgateBridge
             setAsked(serverName.trim());
           }}
         >
-          <input class="input mono" aria-label="server_name" placeholder="server_name (default: allowed hosts, else localhost)" value={serverName} onInput={(e) => setServerName((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            class="input mono"
+            aria-label="server_name"
+            placeholder="server_name (default: allowed hosts, else localhost)"
+            value={serverName}
+            onInput={(e) => setServerName((e.currentTarget as HTMLInputElement).value)}
+          />
           <button type="submit" class="btn small" disabled={serverName.trim() === asked}>
             Use
           </button>
@@ -53,7 +67,12 @@ export function NginxExport({ bridge, saved, onClose }: { bridge: LoopgateBridge
         <button type="button" class="btn" disabled={!result} onClick={() => void copy()}>
           {copied === 'yes' ? 'Copied' : copied === 'no' ? 'Copy failed' : 'Copy'}
         </button>
-        <button type="button" class="btn" disabled={!result} onClick={() => result && downloadBlob('loopgate-nginx.conf', new Blob([result.text], { type: 'text/plain' }))}>
+        <button
+          type="button"
+          class="btn"
+          disabled={!result}
+          onClick={() => result && downloadBlob('loopgate-nginx.conf', new Blob([result.text], { type: 'text/plain' }))}
+        >
           Download
         </button>
         <button type="button" class="btn small ghost" onClick={onClose}>

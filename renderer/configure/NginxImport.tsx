@@ -2,8 +2,8 @@
 import { useRef, useState } from 'preact/hooks';
 import type { LoopgateBridge, NginxImportResult, NginxImportWarning } from '../../shared/api.ts';
 import type { ConfigInput } from '../../shared/config.ts';
-import { sameJson } from '../lib/draft.ts';
-import { addProfile, applySite, freeProfileName, listenText, siteSummary } from '../lib/nginx-apply.ts';
+import { sameJson } from './draft.ts';
+import { addProfile, applySite, freeProfileName, listenText, siteSummary } from './nginx-apply.ts';
 import { cx } from '../components/ui.tsx';
 import type { ConfigDraft } from './useConfigDraft.ts';
 
@@ -26,7 +26,15 @@ function selectLine(ta: HTMLTextAreaElement | null, line: number): void {
   ta.scrollTop = Math.max(0, (line - 3) * lineHeight);
 }
 
-export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; cfg: ConfigDraft; onClose: () => void }) {
+export function NginxImport({
+  bridge,
+  cfg,
+  onClose,
+}: {
+  bridge: LoopgateBridge;
+  cfg: ConfigDraft;
+  onClose: () => void;
+}) {
   const [text, setText] = useState('');
   const [fileName, setFileName] = useState<string | undefined>(undefined);
   const [result, setResult] = useState<NginxImportResult | null>(null);
@@ -78,7 +86,11 @@ export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; 
     const next = applySite(cfg.draft, site.config, { useListen });
     cfg.update(() => next, { now: true });
     const n = site.config.routes?.length ?? 0;
-    setDone({ kind: 'apply', config: next, text: `"${site.name}" applied: its site settings and ${n} route${n === 1 ? '' : 's'} are live.` });
+    setDone({
+      kind: 'apply',
+      config: next,
+      text: `"${site.name}" applied: its site settings and ${n} route${n === 1 ? '' : 's'} are live.`,
+    });
   };
 
   const asProfile = (e: Event) => {
@@ -88,12 +100,22 @@ export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; 
     if (!name || cfg.draft.profiles?.[name]) return;
     const next = addProfile(cfg.draft, name, site.config);
     cfg.update(() => next, { now: true });
-    setDone({ kind: 'profile', config: next, text: `Profile "${name}" added with ${site.config.routes?.length ?? 0} routes: switch to it in the profile menu at the top.` });
+    setDone({
+      kind: 'profile',
+      config: next,
+      text: `Profile "${name}" added with ${site.config.routes?.length ?? 0} routes: switch to it in the profile menu at the top.`,
+    });
     setProfile(freeProfileName(name, next));
   };
 
   // Whether the last Apply / Add went through: the draft machinery saves it and reports refusals at the top.
-  const doneState = !done ? null : cfg.status === 'invalid' || cfg.status === 'failed' ? 'bad' : sameJson(cfg.saved, done.config) ? 'ok' : 'pending';
+  const doneState = !done
+    ? null
+    : cfg.status === 'invalid' || cfg.status === 'failed'
+      ? 'bad'
+      : sameJson(cfg.saved, done.config)
+        ? 'ok'
+        : 'pending';
   const profileTaken = profile.trim() !== '' && Boolean(cfg.draft.profiles?.[profile.trim()]);
 
   return (
@@ -113,12 +135,23 @@ export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; 
           }}
         />
         <div class="button-row">
-          <button type="button" class="btn primary" disabled={busy || text.trim() === ''} onClick={() => void read(text, fileName)}>
+          <button
+            type="button"
+            class="btn primary"
+            disabled={busy || text.trim() === ''}
+            onClick={() => void read(text, fileName)}
+          >
             {busy ? 'Reading…' : 'Read config'}
           </button>
           <label class="btn file-btn">
             Open .conf file…
-            <input type="file" class="sr-only" accept=".conf,.nginx,.txt,text/plain" aria-label="Open an nginx .conf file" onChange={(e) => void openFile(e)} />
+            <input
+              type="file"
+              class="sr-only"
+              accept=".conf,.nginx,.txt,text/plain"
+              aria-label="Open an nginx .conf file"
+              onChange={(e) => void openFile(e)}
+            />
           </label>
           {fileName && <span class="muted mono">{fileName}</span>}
           <span class="grow" />
@@ -144,11 +177,15 @@ export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; 
             </button>
           ) : null}
           <span>{result.message}</span>
-          {result.line !== undefined && text.split('\n')[result.line - 1] !== undefined && <pre class="excerpt">{text.split('\n')[result.line - 1]}</pre>}
+          {result.line !== undefined && text.split('\n')[result.line - 1] !== undefined && (
+            <pre class="excerpt">{text.split('\n')[result.line - 1]}</pre>
+          )}
         </div>
       )}
 
-      {result?.ok && sites.length === 0 && <div class="banner warn">No server block found: nothing to import (see the warnings).</div>}
+      {result?.ok && sites.length === 0 && (
+        <div class="banner warn">No server block found: nothing to import (see the warnings).</div>
+      )}
 
       {site && (
         <div class="import-result">
@@ -157,14 +194,19 @@ export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; 
               <legend class="field-label">{sites.length} server blocks: import which one?</legend>
               {sites.map((s, i) => (
                 <label key={s.name} class={cx('check', i === pick && 'on')}>
-                  <input type="radio" name="nginx-site" checked={i === pick} onChange={() => {
+                  <input
+                    type="radio"
+                    name="nginx-site"
+                    checked={i === pick}
+                    onChange={() => {
                       setPick(i);
                       setProfile(freeProfileName(s.name, cfg.draft));
                     }}
                   />
                   <span class="mono">{s.name}</span>
                   <span class="muted">
-                    {s.config.routes?.length ?? 0} routes{listenText(s.config.listen) ? ` · listen ${listenText(s.config.listen)}` : ''}
+                    {s.config.routes?.length ?? 0} routes
+                    {listenText(s.config.listen) ? ` · listen ${listenText(s.config.listen)}` : ''}
                   </span>
                 </label>
               ))}
@@ -194,24 +236,47 @@ export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; 
               <button type="button" class="btn primary" onClick={apply}>
                 Apply
               </button>
-              <span class="muted">replaces the site settings and the default routes{cfg.draft.activeProfile ? ` (and leaves profile "${cfg.draft.activeProfile}")` : ''}; inspector and profiles stay</span>
+              <span class="muted">
+                replaces the site settings and the default routes
+                {cfg.draft.activeProfile ? ` (and leaves profile "${cfg.draft.activeProfile}")` : ''}; inspector and
+                profiles stay
+              </span>
             </div>
             {listen && (
               <label class="check">
-                <input type="checkbox" checked={useListen} onChange={(e) => setUseListen((e.currentTarget as HTMLInputElement).checked)} />
-                also listen on <span class="mono">{listen}</span> (else Loopgate keeps {listenText(cfg.draft.listen) ?? 'its address'})
+                <input
+                  type="checkbox"
+                  checked={useListen}
+                  onChange={(e) => setUseListen((e.currentTarget as HTMLInputElement).checked)}
+                />
+                also listen on <span class="mono">{listen}</span> (else Loopgate keeps{' '}
+                {listenText(cfg.draft.listen) ?? 'its address'})
               </label>
             )}
             <form class="inline-form" onSubmit={asProfile}>
-              <input class="input" aria-label="Profile name" value={profile} onInput={(e) => setProfile((e.currentTarget as HTMLInputElement).value)} />
+              <input
+                class="input"
+                aria-label="Profile name"
+                value={profile}
+                onInput={(e) => setProfile((e.currentTarget as HTMLInputElement).value)}
+              />
               <button type="submit" class="btn" disabled={!profile.trim() || profileTaken}>
                 Add as profile
               </button>
-              <span class="muted">{profileTaken ? 'a profile has this name' : 'its routes only, as a route set to switch to'}</span>
+              <span class="muted">
+                {profileTaken ? 'a profile has this name' : 'its routes only, as a route set to switch to'}
+              </span>
             </form>
             {done && (
-              <div class={cx('import-done', doneState === 'bad' ? 'error-text' : doneState === 'ok' && 'ok-text')} role="status">
-                {doneState === 'bad' ? 'Not saved: see the errors at the top.' : doneState === 'ok' ? done.text : 'Saving…'}
+              <div
+                class={cx('import-done', doneState === 'bad' ? 'error-text' : doneState === 'ok' && 'ok-text')}
+                role="status"
+              >
+                {doneState === 'bad'
+                  ? 'Not saved: see the errors at the top.'
+                  : doneState === 'ok'
+                    ? done.text
+                    : 'Saving…'}
               </div>
             )}
           </div>
@@ -227,7 +292,12 @@ export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; 
             {warnings.map((w: NginxImportWarning, i) => (
               <li key={i}>
                 {w.file === shownFile ? (
-                  <button type="button" class="link mono" title="Show the line" onClick={() => selectLine(ta.current, w.line)}>
+                  <button
+                    type="button"
+                    class="link mono"
+                    title="Show the line"
+                    onClick={() => selectLine(ta.current, w.line)}
+                  >
                     line {w.line}
                   </button>
                 ) : (
@@ -235,7 +305,9 @@ export function NginxImport({ bridge, cfg, onClose }: { bridge: LoopgateBridge; 
                     {w.file}:{w.line}
                   </span>
                 )}{' '}
-                {w.message.startsWith(w.directive) ? w.message : (
+                {w.message.startsWith(w.directive) ? (
+                  w.message
+                ) : (
                   <>
                     <code>{w.directive}</code> {w.message}
                   </>

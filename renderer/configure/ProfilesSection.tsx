@@ -1,7 +1,7 @@
 // Profiles: named route sets (local / staging / production); create one from the current routes, or delete.
 import { useState } from 'preact/hooks';
 import type { RouteInput } from '../../shared/config.ts';
-import { routesOf } from '../lib/draft.ts';
+import { routesOf } from './draft.ts';
 import { Section } from '../components/ui.tsx';
 import type { Form } from './form.ts';
 
@@ -22,14 +22,24 @@ export function ProfilesSection({ form, onSwitch }: { form: Form; onSwitch: (nam
     <Section title="Profiles" id="profiles" note="named route sets, switched live">
       <ul class="profiles" aria-label="Profiles">
         <li class={active === null ? 'active' : ''}>
-          <button type="button" class="link" aria-current={active === null ? 'true' : undefined} onClick={() => onSwitch(null)}>
+          <button
+            type="button"
+            class="link"
+            aria-current={active === null ? 'true' : undefined}
+            onClick={() => onSwitch(null)}
+          >
             Default routes
           </button>
           <span class="muted">{(form.draft.routes ?? []).length} routes</span>
         </li>
         {names.map((n) => (
           <li key={n} class={active === n ? 'active' : ''}>
-            <button type="button" class="link" aria-current={active === n ? 'true' : undefined} onClick={() => onSwitch(n)}>
+            <button
+              type="button"
+              class="link"
+              aria-current={active === n ? 'true' : undefined}
+              onClick={() => onSwitch(n)}
+            >
               {n}
             </button>
             <span class="muted">{profiles[n]!.routes.length} routes</span>
@@ -47,7 +57,13 @@ export function ProfilesSection({ form, onSwitch }: { form: Form; onSwitch: (nam
         ))}
       </ul>
       <form class="inline-form" onSubmit={create}>
-        <input class="input" aria-label="New profile name" placeholder="staging" value={name} onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)} />
+        <input
+          class="input"
+          aria-label="New profile name"
+          placeholder="staging"
+          value={name}
+          onInput={(e) => setName((e.currentTarget as HTMLInputElement).value)}
+        />
         <button type="submit" class="btn small" disabled={!name.trim() || name.trim() in profiles}>
           New profile from current routes
         </button>

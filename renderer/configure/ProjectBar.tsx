@@ -41,7 +41,13 @@ export function ProjectBar({ bridge, configFile, canOpen, beforeOpen, onOpened }
           {configFile ?? 'in memory (no file)'}
         </code>
         {canOpen && (
-          <button type="button" class="btn small" disabled={opening} title="Run another project's loopgate.json (or its folder)" onClick={() => void open()}>
+          <button
+            type="button"
+            class="btn small"
+            disabled={opening}
+            title="Run another project's loopgate.json (or its folder)"
+            onClick={() => void open()}
+          >
             {opening ? 'Opening…' : 'Open project…'}
           </button>
         )}

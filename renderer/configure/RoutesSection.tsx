@@ -1,8 +1,8 @@
 // Routes: the table, nginx's order rules beside it, a path tester, and the selected route's details.
 import { useState } from 'preact/hooks';
 import type { RouteInput } from '../../shared/config.ts';
-import { newRoute, routesOf, routesPath } from '../lib/draft.ts';
-import { matchRoute, rewriteUrl } from '../lib/rewrite.ts';
+import { newRoute, routesOf, routesPath } from './draft.ts';
+import { matchRoute, rewriteUrl } from './rewrite.ts';
 import { Empty, Section } from '../components/ui.tsx';
 import type { Form } from './form.ts';
 import { RouteDetails } from './RouteDetails.tsx';
@@ -36,21 +36,37 @@ export function RoutesSection({ form }: { form: Form }) {
       <div class="routes-layout">
         <div class="routes-main">
           {routes.length === 0 ? (
-            <Empty>No routes yet: every request goes to the static site. Add one to proxy a path prefix to a backend.</Empty>
+            <Empty>
+              No routes yet: every request goes to the static site. Add one to proxy a path prefix to a backend.
+            </Empty>
           ) : (
-            <RouteTable form={form} routes={routes} base={base} selected={sel} onSelect={setSelected} matched={hit?.index ?? null} />
+            <RouteTable
+              form={form}
+              routes={routes}
+              base={base}
+              selected={sel}
+              onSelect={setSelected}
+              matched={hit?.index ?? null}
+            />
           )}
           <div class="probe" role="group" aria-label="Test a path">
             <label for="probe-input" class="field-label">
               Test a path
             </label>
-            <input id="probe-input" class="input mono" value={probe} spellcheck={false} onInput={(e) => setProbe((e.currentTarget as HTMLInputElement).value)} />
+            <input
+              id="probe-input"
+              class="input mono"
+              value={probe}
+              spellcheck={false}
+              onInput={(e) => setProbe((e.currentTarget as HTMLInputElement).value)}
+            />
             <output class="probe-out mono" for="probe-input" aria-live="polite">
               {!probe.startsWith('/') ? (
                 <span class="muted">a path starts with /</span>
               ) : hit && hitRoute ? (
                 <>
-                  route {hit.index + 1} <code>{hitRoute.match}</code> <span class="muted">({hit.rule})</span> → {rewriteUrl(hitRoute.match, hitRoute.target, probe).url}
+                  route {hit.index + 1} <code>{hitRoute.match}</code> <span class="muted">({hit.rule})</span> →{' '}
+                  {rewriteUrl(hitRoute.match, hitRoute.target, probe).url}
                 </>
               ) : (
                 <span class="muted">no route matches: the static site answers</span>
@@ -76,11 +92,20 @@ export function RoutesSection({ form }: { form: Form }) {
             <li>else the longest prefix; no match → static site</li>
           </ol>
           <p class="muted">
-            Target with a path (<code>http://h/v2/</code>) replaces the matched prefix; without one the URI passes unchanged.
+            Target with a path (<code>http://h/v2/</code>) replaces the matched prefix; without one the URI passes
+            unchanged.
           </p>
         </aside>
       </div>
-      {sel !== null && routes[sel] && <RouteDetails form={form} route={routes[sel]!} path={[...base, sel]} index={sel} onClose={() => setSelected(null)} />}
+      {sel !== null && routes[sel] && (
+        <RouteDetails
+          form={form}
+          route={routes[sel]!}
+          path={[...base, sel]}
+          index={sel}
+          onClose={() => setSelected(null)}
+        />
+      )}
     </Section>
   );
 }

@@ -1,12 +1,16 @@
 // The static site (root, index files, SPA fallback, directory listing, charset) and where Loopgate listens.
-import { listFromText, numberOrText, textFromList, textOf } from '../lib/draft.ts';
+import { listFromText, numberOrText, textFromList, textOf } from './draft.ts';
 import { Section, Switch, TextField } from '../components/ui.tsx';
 import { DEFAULTS, read, type Form } from './form.ts';
 
 export function SiteSection({ form, siteUrl }: { form: Form; siteUrl: string | null }) {
   const root = read<string | null>(form, ['root']);
   return (
-    <Section title="Static site" id="site" note={root ? 'serves files, routes take their paths first' : 'no root: only routes answer'}>
+    <Section
+      title="Static site"
+      id="site"
+      note={root ? 'serves files, routes take their paths first' : 'no root: only routes answer'}
+    >
       <div class="grid-4">
         <TextField<string | undefined>
           label="Root folder"
@@ -81,7 +85,18 @@ export function SiteSection({ form, siteUrl }: { form: Form; siteUrl: string | n
           parse={numberOrText}
           placeholder={String(DEFAULTS.port)}
           error={form.errors.at(['listen', 'port'])}
-          hint={siteUrl ? <>Now serving <a href={siteUrl} target="_blank" rel="noreferrer">{siteUrl}</a></> : 'Not listening'}
+          hint={
+            siteUrl ? (
+              <>
+                Now serving{' '}
+                <a href={siteUrl} target="_blank" rel="noreferrer">
+                  {siteUrl}
+                </a>
+              </>
+            ) : (
+              'Not listening'
+            )
+          }
           onChange={(v) => form.set(['listen', 'port'], v)}
         />
         <TextField<string[] | undefined>

@@ -1,6 +1,6 @@
 // What every Configure section gets: the draft, the engine's errors, and a setter by path.
 import type { ConfigInput } from '../../shared/config.ts';
-import { getIn, type FieldErrors, type Path } from '../lib/draft.ts';
+import { getIn, type FieldErrors, type Path } from './draft.ts';
 
 export interface Form {
   draft: ConfigInput;

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { LoopgateBridge } from '../../shared/api.ts';
 import type { ConfigInput, ConfigResult } from '../../shared/config.ts';
-import { FieldErrors, sameJson } from '../lib/draft.ts';
+import { FieldErrors, sameJson } from './draft.ts';
 
 export type SaveStatus = 'loading' | 'saved' | 'pending' | 'saving' | 'invalid' | 'failed';
 
@@ -111,7 +111,14 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
       if (force || clean) {
         clearTimeout(timer.current);
         seq.current++;
-        set({ saved: fresh, draft: fresh, errors: new FieldErrors(), status: 'saved', message: null, changedElsewhere: null });
+        set({
+          saved: fresh,
+          draft: fresh,
+          errors: new FieldErrors(),
+          status: 'saved',
+          message: null,
+          changedElsewhere: null,
+        });
       } else {
         set({ changedElsewhere: fresh });
       }

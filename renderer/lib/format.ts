@@ -86,14 +86,17 @@ export function explainUpgrade(s: SessionView): string | null {
   const parts: string[] = [];
   const refused = s.error?.code === 'UPGRADE_REFUSED' || (!s.error && s.status !== undefined && s.status !== 101);
   if (refused) {
-    parts.push(`The backend refused the upgrade: it answered HTTP ${s.status ?? '?'} instead of 101 Switching Protocols, and Loopgate passed that answer to the browser.`);
+    parts.push(
+      `The backend refused the upgrade: it answered HTTP ${s.status ?? '?'} instead of 101 Switching Protocols, and Loopgate passed that answer to the browser.`,
+    );
   } else if (s.error) {
     const answered = s.status ? ` Loopgate answered the browser with HTTP ${s.status}.` : '';
     parts.push(`Who: ${who(s.error.side)} (${s.error.code}). Why: ${s.error.message}.${answered}`);
   } else {
     parts.push('The upgrade did not complete (no answer from the backend was recorded).');
   }
-  if (s.status === 401 || s.status === 403) parts.push('Check the Origin and cookies the backend expects: "Rewrite Origin" or the remote preset may help.');
+  if (s.status === 401 || s.status === 403)
+    parts.push('Check the Origin and cookies the backend expects: "Rewrite Origin" or the remote preset may help.');
   if (s.status === 404) parts.push('Check the route target path: the backend has no WebSocket endpoint at that URL.');
   return parts.join(' ');
 }
@@ -107,8 +110,10 @@ export function explainHttpError(r: HttpRecord): string | null {
     SEND_TIMEOUT: 'The backend stopped reading the request for longer than the send timeout (proxy_send_timeout).',
     BODY_TOO_LARGE: 'The request body is over the body size limit (client_max_body_size): raise maxBodySize.',
     ENOTFOUND: 'The target host name does not resolve.',
-    CLIENT_BODY_TIMEOUT: 'The client paused its upload for longer than the client body timeout (client_body_timeout); nginx closes such a connection without an answer too.',
-    CLIENT_SEND_TIMEOUT: 'The client took none of the answer for longer than the client send timeout (send_timeout): a stalled tab or a client that stopped reading.',
+    CLIENT_BODY_TIMEOUT:
+      'The client paused its upload for longer than the client body timeout (client_body_timeout); nginx closes such a connection without an answer too.',
+    CLIENT_SEND_TIMEOUT:
+      'The client took none of the answer for longer than the client send timeout (send_timeout): a stalled tab or a client that stopped reading.',
   };
   const hint = hints[r.error.code];
   return `Who: ${who(r.error.side)} (${r.error.code}). Why: ${r.error.message}.${hint ? ` ${hint}` : ''}`;
@@ -117,17 +122,38 @@ export function explainHttpError(r: HttpRecord): string | null {
 export function closeText(s: SessionView): string {
   if (s.state !== 'closed') return s.state;
   const by = s.closedBy ? `by ${who(s.closedBy)}` : '';
-  const code = s.closeCode !== undefined ? `${s.closeCode}${CLOSE_NAMES[s.closeCode] ? ` ${CLOSE_NAMES[s.closeCode]}` : ''}` : 'no code';
+  const code =
+    s.closeCode !== undefined
+      ? `${s.closeCode}${CLOSE_NAMES[s.closeCode] ? ` ${CLOSE_NAMES[s.closeCode]}` : ''}`
+      : 'no code';
   return `closed ${by}, ${code}${s.closeReason ? ` "${s.closeReason}"` : ''}`;
 }
 
 export const CLOSE_NAMES: Record<number, string> = {
-  1000: 'Normal', 1001: 'Going away', 1002: 'Protocol error', 1003: 'Unsupported data', 1005: 'No status',
-  1006: 'Abnormal', 1007: 'Invalid payload', 1008: 'Policy violation', 1009: 'Too big', 1010: 'Extension required',
-  1011: 'Internal error', 1012: 'Service restart', 1013: 'Try again later', 1015: 'TLS failure',
+  1000: 'Normal',
+  1001: 'Going away',
+  1002: 'Protocol error',
+  1003: 'Unsupported data',
+  1005: 'No status',
+  1006: 'Abnormal',
+  1007: 'Invalid payload',
+  1008: 'Policy violation',
+  1009: 'Too big',
+  1010: 'Extension required',
+  1011: 'Internal error',
+  1012: 'Service restart',
+  1013: 'Try again later',
+  1015: 'TLS failure',
 };
 
-export const OPCODE_NAMES: Record<number, string> = { 0: 'cont', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
+export const OPCODE_NAMES: Record<number, string> = {
+  0: 'cont',
+  1: 'text',
+  2: 'binary',
+  8: 'close',
+  9: 'ping',
+  10: 'pong',
+};
 
 export function headerLines(h: Record<string, string | string[]> | undefined): Array<[string, string]> {
   if (!h) return [];

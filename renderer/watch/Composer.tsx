@@ -1,7 +1,7 @@
 // Inject a message into a live session (text, hex or base64; to the client or the backend), or close it.
 import { useState } from 'preact/hooks';
 import type { LoopgateBridge, SendRequest, SessionView } from '../../shared/api.ts';
-import { bytesToBase64, parseHex } from '../lib/frames.ts';
+import { bytesToBase64, parseHex } from './frames.ts';
 
 type Mode = 'text' | 'hex' | 'base64';
 
@@ -47,7 +47,15 @@ export function Composer({ bridge, session }: { bridge: LoopgateBridge; session:
           class="input mono"
           aria-label="Message to send"
           rows={2}
-          placeholder={open ? (mode === 'text' ? 'Message text — Ctrl+Enter sends to the backend' : mode === 'hex' ? 'de ad be ef' : 'base64') : 'The session is not open'}
+          placeholder={
+            open
+              ? mode === 'text'
+                ? 'Message text — Ctrl+Enter sends to the backend'
+                : mode === 'hex'
+                  ? 'de ad be ef'
+                  : 'base64'
+              : 'The session is not open'
+          }
           value={text}
           disabled={!open}
           onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
@@ -59,7 +67,13 @@ export function Composer({ bridge, session }: { bridge: LoopgateBridge; session:
           }}
         />
         <div class="composer-actions">
-          <select class="input" aria-label="Message format" value={mode} onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value as Mode)} disabled={!open}>
+          <select
+            class="input"
+            aria-label="Message format"
+            value={mode}
+            onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value as Mode)}
+            disabled={!open}
+          >
             <option value="text">Text</option>
             <option value="hex">Binary (hex)</option>
             <option value="base64">Binary (base64)</option>
@@ -75,11 +89,24 @@ export function Composer({ bridge, session }: { bridge: LoopgateBridge; session:
       <div class="composer-row close-row">
         <label class="inline">
           Close code
-          <input class="input input-xs mono" aria-label="Close code" value={code} disabled={!open} onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            class="input input-xs mono"
+            aria-label="Close code"
+            value={code}
+            disabled={!open}
+            onInput={(e) => setCode((e.currentTarget as HTMLInputElement).value)}
+          />
         </label>
         <label class="inline grow">
           Reason
-          <input class="input" aria-label="Close reason" value={reason} maxLength={123} disabled={!open} onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)} />
+          <input
+            class="input"
+            aria-label="Close reason"
+            value={reason}
+            maxLength={123}
+            disabled={!open}
+            onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
+          />
         </label>
         <button type="button" class="btn small danger" disabled={!open} onClick={() => void close()}>
           Close session

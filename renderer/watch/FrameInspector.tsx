@@ -2,14 +2,20 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { FrameRecord } from '../../shared/events.ts';
 import { clock, formatBytes, OPCODE_NAMES } from '../lib/format.ts';
-import { FrameIndex, type Direction, type FrameFilter } from '../lib/frames.ts';
-import type { SessionFrames } from '../lib/live.ts';
+import { FrameIndex, type Direction, type FrameFilter } from './frames.ts';
+import type { SessionFrames } from './live.ts';
 import { cx } from '../components/ui.tsx';
 import { VirtualList } from '../components/VirtualList.tsx';
 import { FrameView } from './FrameView.tsx';
 
 export const FRAME_ROW_HEIGHT = 20;
-const OPS: Array<[number, string]> = [[1, 'text'], [2, 'binary'], [8, 'close'], [9, 'ping'], [10, 'pong']];
+const OPS: Array<[number, string]> = [
+  [1, 'text'],
+  [2, 'binary'],
+  [8, 'close'],
+  [9, 'ping'],
+  [10, 'pong'],
+];
 const PREVIEW_CHARS = 240;
 
 function preview(f: FrameRecord): string {
@@ -45,7 +51,10 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
   }, []);
 
   const toggleOp = (op: number) =>
-    setFilter((f) => ({ ...f, opcodes: f.opcodes.includes(op) ? f.opcodes.filter((o) => o !== op) : [...f.opcodes, op].sort((a, b) => a - b) }));
+    setFilter((f) => ({
+      ...f,
+      opcodes: f.opcodes.includes(op) ? f.opcodes.filter((o) => o !== op) : [...f.opcodes, op].sort((a, b) => a - b),
+    }));
 
   return (
     <div class="inspector">
@@ -58,14 +67,27 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
               ['receive', '↓ Received'],
             ] as Array<[Direction, string]>
           ).map(([d, text]) => (
-            <button key={d} type="button" role="radio" aria-checked={filter.direction === d} class={cx('seg-btn', filter.direction === d && 'on')} onClick={() => setFilter((f) => ({ ...f, direction: d }))}>
+            <button
+              key={d}
+              type="button"
+              role="radio"
+              aria-checked={filter.direction === d}
+              class={cx('seg-btn', filter.direction === d && 'on')}
+              onClick={() => setFilter((f) => ({ ...f, direction: d }))}
+            >
               {text}
             </button>
           ))}
         </div>
         <div class="seg" role="group" aria-label="Opcodes">
           {OPS.map(([op, name]) => (
-            <button key={op} type="button" aria-pressed={filter.opcodes.includes(op)} class={cx('seg-btn', filter.opcodes.includes(op) && 'on')} onClick={() => toggleOp(op)}>
+            <button
+              key={op}
+              type="button"
+              aria-pressed={filter.opcodes.includes(op)}
+              class={cx('seg-btn', filter.opcodes.includes(op) && 'on')}
+              onClick={() => toggleOp(op)}
+            >
               {name}
             </button>
           ))}
@@ -119,7 +141,12 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
         onFollowChange={setFollow}
         rowClass={(row) => {
           const f = frames[index.current.at(row)]!;
-          return cx('frame-grid', f.type === 'send' ? 'dir-send' : 'dir-receive', f.opcode >= 8 && 'control', f.injected && 'injected');
+          return cx(
+            'frame-grid',
+            f.type === 'send' ? 'dir-send' : 'dir-receive',
+            f.opcode >= 8 && 'control',
+            f.injected && 'injected',
+          );
         }}
         renderRow={(row) => {
           const f = frames[index.current.at(row)]!;
@@ -142,7 +169,13 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
           ↓ Follow new frames
         </button>
       )}
-      <div class={cx('frame-detail', !selected && 'empty-detail')}>{selected ? <FrameView frame={selected} /> : <div class="empty small">Select a frame to see it as text, JSON, hex or base64.</div>}</div>
+      <div class={cx('frame-detail', !selected && 'empty-detail')}>
+        {selected ? (
+          <FrameView frame={selected} />
+        ) : (
+          <div class="empty small">Select a frame to see it as text, JSON, hex or base64.</div>
+        )}
+      </div>
     </div>
   );
 }

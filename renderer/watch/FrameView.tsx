@@ -3,7 +3,7 @@ import { useMemo, useState } from 'preact/hooks';
 import type { FrameRecord } from '../../shared/events.ts';
 import { copyText } from '../lib/download.ts';
 import { clock, formatBytes, OPCODE_NAMES } from '../lib/format.ts';
-import { frameBase64, frameBytes, frameJson, frameText, hexDump } from '../lib/frames.ts';
+import { frameBase64, frameBytes, frameJson, frameText, hexDump } from './frames.ts';
 import { JsonTree } from '../components/JsonTree.tsx';
 import { Tabs } from '../components/ui.tsx';
 
@@ -12,7 +12,10 @@ type View = 'text' | 'json' | 'hex' | 'base64';
 const MAX_TEXT = 256 * 1024;
 
 export function FrameView({ frame }: { frame: FrameRecord }) {
-  const json = useMemo(() => (frame.opcode === 1 || frame.opcode === 2 ? frameJson(frame) : { ok: false as const }), [frame]);
+  const json = useMemo(
+    () => (frame.opcode === 1 || frame.opcode === 2 ? frameJson(frame) : { ok: false as const }),
+    [frame],
+  );
   const [view, setView] = useState<View>(frame.encoding === 'base64' ? 'hex' : 'text');
   const [copied, setCopied] = useState<string | null>(null);
   const effective: View = view === 'json' && !json.ok ? 'text' : view;
@@ -52,7 +55,8 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
           ]}
         />
         <span class="frame-meta mono">
-          #{frame.seq} {frame.type === 'send' ? '↑ client → backend' : '↓ backend → client'} · {OPCODE_NAMES[frame.opcode]} · {formatBytes(frame.length)}
+          #{frame.seq} {frame.type === 'send' ? '↑ client → backend' : '↓ backend → client'} ·{' '}
+          {OPCODE_NAMES[frame.opcode]} · {formatBytes(frame.length)}
           {frame.wireLength !== frame.length && ` (${formatBytes(frame.wireLength)} on the wire)`}
           {frame.fragments > 1 && ` · ${frame.fragments} fragments`}
           {frame.compressed && ' · deflated'}
@@ -64,7 +68,9 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
       </div>
       {(frame.truncated || (frame.problems && frame.problems.length > 0)) && (
         <div class="frame-notes">
-          {frame.truncated && <span class="badge warn">truncated: {formatBytes(frame.length)} sent, first part kept</span>}
+          {frame.truncated && (
+            <span class="badge warn">truncated: {formatBytes(frame.length)} sent, first part kept</span>
+          )}
           {frame.problems?.map((p) => (
             <span key={p} class="badge error">
               {p}
@@ -72,11 +78,21 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
           ))}
         </div>
       )}
-      <div class="frame-body" id={`fv-panel-${effective}`} role="tabpanel" aria-labelledby={`fv-tab-${effective}`} tabIndex={0}>
+      <div
+        class="frame-body"
+        id={`fv-panel-${effective}`}
+        role="tabpanel"
+        aria-labelledby={`fv-tab-${effective}`}
+        tabIndex={0}
+      >
         {effective === 'json' && json.ok ? (
           <JsonTree value={json.value} />
         ) : (
-          <pre class="mono">{content.length > MAX_TEXT ? `${content.slice(0, MAX_TEXT)}\n… ${content.length - MAX_TEXT} more characters (Copy takes all)` : content}</pre>
+          <pre class="mono">
+            {content.length > MAX_TEXT
+              ? `${content.slice(0, MAX_TEXT)}\n… ${content.length - MAX_TEXT} more characters (Copy takes all)`
+              : content}
+          </pre>
         )}
       </div>
     </div>

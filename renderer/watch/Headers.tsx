@@ -2,7 +2,15 @@
 import type { Headers } from '../../shared/events.ts';
 import { headerLines } from '../lib/format.ts';
 
-export function HeadersTable({ title, headers, status }: { title: string; headers: Headers | undefined; status?: string }) {
+export function HeadersTable({
+  title,
+  headers,
+  status,
+}: {
+  title: string;
+  headers: Headers | undefined;
+  status?: string;
+}) {
   const lines = headerLines(headers);
   return (
     <section class="hdrs" aria-label={title}>

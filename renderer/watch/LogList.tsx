@@ -47,7 +47,12 @@ export function LogList({ records, selectedId, onSelect, follow, onFollowChange,
         onFollowChange={onFollowChange}
         rowClass={(i) => {
           const r = records[i]!;
-          return cx('log-grid', `tone-${statusTone(r)}`, r.kind === 'ws' && 'is-ws', r.kind === 'http' && r.imported && 'imported');
+          return cx(
+            'log-grid',
+            `tone-${statusTone(r)}`,
+            r.kind === 'ws' && 'is-ws',
+            r.kind === 'http' && r.imported && 'imported',
+          );
         }}
         renderRow={(i) => {
           const r = records[i]!;

@@ -1,7 +1,7 @@
 // The log's toolbar: text search, status classes, route, WS only, pause, clear, HAR export and import.
 import { useEffect, useRef } from 'preact/hooks';
 import type { StatusClass } from '../../shared/api.ts';
-import type { LogFilter } from '../lib/log-filter.ts';
+import type { LogFilter } from './log-filter.ts';
 import { cx } from '../components/ui.tsx';
 
 const CLASSES: StatusClass[] = ['2xx', '3xx', '4xx', '5xx', 'error', 'pending'];
@@ -31,7 +31,8 @@ export function LogToolbar(p: Props) {
     window.addEventListener('loopgate:focus-search', on);
     return () => window.removeEventListener('loopgate:focus-search', on);
   }, []);
-  const toggle = (c: StatusClass) => p.onFilter({ ...f, status: f.status.includes(c) ? f.status.filter((x) => x !== c) : [...f.status, c] });
+  const toggle = (c: StatusClass) =>
+    p.onFilter({ ...f, status: f.status.includes(c) ? f.status.filter((x) => x !== c) : [...f.status, c] });
   return (
     <div class="toolbar" role="toolbar" aria-label="Log filters and actions">
       <button
@@ -66,12 +67,23 @@ export function LogToolbar(p: Props) {
       />
       <div class="seg" role="group" aria-label="Status classes">
         {CLASSES.map((c) => (
-          <button key={c} type="button" class={cx('seg-btn', f.status.includes(c) && 'on', `cls-${c}`)} aria-pressed={f.status.includes(c)} onClick={() => toggle(c)}>
+          <button
+            key={c}
+            type="button"
+            class={cx('seg-btn', f.status.includes(c) && 'on', `cls-${c}`)}
+            aria-pressed={f.status.includes(c)}
+            onClick={() => toggle(c)}
+          >
             {c}
           </button>
         ))}
       </div>
-      <select class="input route-filter" aria-label="Filter by route" value={f.route} onChange={(e) => p.onFilter({ ...f, route: (e.currentTarget as HTMLSelectElement).value })}>
+      <select
+        class="input route-filter"
+        aria-label="Filter by route"
+        value={f.route}
+        onChange={(e) => p.onFilter({ ...f, route: (e.currentTarget as HTMLSelectElement).value })}
+      >
         <option value="">All routes</option>
         {p.routes.map((r) => (
           <option key={r} value={r}>
@@ -80,16 +92,28 @@ export function LogToolbar(p: Props) {
         ))}
       </select>
       <label class="check">
-        <input type="checkbox" checked={f.wsOnly} onChange={(e) => p.onFilter({ ...f, wsOnly: (e.currentTarget as HTMLInputElement).checked })} /> WS only
+        <input
+          type="checkbox"
+          checked={f.wsOnly}
+          onChange={(e) => p.onFilter({ ...f, wsOnly: (e.currentTarget as HTMLInputElement).checked })}
+        />{' '}
+        WS only
       </label>
       <span class="grow" />
       <span class="count mono muted" aria-live="polite">
-        {p.shown === p.total ? `${p.total.toLocaleString('en')} rows` : `${p.shown.toLocaleString('en')} / ${p.total.toLocaleString('en')}`}
+        {p.shown === p.total
+          ? `${p.total.toLocaleString('en')} rows`
+          : `${p.shown.toLocaleString('en')} / ${p.total.toLocaleString('en')}`}
       </span>
       <button type="button" class="btn small" onClick={p.onExport} title="Download the whole log as HAR">
         Export HAR
       </button>
-      <button type="button" class="btn small" onClick={() => file.current?.click()} title="Load a HAR file into the log">
+      <button
+        type="button"
+        class="btn small"
+        onClick={() => file.current?.click()}
+        title="Load a HAR file into the log"
+      >
         Import HAR
       </button>
       <input

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import type { HttpView } from '../../shared/api.ts';
 import { clock, explainHttpError, formatBytes, formatMs, statusTone } from '../lib/format.ts';
-import { base64ToBytes, hexDump } from '../lib/frames.ts';
+import { base64ToBytes, hexDump } from './frames.ts';
 import { cx, Tabs } from '../components/ui.tsx';
 import { HeadersTable } from './Headers.tsx';
 
@@ -52,7 +52,10 @@ export function RequestDetail({ record: r, onClose }: { record: HttpView; onClos
         {r.retried && (
           <div class="wide">
             <dt>Retried</dt>
-            <dd data-testid="retried">once, on a fresh connection: the backend dropped the first before answering (a keep-alive connection it had closed)</dd>
+            <dd data-testid="retried">
+              once, on a fresh connection: the backend dropped the first before answering (a keep-alive connection it
+              had closed)
+            </dd>
           </div>
         )}
         <div>
@@ -97,13 +100,23 @@ export function RequestDetail({ record: r, onClose }: { record: HttpView; onClos
         {tab === 'headers' && (
           <>
             <HeadersTable title="Request headers" headers={r.requestHeaders} />
-            <HeadersTable title="Response headers" headers={r.responseHeaders} status={r.status !== undefined ? String(r.status) : undefined} />
+            <HeadersTable
+              title="Response headers"
+              headers={r.responseHeaders}
+              status={r.status !== undefined ? String(r.status) : undefined}
+            />
           </>
         )}
         {tab !== 'headers' && (
           <>
-            {(tab === 'request' ? r.requestBodyTruncated : r.responseBodyTruncated) && <div class="badge warn">first bytes only (inspect.bodyBytes)</div>}
-            <pre class="mono body-pre">{bodyText(tab === 'request' ? r.requestBody : r.responseBody) || <span class="muted">no body recorded</span>}</pre>
+            {(tab === 'request' ? r.requestBodyTruncated : r.responseBodyTruncated) && (
+              <div class="badge warn">first bytes only (inspect.bodyBytes)</div>
+            )}
+            <pre class="mono body-pre">
+              {bodyText(tab === 'request' ? r.requestBody : r.responseBody) || (
+                <span class="muted">no body recorded</span>
+              )}
+            </pre>
           </>
         )}
       </div>

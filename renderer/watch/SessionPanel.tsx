@@ -4,8 +4,8 @@ import type { LoopgateBridge, SessionView } from '../../shared/api.ts';
 import type { FrameRecord } from '../../shared/events.ts';
 import { downloadJson } from '../lib/download.ts';
 import { closeText, clock, explainUpgrade, formatBytes, formatMs, who } from '../lib/format.ts';
-import { rates } from '../lib/frames.ts';
-import { SessionFrames, type LiveLog } from '../lib/live.ts';
+import { rates } from './frames.ts';
+import { SessionFrames, type LiveLog } from './live.ts';
 import { Sparkline } from '../components/Sparkline.tsx';
 import { cx, Tabs } from '../components/ui.tsx';
 import { Composer } from './Composer.tsx';
@@ -38,7 +38,19 @@ function liveCounts(s: SessionView, frames: readonly FrameRecord[]): SessionView
   };
 }
 
-export function SessionPanel({ bridge, live, session, onClose, now }: { bridge: LoopgateBridge; live: LiveLog; session: SessionView; onClose: () => void; now: number }) {
+export function SessionPanel({
+  bridge,
+  live,
+  session,
+  onClose,
+  now,
+}: {
+  bridge: LoopgateBridge;
+  live: LiveLog;
+  session: SessionView;
+  onClose: () => void;
+  now: number;
+}) {
   const [tab, setTab] = useState<Tab>(session.state === 'failed' ? 'handshake' : 'frames');
   const [version, setVersion] = useState(0);
   const model = useMemo(() => new SessionFrames(bridge, session.id), [bridge, session.id]);
@@ -68,7 +80,8 @@ export function SessionPanel({ bridge, live, session, onClose, now }: { bridge: 
   const r = useMemo(() => rates(model.frames, now / 1000, 60), [model.frames, version, Math.floor(now / 1000)]);
   const failure = explainUpgrade(session);
   const c = useMemo(() => liveCounts(session, model.frames), [session, model.frames, version]);
-  const exportHar = async () => downloadJson(`loopgate-session-${session.id}.har`, await bridge.exportHar({ session: session.id }));
+  const exportHar = async () =>
+    downloadJson(`loopgate-session-${session.id}.har`, await bridge.exportHar({ session: session.id }));
 
   return (
     <div class="session">
@@ -141,10 +154,10 @@ export function SessionPanel({ bridge, live, session, onClose, now }: { bridge: 
         </div>
       </dl>
       {session.state !== 'failed' && (
-      <div class="sparks">
-        <Sparkline label="messages/s" values={r.messages} format={(n) => n.toLocaleString('en')} tone="a" />
-        <Sparkline label="bytes/s" values={r.bytes} format={formatBytes} tone="b" />
-      </div>
+        <div class="sparks">
+          <Sparkline label="messages/s" values={r.messages} format={(n) => n.toLocaleString('en')} tone="a" />
+          <Sparkline label="bytes/s" values={r.bytes} format={formatBytes} tone="b" />
+        </div>
       )}
       <Tabs<Tab>
         label="Session views"
@@ -165,8 +178,16 @@ export function SessionPanel({ bridge, live, session, onClose, now }: { bridge: 
           </>
         ) : (
           <div class="scroll pad">
-            <HeadersTable title="Request (client → Loopgate)" headers={session.requestHeaders} status={`GET ${session.url}`} />
-            <HeadersTable title="Response (backend → client)" headers={session.responseHeaders} status={session.status ? String(session.status) : 'no answer'} />
+            <HeadersTable
+              title="Request (client → Loopgate)"
+              headers={session.requestHeaders}
+              status={`GET ${session.url}`}
+            />
+            <HeadersTable
+              title="Response (backend → client)"
+              headers={session.responseHeaders}
+              status={session.status ? String(session.status) : 'no answer'}
+            />
           </div>
         )}
       </div>

@@ -2,15 +2,25 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { LoopgateBridge } from '../../shared/api.ts';
 import { downloadJson } from '../lib/download.ts';
-import type { LiveLog } from '../lib/live.ts';
-import { EMPTY_LOG_FILTER, filterLog, routeLabels, type LogFilter } from '../lib/log-filter.ts';
+import type { LiveLog } from './live.ts';
+import { EMPTY_LOG_FILTER, filterLog, routeLabels, type LogFilter } from './log-filter.ts';
 import { Empty } from '../components/ui.tsx';
 import { LogList } from './LogList.tsx';
 import { LogToolbar } from './LogToolbar.tsx';
 import { RequestDetail } from './RequestDetail.tsx';
 import { SessionPanel } from './SessionPanel.tsx';
 
-export function WatchView({ bridge, live, version, notify }: { bridge: LoopgateBridge; live: LiveLog; version: number; notify: (msg: string, bad?: boolean) => void }) {
+export function WatchView({
+  bridge,
+  live,
+  version,
+  notify,
+}: {
+  bridge: LoopgateBridge;
+  live: LiveLog;
+  version: number;
+  notify: (msg: string, bad?: boolean) => void;
+}) {
   const [filter, setFilter] = useState<LogFilter>(EMPTY_LOG_FILTER);
   const [selectedId, setSelectedId] = useState<number | null>(null);
   const [follow, setFollow] = useState(true);
@@ -46,7 +56,9 @@ export function WatchView({ bridge, live, version, notify }: { bridge: LoopgateB
     }
     const r = await bridge.importHar(json);
     if (!r.ok) return notify(r.message, true);
-    notify(`Imported ${r.imported.requests} requests, ${r.imported.sessions} sessions, ${r.imported.frames} frames${r.imported.skipped ? ` (${r.imported.skipped} skipped)` : ''}.`);
+    notify(
+      `Imported ${r.imported.requests} requests, ${r.imported.sessions} sessions, ${r.imported.frames} frames${r.imported.skipped ? ` (${r.imported.skipped} skipped)` : ''}.`,
+    );
     void live.reload();
   };
   const clear = async () => {
@@ -73,7 +85,8 @@ export function WatchView({ bridge, live, version, notify }: { bridge: LoopgateB
         <div class="split-main">
           {live.records.length === 0 ? (
             <Empty>
-              Nothing yet. Open the site Loopgate serves and requests appear here as they happen; WebSocket sessions show their frames.
+              Nothing yet. Open the site Loopgate serves and requests appear here as they happen; WebSocket sessions
+              show their frames.
             </Empty>
           ) : (
             <LogList
@@ -96,7 +109,14 @@ export function WatchView({ bridge, live, version, notify }: { bridge: LoopgateB
         {selected && (
           <div class="split-side" role="region" aria-label={selected.kind === 'ws' ? 'WebSocket session' : 'Request'}>
             {selected.kind === 'ws' ? (
-              <SessionPanel key={selected.id} bridge={bridge} live={live} session={selected} onClose={() => setSelectedId(null)} now={now} />
+              <SessionPanel
+                key={selected.id}
+                bridge={bridge}
+                live={live}
+                session={selected}
+                onClose={() => setSelectedId(null)}
+                now={now}
+              />
             ) : (
               <RequestDetail key={selected.id} record={selected} onClose={() => setSelectedId(null)} />
             )}

@@ -4,8 +4,13 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { APP_CSP, APP_SCHEME_PRIVILEGES, createAppProtocolHandler, resolveAppFile } from '../../main/app/app-protocol.ts';
-import { isAppUrl } from '../../main/app/app-origin.ts';
+import {
+  APP_CSP,
+  APP_SCHEME_PRIVILEGES,
+  createAppProtocolHandler,
+  resolveAppFile,
+} from '../../main/app/window/app-protocol.ts';
+import { isAppUrl } from '../../main/app/window/app-origin.ts';
 
 let dir: string;
 let ui: string;
@@ -89,9 +94,18 @@ test('nothing outside the UI folder: traversal corpus, symlinks out, other hosts
   // The escapes proper are refused outright, not answered with a fallback page.
   for (const url of corpus.slice(0, 12)) {
     const r = await resolveAppFile(ui, url);
-    assert.ok(!r.ok && (r.status === 403 || r.status === 400 || r.code === 'NOT_FOUND'), `${url}: ${JSON.stringify(r)}`);
+    assert.ok(
+      !r.ok && (r.status === 403 || r.status === 400 || r.code === 'NOT_FOUND'),
+      `${url}: ${JSON.stringify(r)}`,
+    );
   }
-  for (const url of ['app://loopgate/../secret.txt', 'app://loopgate/..%2fsecret.txt', 'app://loopgate/link-out.txt', 'app://loopgate/dir-out/secret.txt', 'app://loopgate/..%5csecret.txt']) {
+  for (const url of [
+    'app://loopgate/../secret.txt',
+    'app://loopgate/..%2fsecret.txt',
+    'app://loopgate/link-out.txt',
+    'app://loopgate/dir-out/secret.txt',
+    'app://loopgate/..%5csecret.txt',
+  ]) {
     const r = await resolveAppFile(ui, url);
     assert.ok(!r.ok, url);
     if (url !== 'app://loopgate/../secret.txt') assert.equal(r.status, 403, url); // the URL parser already drops a literal "/../"
@@ -160,7 +174,17 @@ test('scheme privileges: standard + secure, no CSP bypass, no service workers', 
 
 test('isAppUrl: only app://loopgate', () => {
   assert.equal(isAppUrl('app://loopgate/index.html'), true);
-  for (const u of ['app://loopgate.evil/', 'app://evil/', 'file:///x', 'https://loopgate/', 'app://user@loopgate/', '', null, 42, 'app:loopgate']) {
+  for (const u of [
+    'app://loopgate.evil/',
+    'app://evil/',
+    'file:///x',
+    'https://loopgate/',
+    'app://user@loopgate/',
+    '',
+    null,
+    42,
+    'app:loopgate',
+  ]) {
     assert.equal(isAppUrl(u), false, String(u));
   }
 });

@@ -4,7 +4,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { AUTOSTART_FILE, autostartDir, desktopEntry, launchAtLogin, quoteExecArg, selfCommand, type LoginItemsApp } from '../../main/app/autostart.ts';
+import {
+  AUTOSTART_FILE,
+  autostartDir,
+  desktopEntry,
+  launchAtLogin,
+  quoteExecArg,
+  selfCommand,
+  type LoginItemsApp,
+} from '../../main/app/autostart.ts';
 import { SettingsFile } from '../../main/app/settings.ts';
 
 const dirs: string[] = [];
@@ -51,7 +59,10 @@ test('Linux: $XDG_CONFIG_HOME is honoured (absolute only); a disabled entry coun
   await login.set(true);
   assert.ok(existsSync(join(xdg, 'autostart', AUTOSTART_FILE)));
   assert.equal(existsSync(join(home, '.config')), false);
-  writeFileSync(join(xdg, 'autostart', AUTOSTART_FILE), desktopEntry(['/x']).replace('X-GNOME-Autostart-enabled=true', 'X-GNOME-Autostart-enabled=false'));
+  writeFileSync(
+    join(xdg, 'autostart', AUTOSTART_FILE),
+    desktopEntry(['/x']).replace('X-GNOME-Autostart-enabled=true', 'X-GNOME-Autostart-enabled=false'),
+  );
   assert.equal(await login.get(), false);
   writeFileSync(join(xdg, 'autostart', AUTOSTART_FILE), `${desktopEntry(['/x'])}Hidden=true\n`);
   assert.equal(await login.get(), false);
@@ -67,13 +78,29 @@ test('Exec quoting follows the Desktop Entry spec', () => {
   assert.equal(quoteExecArg("it's"), `"it's"`);
   assert.ok(!quoteExecArg('a\nb').includes('\n'));
   const home = '/home/me/dev apps';
-  assert.match(desktopEntry([`${home}/electron`, `${home}/loopgate`, '--hidden']), /^Exec="\/home\/me\/dev apps\/electron" "\/home\/me\/dev apps\/loopgate" --hidden$/m);
+  assert.match(
+    desktopEntry([`${home}/electron`, `${home}/loopgate`, '--hidden']),
+    /^Exec="\/home\/me\/dev apps\/electron" "\/home\/me\/dev apps\/loopgate" --hidden$/m,
+  );
 });
 
 test('the command that starts the app: AppImage, packaged executable, or electron + app folder', () => {
-  assert.deepEqual(selfCommand({ execPath: '/tmp/.mount_x/loopgate', appPath: '/a', packaged: true, env: { APPIMAGE: '/home/u/Loopgate.AppImage' } }), ['/home/u/Loopgate.AppImage']);
-  assert.deepEqual(selfCommand({ execPath: '/opt/Loopgate/loopgate', appPath: '/a', packaged: true, env: {} }), ['/opt/Loopgate/loopgate']);
-  assert.deepEqual(selfCommand({ execPath: '/p/node_modules/electron/dist/electron', appPath: '/p', packaged: false, env: {} }), ['/p/node_modules/electron/dist/electron', '/p']);
+  assert.deepEqual(
+    selfCommand({
+      execPath: '/tmp/.mount_x/loopgate',
+      appPath: '/a',
+      packaged: true,
+      env: { APPIMAGE: '/home/u/Loopgate.AppImage' },
+    }),
+    ['/home/u/Loopgate.AppImage'],
+  );
+  assert.deepEqual(selfCommand({ execPath: '/opt/Loopgate/loopgate', appPath: '/a', packaged: true, env: {} }), [
+    '/opt/Loopgate/loopgate',
+  ]);
+  assert.deepEqual(
+    selfCommand({ execPath: '/p/node_modules/electron/dist/electron', appPath: '/p', packaged: false, env: {} }),
+    ['/p/node_modules/electron/dist/electron', '/p'],
+  );
 });
 
 test('macOS and Windows: login items through the app (Windows passes --hidden)', async () => {

@@ -3,8 +3,21 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { bridgeMethodNames, type OpenConfigResult, type StatusInfo, type StreamEvent } from '../../shared/api.ts';
-import { BRIDGE_METHODS, channelOf, EVENTS_CHANNEL, isReply, type BridgeMethod, type Reply } from '../../main/app/bridge-methods.ts';
-import { createHandlers, EventForwarder, registerHandlers, type ControllerSource, type InvokeEventLike } from '../../main/app/ipc-handlers.ts';
+import {
+  BRIDGE_METHODS,
+  channelOf,
+  EVENTS_CHANNEL,
+  isReply,
+  type BridgeMethod,
+  type Reply,
+} from '../../main/app/bridge/bridge-methods.ts';
+import {
+  createHandlers,
+  EventForwarder,
+  registerHandlers,
+  type ControllerSource,
+  type InvokeEventLike,
+} from '../../main/app/bridge/ipc-handlers.ts';
 import { Controller } from '../../main/control/controller.ts';
 import { SessionLog } from '../../main/engine/log/store.ts';
 import { httpRecord, wsRecord } from '../helpers/records.ts';
@@ -49,13 +62,30 @@ function setup(opts: { running?: boolean; openProject?: ControllerSource['openPr
         return { ok: true, config: next as never };
       },
     },
-    status: () => ({ running: true, siteUrl: 'http://127.0.0.1:1', controlUrl: null, configFile: '/p/one/loopgate.json', version: 3, activeProfile: null, profiles: [], lastError: null }),
+    status: () => ({
+      running: true,
+      siteUrl: 'http://127.0.0.1:1',
+      controlUrl: null,
+      configFile: '/p/one/loopgate.json',
+      version: 3,
+      activeProfile: null,
+      profiles: [],
+      lastError: null,
+    }),
   });
   let current: Controller | null = opts.running === false ? null : controller;
   const changeFns = new Set<() => void>();
   const source: ControllerSource = {
     controller: () => current,
-    status: (): StatusInfo => ({ running: false, siteUrl: null, controlUrl: null, version: 0, activeProfile: null, profiles: [], lastError: 'port 8080 is in use' }),
+    status: (): StatusInfo => ({
+      running: false,
+      siteUrl: null,
+      controlUrl: null,
+      version: 0,
+      activeProfile: null,
+      profiles: [],
+      lastError: 'port 8080 is in use',
+    }),
     onControllerChange: (fn) => (changeFns.add(fn), () => changeFns.delete(fn)),
     ...(opts.openProject ? { openProject: opts.openProject } : {}),
   };
@@ -90,7 +120,10 @@ test('the method list is exactly the bridge of shared/api.ts, and the table has 
 test('registerHandlers: one ipcMain channel per method, all removed again', () => {
   const { handlers } = setup();
   const registered = new Map<string, unknown>();
-  const remove = registerHandlers({ handle: (ch, fn) => registered.set(ch, fn), removeHandler: (ch) => registered.delete(ch) }, handlers);
+  const remove = registerHandlers(
+    { handle: (ch, fn) => registered.set(ch, fn), removeHandler: (ch) => registered.delete(ch) },
+    handlers,
+  );
   assert.deepEqual([...registered.keys()].sort(), BRIDGE_METHODS.map(channelOf).sort());
   assert.equal(registered.get('loopgate:status'), handlers.status);
   remove();
@@ -98,7 +131,11 @@ test('registerHandlers: one ipcMain channel per method, all removed again', () =
 });
 
 test('every handler rejects a foreign sender without touching the controller', async () => {
-  const { handlers, calls, log, wc, forwarder } = setup({ openProject: async (path) => (calls.push(`open ${path}`), { ok: true, value: { opened: true, configFile: path ?? null } }) });
+  const { handlers, calls, log, wc, forwarder } = setup({
+    openProject: async (path) => (
+      calls.push(`open ${path}`), { ok: true, value: { opened: true, configFile: path ?? null } }
+    ),
+  });
   log.http(httpRecord(1));
   const foreign: Array<InvokeEventLike['senderFrame']> = [
     null,
@@ -131,7 +168,11 @@ test('every handler rejects a foreign sender without touching the controller', a
   };
   for (const method of BRIDGE_METHODS) {
     for (const senderFrame of foreign) {
-      await assert.rejects(handlers[method]({ senderFrame, sender: wc }, ...args[method]), /^Error: FORBIDDEN: /, `${method} from ${senderFrame?.url}`);
+      await assert.rejects(
+        handlers[method]({ senderFrame, sender: wc }, ...args[method]),
+        /^Error: FORBIDDEN: /,
+        `${method} from ${senderFrame?.url}`,
+      );
     }
   }
   assert.deepEqual(calls, []);
@@ -144,10 +185,15 @@ test('trusted calls reach the controller; answers are {ok, value}', async () => 
   log.http(httpRecord(1));
   log.ws(wsRecord(2, { state: 'open' }));
   const status = await call('status');
-  assert.ok(status.ok && (status.value as StatusInfo).running === true && (status.value as StatusInfo).log!.records === 2);
+  assert.ok(
+    status.ok && (status.value as StatusInfo).running === true && (status.value as StatusInfo).log!.records === 2,
+  );
   const list = await call('listRequests', { kind: 'all' });
   assert.ok(list.ok);
-  assert.deepEqual((list.value as { items: Array<{ id: number }> }).items.map((r) => r.id), [1, 2]);
+  assert.deepEqual(
+    (list.value as { items: Array<{ id: number }> }).items.map((r) => r.id),
+    [1, 2],
+  );
   const sessions = await call('listSessions', {});
   assert.deepEqual(sessions.ok && (sessions.value as { items: Array<{ id: number }> }).items.map((r) => r.id), [2]);
   assert.deepEqual(await call('getSession', 99), { ok: true, value: null });
@@ -156,13 +202,19 @@ test('trusted calls reach the controller; answers are {ok, value}', async () => 
   assert.deepEqual(calls, ['send 2', 'close 2 4000']);
   const put = await call('putConfig', { routes: [{ match: '/api', target: 'http://127.0.0.1:1' }] });
   assert.ok(put.ok && (put.value as { ok: boolean }).ok);
-  assert.deepEqual(await call('getConfig'), { ok: true, value: { routes: [{ match: '/api', target: 'http://127.0.0.1:1' }] } });
+  assert.deepEqual(await call('getConfig'), {
+    ok: true,
+    value: { routes: [{ match: '/api', target: 'http://127.0.0.1:1' }] },
+  });
   const har = await call('exportHar', {});
   assert.ok(har.ok && (har.value as { log: { entries: unknown[] } }).log.entries.length === 2);
   assert.deepEqual(await call('clear'), { ok: true, value: undefined });
   assert.equal(log.get(1), undefined, 'the finished request is gone (the open session stays)');
   const imported = await call('importHar', { nope: 1 });
-  assert.ok(imported.ok && (imported.value as { ok: boolean }).ok === false, 'a bad HAR is a result, not a thrown error');
+  assert.ok(
+    imported.ok && (imported.value as { ok: boolean }).ok === false,
+    'a bad HAR is a result, not a thrown error',
+  );
 });
 
 test('putConfig made for another config file is refused, not written into the one open now', async () => {
@@ -170,8 +222,18 @@ test('putConfig made for another config file is refused, not written into the on
   const edit = { routes: [{ match: '/x', target: 'http://127.0.0.1:1' }] };
   const stale = await call('putConfig', edit, { configFile: '/p/old/loopgate.json' });
   assert.equal(stale.ok, false);
-  assert.ok(!stale.ok && stale.code === 'CONFIG_SWITCHED' && stale.message.includes('/p/old/loopgate.json') && stale.message.includes('/p/one/loopgate.json'), JSON.stringify(stale));
-  assert.deepEqual(await call('putConfig', edit, { configFile: null }), { ok: false, code: 'CONFIG_SWITCHED', message: 'this edit was made for another config, but /p/one/loopgate.json is open now; it was not saved' });
+  assert.ok(
+    !stale.ok &&
+      stale.code === 'CONFIG_SWITCHED' &&
+      stale.message.includes('/p/old/loopgate.json') &&
+      stale.message.includes('/p/one/loopgate.json'),
+    JSON.stringify(stale),
+  );
+  assert.deepEqual(await call('putConfig', edit, { configFile: null }), {
+    ok: false,
+    code: 'CONFIG_SWITCHED',
+    message: 'this edit was made for another config, but /p/one/loopgate.json is open now; it was not saved',
+  });
   for (const bad of ['/p/one/loopgate.json', [], { configFile: 5 }]) {
     const r = await call('putConfig', edit, bad);
     assert.ok(!r.ok && r.code === 'BAD_REQUEST', JSON.stringify(bad));
@@ -213,7 +275,11 @@ test('untrusted arguments are checked: bad ids, non-object queries, controller r
   const noSession = await call('exportHar', { session: 42 });
   assert.ok(!noSession.ok && noSession.code === 'NOT_FOUND');
   const badSend = await call('send', 3, { to: 'nowhere' });
-  assert.deepEqual(badSend.ok && (badSend.value as { code: string }).code, 'BAD_REQUEST', 'send refusals are SendResults');
+  assert.deepEqual(
+    badSend.ok && (badSend.value as { code: string }).code,
+    'BAD_REQUEST',
+    'send refusals are SendResults',
+  );
   assert.deepEqual(calls, []);
   for (const r of [refused, noSession, badSend]) assert.ok(isReply(r));
 });
@@ -228,21 +294,44 @@ test('without a running controller: status still answers, the rest say NOT_RUNNI
 
 test('nginx import and export over IPC: sites and warnings, syntax errors and bad input as values, the running config exported', async () => {
   const { call, calls } = setup();
-  const imported = await call('importNginx', { text: 'server {\n  server_name app.test;\n  gzip on;\n  location /api { proxy_pass http://127.0.0.1:9/api; }\n}\n', fileName: 'site.conf' });
+  const imported = await call('importNginx', {
+    text: 'server {\n  server_name app.test;\n  gzip on;\n  location /api { proxy_pass http://127.0.0.1:9/api; }\n}\n',
+    fileName: 'site.conf',
+  });
   assert.ok(imported.ok);
-  const value = imported.value as { ok: true; sites: Array<{ name: string; config: { routes?: Array<{ match: string; target: string }> } }>; warnings: Array<{ file: string; line: number; directive: string }> };
+  const value = imported.value as {
+    ok: true;
+    sites: Array<{ name: string; config: { routes?: Array<{ match: string; target: string }> } }>;
+    warnings: Array<{ file: string; line: number; directive: string }>;
+  };
   assert.equal(value.ok, true);
-  assert.deepEqual(value.sites.map((s) => s.name), ['app.test']);
-  assert.deepEqual(value.sites[0]!.config.routes?.map((r) => [r.match, r.target]), [['/api', 'http://127.0.0.1:9/api']]);
-  assert.deepEqual(value.warnings.map((w) => [w.file, w.line, w.directive]), [['site.conf', 3, 'gzip']]);
+  assert.deepEqual(
+    value.sites.map((s) => s.name),
+    ['app.test'],
+  );
+  assert.deepEqual(
+    value.sites[0]!.config.routes?.map((r) => [r.match, r.target]),
+    [['/api', 'http://127.0.0.1:9/api']],
+  );
+  assert.deepEqual(
+    value.warnings.map((w) => [w.file, w.line, w.directive]),
+    [['site.conf', 3, 'gzip']],
+  );
   const syntax = await call('importNginx', { text: 'server {\n  listen 80\n}' });
   assert.ok(syntax.ok);
-  assert.deepEqual({ ...(syntax.value as object), message: undefined }, { ok: false, code: 'NGINX_SYNTAX', message: undefined, line: 3, column: 1 });
+  assert.deepEqual(
+    { ...(syntax.value as object), message: undefined },
+    { ok: false, code: 'NGINX_SYNTAX', message: undefined, line: 3, column: 1 },
+  );
   for (const bad of [undefined, 'server {}', { text: 5 }, { text: '', fileName: 3 }]) {
     const r = await call('importNginx', bad);
     assert.ok(r.ok && (r.value as { code: string }).code === 'BAD_REQUEST', JSON.stringify(bad));
   }
-  await call('putConfig', { listen: { port: 0 }, timeouts: { read: 120 }, routes: [{ match: '/api', target: 'http://127.0.0.1:1/api' }] });
+  await call('putConfig', {
+    listen: { port: 0 },
+    timeouts: { read: 120 },
+    routes: [{ match: '/api', target: 'http://127.0.0.1:1/api' }],
+  });
   const exported = await call('exportNginx');
   assert.ok(exported.ok);
   const text = (exported.value as { text: string }).text;
@@ -258,7 +347,11 @@ test('a controller exception becomes INTERNAL, not a crash', async () => {
   controller.listSessions = () => {
     throw new Error('kaput');
   };
-  assert.deepEqual(await call('listSessions', {}), { ok: false, code: 'INTERNAL', message: 'listSessions failed: kaput' });
+  assert.deepEqual(await call('listSessions', {}), {
+    ok: false,
+    code: 'INTERNAL',
+    message: 'listSessions failed: kaput',
+  });
 });
 
 test('events: forwarded while subscribed, stopped on unsubscribe and when the page is destroyed', async () => {
@@ -270,7 +363,10 @@ test('events: forwarded while subscribed, stopped on unsubscribe and when the pa
   log.flush();
   assert.equal(wc.sent.length, 1, 'one subscription per page, not two');
   assert.equal(wc.sent[0]![0], EVENTS_CHANNEL);
-  assert.deepEqual((wc.sent[0]![1] as StreamEvent[]).map((e) => e.type), ['http']);
+  assert.deepEqual(
+    (wc.sent[0]![1] as StreamEvent[]).map((e) => e.type),
+    ['http'],
+  );
   await call('subscribe', { on: false });
   log.http(httpRecord(8));
   log.flush();
@@ -293,7 +389,9 @@ test('events: a new controller (another config) keeps pages subscribed and tells
   first.log.flush();
   second.log.http(httpRecord(2));
   second.log.flush();
-  const ids = first.wc.sent.flatMap(([, batch]) => (batch as StreamEvent[]).filter((e) => e.type === 'http').map((e) => (e as { record: { id: number } }).record.id));
+  const ids = first.wc.sent.flatMap(([, batch]) =>
+    (batch as StreamEvent[]).filter((e) => e.type === 'http').map((e) => (e as { record: { id: number } }).record.id),
+  );
   assert.deepEqual(ids, [2]);
   first.forwarder.close();
   second.log.http(httpRecord(3));
@@ -303,11 +401,16 @@ test('events: a new controller (another config) keeps pages subscribed and tells
 
 test('openConfig: the argument is checked before the source sees it; answers pass through; status says whether it can', async () => {
   const seen: Array<string | undefined> = [];
-  const answers: Record<string, { ok: true; value: OpenConfigResult } | { ok: false; code: string; message: string }> = {
-    dialog: { ok: true, value: { opened: false, configFile: '/p/one/loopgate.json' } },
-    '/p/two': { ok: true, value: { opened: true, configFile: '/p/two/loopgate.json' } },
-    '/p/broken.json': { ok: false, code: 'NOT_JSON', message: '/p/broken.json is not valid JSON: line 1, column 2: …' },
-  };
+  const answers: Record<string, { ok: true; value: OpenConfigResult } | { ok: false; code: string; message: string }> =
+    {
+      dialog: { ok: true, value: { opened: false, configFile: '/p/one/loopgate.json' } },
+      '/p/two': { ok: true, value: { opened: true, configFile: '/p/two/loopgate.json' } },
+      '/p/broken.json': {
+        ok: false,
+        code: 'NOT_JSON',
+        message: '/p/broken.json is not valid JSON: line 1, column 2: …',
+      },
+    };
   const { call } = setup({ openProject: async (path) => (seen.push(path), answers[path ?? 'dialog']!) });
   const bad: unknown[] = [
     'path',
@@ -325,13 +428,22 @@ test('openConfig: the argument is checked before the source sees it; answers pas
     const r = await call('openConfig', arg);
     assert.equal(!r.ok && r.code, 'BAD_REQUEST', JSON.stringify(arg)?.slice(0, 60));
   }
-  assert.match((await call('openConfig', { path: 'rel' }) as { message: string }).message, /must be absolute/);
+  assert.match(((await call('openConfig', { path: 'rel' })) as { message: string }).message, /must be absolute/);
   assert.deepEqual(seen, [], 'no bad argument reached the source');
 
   // No path (or {}): the dialog; cancel answers opened: false.
-  assert.deepEqual(await call('openConfig'), { ok: true, value: { opened: false, configFile: '/p/one/loopgate.json' } });
-  assert.deepEqual(await call('openConfig', {}), { ok: true, value: { opened: false, configFile: '/p/one/loopgate.json' } });
-  assert.deepEqual(await call('openConfig', { path: '/p/two' }), { ok: true, value: { opened: true, configFile: '/p/two/loopgate.json' } });
+  assert.deepEqual(await call('openConfig'), {
+    ok: true,
+    value: { opened: false, configFile: '/p/one/loopgate.json' },
+  });
+  assert.deepEqual(await call('openConfig', {}), {
+    ok: true,
+    value: { opened: false, configFile: '/p/one/loopgate.json' },
+  });
+  assert.deepEqual(await call('openConfig', { path: '/p/two' }), {
+    ok: true,
+    value: { opened: true, configFile: '/p/two/loopgate.json' },
+  });
   assert.deepEqual(await call('openConfig', { path: '/p/broken.json' }), answers['/p/broken.json']);
   assert.deepEqual(seen, [undefined, undefined, '/p/two', '/p/broken.json']);
   const status = await call('status');

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { FailedUpgrades } from '../../main/app/failed-upgrades.ts';
+import { FailedUpgrades } from '../../main/app/tray/failed-upgrades.ts';
 import { configPathFrom, parseLaunchArgs, userArgs } from '../../main/app/launch-args.ts';
 import { describeStartError } from '../../main/app/start-error.ts';
 import { ConfigStore } from '../../main/config/store.ts';
@@ -28,14 +28,31 @@ test('config: --config file or folder, or a bare .json / folder argument; relati
   assert.equal(parseLaunchArgs([join(dir, 'proj')], '/').configFile, join(dir, 'proj', 'loopgate.json'));
   assert.equal(configPathFrom('/abs/loopgate.json', dir), '/abs/loopgate.json');
   // Chromium/Electron switches and their values are not configs.
-  const chromium = parseLaunchArgs(['--no-sandbox', '--enable-logging', 'stderr', '--inspect=0', '--remote-debugging-port=0'], dir);
+  const chromium = parseLaunchArgs(
+    ['--no-sandbox', '--enable-logging', 'stderr', '--inspect=0', '--remote-debugging-port=0'],
+    dir,
+  );
   assert.equal(chromium.configFile, undefined);
   assert.deepEqual(chromium.problems, []);
   assert.equal(parseLaunchArgs([], dir).configFile, undefined);
 });
 
 test('overlay: --host/--port/--root/--route like the CLI; bad values are problems, not crashes', () => {
-  const o = parseLaunchArgs(['--host', '127.0.0.1', '--port', '9090', '--root', 'dist', '--route', '/api=http://localhost:8888/api', '--route', '/ws=ws://localhost:8888'], dir);
+  const o = parseLaunchArgs(
+    [
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '9090',
+      '--root',
+      'dist',
+      '--route',
+      '/api=http://localhost:8888/api',
+      '--route',
+      '/ws=ws://localhost:8888',
+    ],
+    dir,
+  );
   assert.deepEqual(o.overlay, {
     listen: { host: '127.0.0.1', port: 9090 },
     root: join(dir, 'dist'),
@@ -57,7 +74,10 @@ test('control API off unless --control-port; --hidden; --no-watch', () => {
   assert.equal(plain.control, false);
   assert.equal(plain.hidden, false);
   assert.equal(plain.watch, true);
-  assert.deepEqual(parseLaunchArgs(['--control-port', '0', '--token', 't', '--control-host', '127.0.0.1'], dir).control, { port: 0, host: '127.0.0.1', token: 't' });
+  assert.deepEqual(
+    parseLaunchArgs(['--control-port', '0', '--token', 't', '--control-host', '127.0.0.1'], dir).control,
+    { port: 0, host: '127.0.0.1', token: 't' },
+  );
   assert.equal(parseLaunchArgs(['--control-port', '0', '--no-control'], dir).control, false);
   assert.equal(parseLaunchArgs(['--hidden'], dir).hidden, true);
   assert.equal(parseLaunchArgs(['--no-watch'], dir).watch, false);
@@ -75,7 +95,10 @@ test('start errors: busy port, bad config, other', async () => {
   srv.close();
   const busy = describeStartError(err, '/p/loopgate.json');
   assert.equal(busy.code, 'PORT_IN_USE');
-  assert.equal(busy.message, `port ${port} is in use by another program: change "listen.port" in /p/loopgate.json or stop that program, then Retry`);
+  assert.equal(
+    busy.message,
+    `port ${port} is in use by another program: change "listen.port" in /p/loopgate.json or stop that program, then Retry`,
+  );
   writeFileSync(join(dir, 'broken.json'), '{ "listen": { "port": 80 ');
   const broken = await ConfigStore.open(join(dir, 'broken.json')).then(
     () => assert.fail('a broken file does not open'),
@@ -95,7 +118,13 @@ test('failed upgrades: counted once per session, forgotten after the window, res
   let now = 1_000_000;
   const f = new FailedUpgrades(15 * 60_000, () => now);
   assert.equal(f.note([{ type: 'ws', record: wsRecord(1, { state: 'connecting' }) }]), false);
-  assert.equal(f.note([{ type: 'ws', record: wsRecord(1, { state: 'failed' }) }, { type: 'ws', record: wsRecord(2, { state: 'closed' }) }]), true);
+  assert.equal(
+    f.note([
+      { type: 'ws', record: wsRecord(1, { state: 'failed' }) },
+      { type: 'ws', record: wsRecord(2, { state: 'closed' }) },
+    ]),
+    true,
+  );
   assert.equal(f.note([{ type: 'ws', record: wsRecord(1, { state: 'failed' }) }]), false, 'the same session again');
   now += 60_000;
   f.note([{ type: 'ws', record: wsRecord(3, { state: 'failed' }) }]);

@@ -31,7 +31,11 @@ describe('Open project… in the desktop window (real IPC, real runtimes)', { sk
   const project = (name: string, prefix: string): string => {
     const folder = join(dir, name);
     mkdirSync(join(folder, 'dist'), { recursive: true });
-    const config = { listen: { host: '127.0.0.1', port: 0 }, root: join(folder, 'dist'), routes: [{ match: '/api', target: `${backend.url}/${prefix}` }] };
+    const config = {
+      listen: { host: '127.0.0.1', port: 0 },
+      root: join(folder, 'dist'),
+      routes: [{ match: '/api', target: `${backend.url}/${prefix}` }],
+    };
     writeFileSync(join(folder, 'loopgate.json'), `${JSON.stringify(config, null, 2)}\n`);
     return folder;
   };
@@ -100,7 +104,8 @@ describe('Open project… in the desktop window (real IPC, real runtimes)', { sk
     await ui.getByRole('button', { name: 'Open project…' }).click();
     const two = join(twoFolder, 'loopgate.json');
     await path().filter({ hasText: two }).waitFor();
-    for (let i = 0; i < 100 && (await rootValue()) !== join(twoFolder, 'dist'); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (await rootValue()) !== join(twoFolder, 'dist'); i++)
+      await new Promise((r) => setTimeout(r, 50));
     assert.equal(await rootValue(), join(twoFolder, 'dist'));
     await ui.locator('.status a', { hasText: shell.runtime!.siteUrl! }).waitFor();
     assert.equal(await served(), '/two/x');

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
-import { checkPackaging } from '../../main/app/dist-preflight.ts';
+import { checkPackaging } from '../../build/dist-preflight.ts';
 // @ts-expect-error: a plain .mjs build script without types
 import { makeIcons } from '../../build/make-icons.mjs';
 
@@ -46,12 +46,26 @@ function decodePng(buf: Buffer): { width: number; height: number; px: Buffer } {
 const files: string[] = makeIcons(out);
 
 test('make-icons writes every file electron-builder and the tray use', () => {
-  for (const f of ['icon.png', 'icon.ico', 'icon.icns', 'app.png', 'png/16x16.png', 'png/512x512.png', 'png/1024x1024.png']) assert.ok(files.includes(f), f);
+  for (const f of [
+    'icon.png',
+    'icon.ico',
+    'icon.icns',
+    'app.png',
+    'png/16x16.png',
+    'png/512x512.png',
+    'png/1024x1024.png',
+  ])
+    assert.ok(files.includes(f), f);
   for (const phase of ['running', 'stopped', 'error']) {
-    for (const v of ['', '@2x', 'Template', 'Template@2x']) assert.ok(files.includes(`tray/tray-${phase}${v}.png`), `${phase}${v}`);
+    for (const v of ['', '@2x', 'Template', 'Template@2x'])
+      assert.ok(files.includes(`tray/tray-${phase}${v}.png`), `${phase}${v}`);
   }
   // The committed icons are what the script draws.
-  for (const f of files) assert.ok(readFileSync(join(out, f)).equals(readFileSync(join(ROOT, 'build/icons', f))), `build/icons/${f} is up to date`);
+  for (const f of files)
+    assert.ok(
+      readFileSync(join(out, f)).equals(readFileSync(join(ROOT, 'build/icons', f))),
+      `build/icons/${f} is up to date`,
+    );
 });
 
 test('app icon: 1024×1024, opaque in the middle, transparent corners (macOS margin)', () => {
@@ -68,7 +82,9 @@ test('tray icons: colored per state, macOS templates black with alpha only, glyp
   const dominant = (name: string) => {
     const { px } = pixels(name);
     let best = [0, 0, 0, 0];
-    for (let i = 0; i < px.length; i += 4) if (px[i + 3]! === 255 && px[i + 1]! + px[i]! + px[i + 2]! > best[0]! + best[1]! + best[2]!) best = [px[i]!, px[i + 1]!, px[i + 2]!, 255];
+    for (let i = 0; i < px.length; i += 4)
+      if (px[i + 3]! === 255 && px[i + 1]! + px[i]! + px[i + 2]! > best[0]! + best[1]! + best[2]!)
+        best = [px[i]!, px[i + 1]!, px[i + 2]!, 255];
     return best;
   };
   const [rr, rg] = dominant('tray-running@2x.png');
@@ -141,15 +157,21 @@ test("electron-builder.yml passes electron-builder's own schema, with the target
   assert.equal(config.electronFuses.enableNodeCliInspectArguments, false);
   assert.equal(config.asar, true);
   assert.equal(config.extraMetadata.main, 'dist/app/electron-main.cjs');
-  for (const icon of [config.mac.icon, config.win.icon, `${config.linux.icon}/512x512.png`]) assert.ok(readFileSync(join(ROOT, icon)).length > 0, icon);
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { main: string; scripts: Record<string, string> };
+  for (const icon of [config.mac.icon, config.win.icon, `${config.linux.icon}/512x512.png`])
+    assert.ok(readFileSync(join(ROOT, icon)).length > 0, icon);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    main: string;
+    scripts: Record<string, string>;
+  };
   assert.equal(pkg.main, 'dist/app/electron-main.cjs');
   assert.match(pkg.scripts.dist!, /dist-preflight\.ts && electron-builder --config build\/electron-builder\.yml$/);
 });
 
 test('dist preflight: no Electron runtime → one clear sentence; shell not built → says so', () => {
   const missing = checkPackaging(ROOT, () => {
-    throw new Error('Electron failed to install correctly, please delete node_modules/electron and try installing again');
+    throw new Error(
+      'Electron failed to install correctly, please delete node_modules/electron and try installing again',
+    );
   });
   assert.ok(!missing.ok);
   assert.equal(missing.code, 'NO_ELECTRON_RUNTIME');

@@ -4,9 +4,9 @@ import { before, test } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { build } from 'esbuild';
 import { bridgeMethodNames, type LoopgateBridge, type StreamEvent } from '../../shared/api.ts';
-import { EVENTS_CHANNEL } from '../../main/app/bridge-methods.ts';
+import { EVENTS_CHANNEL } from '../../main/app/bridge/bridge-methods.ts';
 
-const PRELOAD = new URL('../../main/app/preload.ts', import.meta.url).pathname;
+const PRELOAD = new URL('../../main/app/bridge/preload.ts', import.meta.url).pathname;
 /** The bridge's methods from shared/api.ts at run time: the HTTP routes less the HTTP-only ones, plus the bridge-only ones. */
 const SHARED_BRIDGE_METHODS = bridgeMethodNames().sort();
 
@@ -14,7 +14,16 @@ let code: string;
 
 before(async () => {
   // The same options build/build.mjs uses for dist/app/preload.cjs.
-  const out = await build({ entryPoints: [PRELOAD], bundle: true, platform: 'node', format: 'cjs', target: 'node22', external: ['electron'], write: false, logLevel: 'silent' });
+  const out = await build({
+    entryPoints: [PRELOAD],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    external: ['electron'],
+    write: false,
+    logLevel: 'silent',
+  });
   code = out.outputFiles[0]!.text;
 });
 
@@ -46,13 +55,25 @@ function load(answer: (channel: string, args: unknown[]) => unknown = () => ({ o
     throw new Error(`module not found: ${name}`);
   };
   const module = { exports: {} };
-  runInNewContext(code, { require: sandboxRequire, module, exports: module.exports, console }, { filename: 'preload.cjs' });
+  runInNewContext(
+    code,
+    { require: sandboxRequire, module, exports: module.exports, console },
+    { filename: 'preload.cjs' },
+  );
   const emit = (batch: unknown) => {
     for (const fn of listeners.get(EVENTS_CHANNEL) ?? []) fn({ sender: 'ipc-event-object' }, batch);
   };
   // Values made inside the vm context have its prototypes: compare their JSON.
   const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
-  return { exposed, invokes: invokes as Array<[string, unknown[]]>, plainInvokes: () => plain(invokes), listeners, required, emit, bridge: exposed.get('loopgate') as LoopgateBridge };
+  return {
+    exposed,
+    invokes: invokes as Array<[string, unknown[]]>,
+    plainInvokes: () => plain(invokes),
+    listeners,
+    required,
+    emit,
+    bridge: exposed.get('loopgate') as LoopgateBridge,
+  };
 }
 
 test('exposes one global, window.loopgate, whose keys are exactly the bridge methods of shared/api.ts', () => {
@@ -67,7 +88,18 @@ test('exposes one global, window.loopgate, whose keys are exactly the bridge met
 test('nothing of ipcRenderer leaks: no invoke/send/on on the bridge, listeners never get the IPC event', () => {
   const { bridge, emit } = load();
   // ("send" is a bridge method: it injects a WebSocket message, through invoke like the rest.)
-  for (const k of ['invoke', 'sendSync', 'on', 'once', 'ipcRenderer', 'removeListener', 'postMessage', 'require', 'process']) assert.equal(k in bridge, false, k);
+  for (const k of [
+    'invoke',
+    'sendSync',
+    'on',
+    'once',
+    'ipcRenderer',
+    'removeListener',
+    'postMessage',
+    'require',
+    'process',
+  ])
+    assert.equal(k in bridge, false, k);
   const got: unknown[][] = [];
   bridge.subscribe((...args: unknown[]) => got.push(args));
   emit([{ type: 'cleared' }]);
@@ -77,7 +109,10 @@ test('nothing of ipcRenderer leaks: no invoke/send/on on the bridge, listeners n
 test('each call is one invoke on its channel with its arguments; {ok:true} gives the value', async () => {
   const { bridge, invokes } = load((channel, args) => ({ ok: true, value: { channel, args } }));
   assert.deepEqual(await bridge.getSession(5), { channel: 'loopgate:getSession', args: [5] });
-  assert.deepEqual(await bridge.frames(5, { after: 2, limit: 10 }), { channel: 'loopgate:frames', args: [5, { after: 2, limit: 10 }] });
+  assert.deepEqual(await bridge.frames(5, { after: 2, limit: 10 }), {
+    channel: 'loopgate:frames',
+    args: [5, { after: 2, limit: 10 }],
+  });
   await bridge.status();
   await bridge.listRequests({ kind: 'ws' });
   await bridge.putConfig({ routes: [] });
@@ -91,7 +126,21 @@ test('each call is one invoke on its channel with its arguments; {ok:true} gives
   await bridge.getConfig();
   assert.deepEqual(
     invokes.map(([c]) => c),
-    ['getSession', 'frames', 'status', 'listRequests', 'putConfig', 'setProfile', 'send', 'close', 'exportHar', 'importHar', 'clear', 'listSessions', 'getConfig'].map((m) => `loopgate:${m}`),
+    [
+      'getSession',
+      'frames',
+      'status',
+      'listRequests',
+      'putConfig',
+      'setProfile',
+      'send',
+      'close',
+      'exportHar',
+      'importHar',
+      'clear',
+      'listSessions',
+      'getConfig',
+    ].map((m) => `loopgate:${m}`),
   );
 });
 
@@ -103,7 +152,9 @@ test('openConfig: one invoke with its request (or none); a refusal names its cod
   );
   assert.deepEqual(await bridge.openConfig(), { opened: false, configFile: '/p/loopgate.json' });
   assert.deepEqual(await bridge.openConfig({ path: '/p' }), { opened: true, configFile: '/p/loopgate.json' });
-  await assert.rejects(bridge.openConfig({ path: '/p/broken.json' }), { message: 'NOT_JSON: /p/broken.json is not valid JSON' });
+  await assert.rejects(bridge.openConfig({ path: '/p/broken.json' }), {
+    message: 'NOT_JSON: /p/broken.json is not valid JSON',
+  });
   assert.deepEqual(plainInvokes(), [
     ['loopgate:openConfig', []],
     ['loopgate:openConfig', [{ path: '/p' }]],
@@ -113,7 +164,11 @@ test('openConfig: one invoke with its request (or none); a refusal names its cod
 
 test('a refusal rejects with "CODE: message"; a malformed answer rejects too', async () => {
   const { bridge } = load((channel) =>
-    channel === 'loopgate:frames' ? { ok: false, code: 'BAD_REQUEST', message: '"after" must be an integer ≥ 0' } : channel === 'loopgate:status' ? 'garbage' : { ok: true, value: 1 },
+    channel === 'loopgate:frames'
+      ? { ok: false, code: 'BAD_REQUEST', message: '"after" must be an integer ≥ 0' }
+      : channel === 'loopgate:status'
+        ? 'garbage'
+        : { ok: true, value: 1 },
   );
   await assert.rejects(bridge.frames(1, { after: -1 }), { message: 'BAD_REQUEST: "after" must be an integer ≥ 0' });
   await assert.rejects(bridge.status(), /^Error: BAD_REPLY: /);
@@ -160,5 +215,8 @@ test('a throwing listener does not stop the others', () => {
     console.error = quiet;
   }
   assert.deepEqual(seen, [1]);
-  assert.throws(() => bridge.subscribe('nope' as never), { name: 'TypeError', message: 'subscribe expects a function' });
+  assert.throws(() => bridge.subscribe('nope' as never), {
+    name: 'TypeError',
+    message: 'subscribe expects a function',
+  });
 });

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { parseLaunchArgs } from '../../main/app/launch-args.ts';
 import { SettingsFile } from '../../main/app/settings.ts';
 import { AppShell, type TrayView } from '../../main/app/shell.ts';
-import { findItem } from '../../main/app/tray-menu.ts';
+import { findItem } from '../../main/app/tray/tray-menu.ts';
 import { Runtime } from '../../main/runtime.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
 import { writeConfig } from '../helpers/project-config.ts';
@@ -23,7 +23,6 @@ after(async () => {
   await backend.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
 
 /** An AppShell over real Runtimes; the tray only records, the dialog answers what the test set last. */
 function harness(name: string, over: { chooseConfig?: () => Promise<string | null> } = {}) {
@@ -53,9 +52,15 @@ function harness(name: string, over: { chooseConfig?: () => Promise<string | nul
 }
 
 test('open a project from the window: a switch, then broken picks refused while the previous one keeps serving', async () => {
-  const first = writeConfig(join(dir, 'w1'), { listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/api', target: `${backend.url}/one` }] });
+  const first = writeConfig(join(dir, 'w1'), {
+    listen: { host: '127.0.0.1', port: 0 },
+    routes: [{ match: '/api', target: `${backend.url}/one` }],
+  });
   const second = join(dir, 'w2');
-  writeConfig(second, { listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/api', target: `${backend.url}/two` }] });
+  writeConfig(second, {
+    listen: { host: '127.0.0.1', port: 0 },
+    routes: [{ match: '/api', target: `${backend.url}/two` }],
+  });
   mkdirSync(join(dir, 'wbad'), { recursive: true });
   const notJson = join(dir, 'wbad', 'syntax.json');
   writeFileSync(notJson, '{ "listen": { "port": 0 },\n  "routes": [ }');
@@ -75,7 +80,10 @@ test('open a project from the window: a switch, then broken picks refused while 
     assert.equal(h.shell.controller(), running);
     // The dialog's pick (a folder: its loopgate.json) opens and is remembered.
     pick = second;
-    assert.deepEqual(await h.shell.openProject(), { ok: true, value: { opened: true, configFile: join(second, 'loopgate.json') } });
+    assert.deepEqual(await h.shell.openProject(), {
+      ok: true,
+      value: { opened: true, configFile: join(second, 'loopgate.json') },
+    });
     const site = h.shell.runtime!.siteUrl!;
     assert.equal(await answers(site), '/two/x');
     const settings = new SettingsFile(h.userData);
@@ -94,12 +102,21 @@ test('open a project from the window: a switch, then broken picks refused while 
       assert.equal(h.shell.controller(), serving, `${code}: the running config was not touched`);
       assert.equal(await answers(site), '/two/x');
     }
-    assert.equal(readdirSync(join(dir, 'wbad')).some((f) => f.includes('.bak-')), false, 'no backup of a refused pick');
+    assert.equal(
+      readdirSync(join(dir, 'wbad')).some((f) => f.includes('.bak-')),
+      false,
+      'no backup of a refused pick',
+    );
 
     // Valid but cannot start (port taken): back to the previous config, serving again; not remembered.
     const r = await h.shell.openProject(busyConfig);
     assert.ok(!r.ok && r.code === 'PORT_IN_USE', JSON.stringify(r));
-    assert.match(!r.ok ? r.message : '', new RegExp(`port ${busy.port} is in use[\\s\\S]*Still running ${join(second, 'loopgate.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(
+      !r.ok ? r.message : '',
+      new RegExp(
+        `port ${busy.port} is in use[\\s\\S]*Still running ${join(second, 'loopgate.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+      ),
+    );
     assert.equal(h.shell.configFile, join(second, 'loopgate.json'));
     assert.equal(await answers(h.shell.runtime!.siteUrl!), '/two/x');
     assert.deepEqual(await settings.load(), { configFile: join(second, 'loopgate.json') });
@@ -123,7 +140,10 @@ test('open from the window while the current config failed to start: a pick that
   writeFileSync(broken, '{ "routes": [ { "match": "/x", "target": "nope" } ] }');
   const busy = await startBackend();
   const busyConfig = writeConfig(join(dir, 'wfail-busy'), { listen: { host: '127.0.0.1', port: busy.port } });
-  const good = writeConfig(join(dir, 'wfail-good'), { listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/api', target: `${backend.url}/good` }] });
+  const good = writeConfig(join(dir, 'wfail-good'), {
+    listen: { host: '127.0.0.1', port: 0 },
+    routes: [{ match: '/api', target: `${backend.url}/good` }],
+  });
   const h = harness('window-fail');
   try {
     await h.shell.start(parseLaunchArgs(['--config', broken], dir));

@@ -9,7 +9,7 @@ import type { LaunchAtLogin } from '../../main/app/autostart.ts';
 import { parseLaunchArgs } from '../../main/app/launch-args.ts';
 import { SettingsFile } from '../../main/app/settings.ts';
 import { AppShell, type TrayView } from '../../main/app/shell.ts';
-import { findItem } from '../../main/app/tray-menu.ts';
+import { findItem } from '../../main/app/tray/tray-menu.ts';
 import { Runtime, type RuntimeOptions } from '../../main/runtime.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
 import { writeConfig } from '../helpers/project-config.ts';
@@ -29,7 +29,6 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 function projectConfig() {
   return {
     listen: { host: '127.0.0.1', port: 0 },
@@ -41,7 +40,10 @@ function projectConfig() {
   };
 }
 
-function harness(name: string, over: { chooseConfig?: () => Promise<string | null>; startRuntime?: (o: RuntimeOptions) => Promise<Runtime> } = {}) {
+function harness(
+  name: string,
+  over: { chooseConfig?: () => Promise<string | null>; startRuntime?: (o: RuntimeOptions) => Promise<Runtime> } = {},
+) {
   const userData = join(dir, name, 'userData');
   const views: TrayView[] = [];
   const events: string[] = [];
@@ -95,7 +97,10 @@ test('a project config: a route end to end, tray state, start/stop, open site, c
     assert.equal(res.status, 200);
     assert.equal(((await res.json()) as { url: string }).url, '/v1/items?x=1');
     const c = h.shell.controller()!;
-    await waitFor(() => c.listRequests({}) && (c.listRequests({}) as { items: unknown[] }).items.length === 1, 'request logged');
+    await waitFor(
+      () => c.listRequests({}) && (c.listRequests({}) as { items: unknown[] }).items.length === 1,
+      'request logged',
+    );
 
     await h.click('copyUrl');
     await h.click('openSite');
@@ -117,7 +122,13 @@ test('a project config: a route end to end, tray state, start/stop, open site, c
     assert.equal(findItem(h.last().menu, 'toggleCors')!.checked, false);
     await h.click('toggleCors');
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).cors.enabled, true);
-    await waitFor(async () => (await fetch(`${site2}/api/c`, { headers: { origin: 'http://localhost:5173' } })).headers.get('access-control-allow-origin'), 'CORS headers on');
+    await waitFor(
+      async () =>
+        (await fetch(`${site2}/api/c`, { headers: { origin: 'http://localhost:5173' } })).headers.get(
+          'access-control-allow-origin',
+        ),
+      'CORS headers on',
+    );
     await waitFor(() => findItem(h.last().menu, 'toggleCors')!.checked === true, 'checkbox on');
     await h.click('toggleCors');
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).cors.enabled, false);
@@ -128,7 +139,10 @@ test('a project config: a route end to end, tray state, start/stop, open site, c
     mock.click!();
     await waitFor(() => h.shell.state().activeProfile === 'mock', 'profile switched');
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).activeProfile, 'mock');
-    await waitFor(async () => ((await (await fetch(`${site2}/api/p`)).json()) as { url: string }).url === '/mock/p', "the profile's route answers");
+    await waitFor(
+      async () => ((await (await fetch(`${site2}/api/p`)).json()) as { url: string }).url === '/mock/p',
+      "the profile's route answers",
+    );
     await waitFor(() => findItem(h.last().menu, 'profile:mock')!.checked === true, 'radio follows');
     findItem(h.last().menu, 'profile:')!.click!();
     await waitFor(() => h.shell.state().activeProfile === null, 'back to top-level routes');
@@ -189,7 +203,10 @@ test('a config that cannot start: error state with Retry; fixed on disk, Retry r
     assert.equal(status.running, false);
     assert.match(status.lastError!, /routes\.0\.target/);
     assert.equal(h.shell.controller(), null);
-    writeConfig(join(dir, 'broken'), { listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/api', target: backend.url }] });
+    writeConfig(join(dir, 'broken'), {
+      listen: { host: '127.0.0.1', port: 0 },
+      routes: [{ match: '/api', target: backend.url }],
+    });
     await h.click('retry');
     assert.equal(h.shell.state().failedToStart, false);
     assert.equal((await fetch(`${h.shell.runtime!.siteUrl}/api/ok`)).status, 200);
@@ -206,7 +223,10 @@ test('a port already in use: the error names the port and the fix', async () => 
   try {
     await h.shell.start(parseLaunchArgs(['--config', file], dir));
     assert.equal(h.shell.state().failedToStart, true);
-    assert.match(h.shell.state().error!, new RegExp(`^port ${busy.port} is in use by another program: change "listen.port" in `));
+    assert.match(
+      h.shell.state().error!,
+      new RegExp(`^port ${busy.port} is in use by another program: change "listen.port" in `),
+    );
   } finally {
     await h.shell.stop();
     await busy.close();
@@ -214,9 +234,15 @@ test('a port already in use: the error names the port and the fix', async () => 
 });
 
 test('open another project config, then back to the app config; the choice is remembered', async () => {
-  const first = writeConfig(join(dir, 'p1'), { listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/api', target: `${backend.url}/one` }] });
+  const first = writeConfig(join(dir, 'p1'), {
+    listen: { host: '127.0.0.1', port: 0 },
+    routes: [{ match: '/api', target: `${backend.url}/one` }],
+  });
   const secondFolder = join(dir, 'p2');
-  writeConfig(secondFolder, { listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/api', target: `${backend.url}/two` }] });
+  writeConfig(secondFolder, {
+    listen: { host: '127.0.0.1', port: 0 },
+    routes: [{ match: '/api', target: `${backend.url}/two` }],
+  });
   const h = harness('switch', { chooseConfig: async () => secondFolder });
   let changes = 0;
   h.shell.onControllerChange(() => changes++);
@@ -268,7 +294,10 @@ test('without --config: the remembered project, or the app config when it is gon
 });
 
 test('a refused disk edit turns the tray to error while the old config keeps serving', async () => {
-  const file = writeConfig(join(dir, 'edit'), { listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/api', target: backend.url }] });
+  const file = writeConfig(join(dir, 'edit'), {
+    listen: { host: '127.0.0.1', port: 0 },
+    routes: [{ match: '/api', target: backend.url }],
+  });
   const h = harness('edit');
   try {
     await h.shell.start(parseLaunchArgs(['--config', file], dir));

@@ -1,7 +1,16 @@
 // Tray model: status line, items and their enabled/checked states for each phase, click routing, icon names.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findItem, statusLine, trayIconName, trayMenu, trayTooltip, type MenuItemModel, type TrayAction, type TrayState } from '../../main/app/tray-menu.ts';
+import {
+  findItem,
+  statusLine,
+  trayIconName,
+  trayMenu,
+  trayTooltip,
+  type MenuItemModel,
+  type TrayAction,
+  type TrayState,
+} from '../../main/app/tray/tray-menu.ts';
 
 const base: TrayState = {
   phase: 'running',
@@ -20,7 +29,10 @@ const base: TrayState = {
 
 function menu(over: Partial<TrayState> = {}) {
   const calls: Array<TrayAction | `profile:${string}`> = [];
-  const items = trayMenu({ ...base, ...over }, { run: (a) => calls.push(a), setProfile: (n) => calls.push(`profile:${n ?? ''}`) });
+  const items = trayMenu(
+    { ...base, ...over },
+    { run: (a) => calls.push(a), setProfile: (n) => calls.push(`profile:${n ?? ''}`) },
+  );
   const item = (id: string): MenuItemModel => {
     const found = findItem(items, id);
     assert.ok(found, `menu has ${id}`);
@@ -42,8 +54,29 @@ test('running: status line with the URL, Stop, site items enabled, quit last', (
   assert.equal(findItem(items, 'retry'), undefined);
   assert.equal(findItem(items, 'problem'), undefined);
   assert.equal(items.at(-1)!.id, 'quit');
-  for (const id of ['toggleRunning', 'openWindow', 'openSite', 'copyUrl', 'toggleCors', 'openConfig', 'useAppConfig', 'toggleLaunchAtLogin', 'quit']) item(id).click!();
-  assert.deepEqual(calls, ['toggleRunning', 'openWindow', 'openSite', 'copyUrl', 'toggleCors', 'openConfig', 'useAppConfig', 'toggleLaunchAtLogin', 'quit']);
+  for (const id of [
+    'toggleRunning',
+    'openWindow',
+    'openSite',
+    'copyUrl',
+    'toggleCors',
+    'openConfig',
+    'useAppConfig',
+    'toggleLaunchAtLogin',
+    'quit',
+  ])
+    item(id).click!();
+  assert.deepEqual(calls, [
+    'toggleRunning',
+    'openWindow',
+    'openSite',
+    'copyUrl',
+    'toggleCors',
+    'openConfig',
+    'useAppConfig',
+    'toggleLaunchAtLogin',
+    'quit',
+  ]);
 });
 
 test('stopped: Start, no URL to open or copy', () => {
@@ -73,7 +106,14 @@ test('error while stopped: the reason in the status line, shortened', () => {
 });
 
 test('failed to start: Retry instead of Start/Stop; profile and CORS switches disabled', () => {
-  const { items, item, calls } = menu({ phase: 'error', siteUrl: null, failedToStart: true, error: 'bad JSON at 3:4', profiles: ['a'], activeProfile: null });
+  const { items, item, calls } = menu({
+    phase: 'error',
+    siteUrl: null,
+    failedToStart: true,
+    error: 'bad JSON at 3:4',
+    profiles: ['a'],
+    activeProfile: null,
+  });
   assert.equal(items[0]!.label, 'Not running — bad JSON at 3:4');
   assert.equal(findItem(items, 'toggleRunning'), undefined);
   item('retry').click!();
@@ -141,10 +181,18 @@ test('config line, app config, launch at login presence', () => {
 });
 
 test('no separator is doubled or first', () => {
-  for (const over of [{}, { failedToStart: true, error: 'e' }, { profiles: [] }, { launchAtLogin: null, appConfig: true }]) {
+  for (const over of [
+    {},
+    { failedToStart: true, error: 'e' },
+    { profiles: [] },
+    { launchAtLogin: null, appConfig: true },
+  ]) {
     const { items } = menu(over as Partial<TrayState>);
     assert.notEqual(items[0]!.type, 'separator');
-    items.forEach((it, i) => i > 0 && assert.ok(!(it.type === 'separator' && items[i - 1]!.type === 'separator'), `separator at ${i}`));
+    items.forEach(
+      (it, i) =>
+        i > 0 && assert.ok(!(it.type === 'separator' && items[i - 1]!.type === 'separator'), `separator at ${i}`),
+    );
   }
 });
 
@@ -156,6 +204,12 @@ test('icon names: colored per phase; macOS template variants', () => {
 
 test('tooltip and status line', () => {
   assert.equal(statusLine({ ...base, phase: 'stopped', siteUrl: null }), 'Stopped');
-  assert.equal(trayTooltip({ ...base, failedUpgrades: 1 }), 'Loopgate — Running on http://127.0.0.1:8080\n1 failed WebSocket upgrade recently');
-  assert.match(trayTooltip({ ...base, phase: 'error', error: 'disk edit refused' }), /with a problem\)\ndisk edit refused$/);
+  assert.equal(
+    trayTooltip({ ...base, failedUpgrades: 1 }),
+    'Loopgate — Running on http://127.0.0.1:8080\n1 failed WebSocket upgrade recently',
+  );
+  assert.match(
+    trayTooltip({ ...base, phase: 'error', error: 'disk edit refused' }),
+    /with a problem\)\ndisk edit refused$/,
+  );
 });

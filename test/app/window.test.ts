@@ -3,8 +3,15 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { drainBeforeQuit, singleInstance } from '../../main/app/lifecycle.ts';
-import { hardenContents, hardenSession, isAllowedExternal, windowOptions, type HardenableContents, type HardenableSession } from '../../main/app/window-options.ts';
-import { WindowManager, type WindowLike } from '../../main/app/window.ts';
+import {
+  hardenContents,
+  hardenSession,
+  isAllowedExternal,
+  windowOptions,
+  type HardenableContents,
+  type HardenableSession,
+} from '../../main/app/window/window-options.ts';
+import { WindowManager, type WindowLike } from '../../main/app/window/window.ts';
 
 test('window options: every security flag set explicitly', () => {
   const o = windowOptions({ preload: '/app/dist/app/preload.cjs', icon: '/app/icons/app.png', devTools: false });
@@ -29,10 +36,27 @@ test('window options: every security flag set explicitly', () => {
 });
 
 test('external link allowlist', () => {
-  for (const ok of ['http://localhost:8080/', 'http://127.0.0.1:5173/x?y', 'https://[::1]:8443/', 'https://nginx.org/en/docs/', 'https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS']) {
+  for (const ok of [
+    'http://localhost:8080/',
+    'http://127.0.0.1:5173/x?y',
+    'https://[::1]:8443/',
+    'https://nginx.org/en/docs/',
+    'https://developer.mozilla.org/en-US/docs/Web/HTTP/CORS',
+  ]) {
     assert.equal(isAllowedExternal(ok), true, ok);
   }
-  for (const bad of ['http://nginx.org/', 'https://evil.example/', 'file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'https://nginx.org.evil.example/', 'http://user:pw@localhost/', 'ms-settings:', 'not a url', 'https://10.0.0.1/']) {
+  for (const bad of [
+    'http://nginx.org/',
+    'https://evil.example/',
+    'file:///etc/passwd',
+    'javascript:alert(1)',
+    'smb://host/share',
+    'https://nginx.org.evil.example/',
+    'http://user:pw@localhost/',
+    'ms-settings:',
+    'not a url',
+    'https://10.0.0.1/',
+  ]) {
     assert.equal(isAllowedExternal(bad), false, bad);
   }
 });
@@ -83,7 +107,18 @@ test('permissions: every request and check denied, except clipboard writes from 
     return granted;
   };
   const check = (perm: string, origin: string) => (s.check as (...a: unknown[]) => boolean)(null, perm, origin);
-  for (const perm of ['media', 'geolocation', 'notifications', 'openExternal', 'fullscreen', 'clipboard-read', 'midiSysex', 'pointerLock', 'hid', 'serial']) {
+  for (const perm of [
+    'media',
+    'geolocation',
+    'notifications',
+    'openExternal',
+    'fullscreen',
+    'clipboard-read',
+    'midiSysex',
+    'pointerLock',
+    'hid',
+    'serial',
+  ]) {
     assert.equal(request(perm, 'app://loopgate/index.html'), false, perm);
     assert.equal(check(perm, 'app://loopgate'), false, perm);
   }
@@ -194,10 +229,16 @@ test('single instance: without the lock this process quits; with it, a second la
   const second = new FakeApp();
   second.lock = false;
   const seen: unknown[] = [];
-  assert.equal(singleInstance(second, () => seen.push('x')), false);
+  assert.equal(
+    singleInstance(second, () => seen.push('x')),
+    false,
+  );
   assert.equal(second.quits, 1);
   const first = new FakeApp();
-  assert.equal(singleInstance(first, (argv, cwd) => seen.push([argv, cwd])), true);
+  assert.equal(
+    singleInstance(first, (argv, cwd) => seen.push([argv, cwd])),
+    true,
+  );
   first.emit('second-instance', {}, ['/usr/bin/loopgate', '--config', 'x.json'], '/home/u/p');
   assert.deepEqual(seen, [[['/usr/bin/loopgate', '--config', 'x.json'], '/home/u/p']]);
   assert.equal(first.quits, 0);
@@ -234,7 +275,12 @@ test('quit drains first, once, then really quits; closing all windows does not q
 test('quit still happens when draining fails, and the failure is logged', async () => {
   const app = new FakeApp();
   const logs: string[] = [];
-  drainBeforeQuit(app, async () => Promise.reject(new Error('boom')), () => {}, (m) => logs.push(m));
+  drainBeforeQuit(
+    app,
+    async () => Promise.reject(new Error('boom')),
+    () => {},
+    (m) => logs.push(m),
+  );
   let quitted = false;
   app.on('quit', () => (quitted = true));
   app.quit();

@@ -82,7 +82,10 @@ describe('open', () => {
     // Cross-field rules come through too.
     writeFileSync(file, text({ routes: [{ match: '/api', target: 'localhost:8888' }] }));
     const err2 = (await ConfigStore.open(file).catch((e: unknown) => e)) as ConfigFileError;
-    assert.deepEqual(err2.errors.map((e) => e.path), ['routes.0.target']);
+    assert.deepEqual(
+      err2.errors.map((e) => e.path),
+      ['routes.0.target'],
+    );
     assert.notEqual(err2.backup, err.backup);
   });
 
@@ -138,12 +141,19 @@ describe('put', () => {
     const r = await s.put({ routes: [{ match: 'api', target: 'http://127.0.0.1:1/' }], bogus: 1 });
     assert.equal(r.ok, false);
     if (!r.ok) {
-      assert.deepEqual(r.errors.map((e) => e.path), ['(config)', 'routes.0.match']);
+      assert.deepEqual(
+        r.errors.map((e) => e.path),
+        ['(config)', 'routes.0.match'],
+      );
       assert.match(r.errors[0]!.message, /bogus/);
     }
     const r2 = await s.put({ routes: [{ match: '/api', target: 'nope' }] });
     assert.equal(r2.ok, false);
-    if (!r2.ok) assert.deepEqual(r2.errors.map((e) => e.path), ['routes.0.target']);
+    if (!r2.ok)
+      assert.deepEqual(
+        r2.errors.map((e) => e.path),
+        ['routes.0.target'],
+      );
     assert.equal((await s.put(undefined)).ok, false);
     assert.equal(readFileSync(file, 'utf8'), '{"listen":{"port":8081}}\n');
     assert.equal(s.version, 1);
@@ -157,10 +167,16 @@ describe('put', () => {
     const s = await openStore(file);
     const order: number[] = [];
     s.onChange((c, v) => order.push(c.listen!.port! * 1000 + v));
-    const configs = Array.from({ length: 12 }, (_, i) => ({ listen: { port: 100 + i }, routes: Array.from({ length: 50 * (i % 3) }, (_, j) => route(`/r${j}`, 2000 + j)) }));
+    const configs = Array.from({ length: 12 }, (_, i) => ({
+      listen: { port: 100 + i },
+      routes: Array.from({ length: 50 * (i % 3) }, (_, j) => route(`/r${j}`, 2000 + j)),
+    }));
     const results = await Promise.all(configs.map((c) => s.put(c)));
     assert.ok(results.every((r) => r.ok));
-    assert.deepEqual(order, configs.map((c, i) => c.listen.port * 1000 + i + 2));
+    assert.deepEqual(
+      order,
+      configs.map((c, i) => c.listen.port * 1000 + i + 2),
+    );
     assert.equal(s.version, 13);
     assert.equal(readFileSync(file, 'utf8'), text(configs.at(-1)));
     assert.deepEqual(readdirSync(dir), ['loopgate.json']);
@@ -176,7 +192,10 @@ describe('put', () => {
     assert.equal(s.version, 2);
     assert.equal(s.config.root, 'dist');
     assert.deepEqual(readdirSync(dir), []);
-    assert.throws(() => ConfigStore.memory({ routes: [{ match: '/a', target: 'x' }] }, dir), (e: unknown) => e instanceof ConfigFileError && e.errors[0]!.path === 'routes.0.target');
+    assert.throws(
+      () => ConfigStore.memory({ routes: [{ match: '/a', target: 'x' }] }, dir),
+      (e: unknown) => e instanceof ConfigFileError && e.errors[0]!.path === 'routes.0.target',
+    );
   });
 });
 
@@ -207,7 +226,9 @@ describe('atomic save', () => {
         await Promise.race([
           new Promise<void>((r) => p.stdout!.once('data', () => r())),
           exited.then((code) => assert.fail(`writer exited early with ${code}`)),
-          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('writer did not start')), 15_000))),
+          new Promise<never>(
+            (_, reject) => (timer = setTimeout(() => reject(new Error('writer did not start')), 15_000)),
+          ),
         ]);
       } catch (err) {
         p.kill('SIGKILL');
@@ -227,7 +248,10 @@ describe('atomic save', () => {
     const left = readdirSync(dir).filter((n) => n.endsWith('.tmp')).length;
     if (process.env.LOOPGATE_DEBUG) console.log(`temp files left by killed writers: ${left}`);
     await openStore(file);
-    assert.deepEqual(readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
 });
 
@@ -297,7 +321,10 @@ describe('watching the file', () => {
 
     editorSave(file, text({ ...BASE, routes: [{ match: '/api', target: 'localhost' }] }));
     await waitFor(() => errors.length === 1, 'the refused edit');
-    assert.deepEqual(errors[0]!.errors.map((e) => e.path), ['routes.0.target']);
+    assert.deepEqual(
+      errors[0]!.errors.map((e) => e.path),
+      ['routes.0.target'],
+    );
     assert.match(errors[0]!.message, /refused/);
     editorSave(file, '{ "listen": { "port": 1, } }');
     await waitFor(() => errors.length === 2, 'the broken JSON edit');

@@ -6,9 +6,15 @@ import { call, startFixture, TOKEN, type Fixture } from '../helpers/control.ts';
 import { httpRecord } from '../helpers/records.ts';
 
 /** Try the events WebSocket; resolve with "open" or the refusal's status. */
-function tryEvents(port: number, opts: { path?: string; headers?: Record<string, string>; origin?: string } = {}): Promise<number | 'open'> {
+function tryEvents(
+  port: number,
+  opts: { path?: string; headers?: Record<string, string>; origin?: string } = {},
+): Promise<number | 'open'> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/api/events'}`, { headers: opts.headers, origin: opts.origin });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/api/events'}`, {
+      headers: opts.headers,
+      origin: opts.origin,
+    });
     ws.on('open', () => {
       ws.close();
       resolve('open');
@@ -45,7 +51,13 @@ describe('control server security', () => {
   });
 
   it('refuses Host names other than loopback (DNS rebinding)', async () => {
-    for (const host of ['evil.example', `evil.example:${port}`, `localhost.evil.example:${port}`, `127.0.0.1:${port + 1}`, '']) {
+    for (const host of [
+      'evil.example',
+      `evil.example:${port}`,
+      `localhost.evil.example:${port}`,
+      `127.0.0.1:${port + 1}`,
+      '',
+    ]) {
       const r = await call(port, 'GET', '/api/status', { headers: { host } });
       assert.equal(r.status, 421, host);
       assert.equal(r.json.error.code, 'BAD_HOST');
@@ -113,7 +125,10 @@ describe('control server security', () => {
     }
     const api = await call(port, 'GET', '/api/status', { auth: null, headers: { cookie: pair } });
     assert.equal(api.status, 200, 'the cookie also lets the browser UI call the API');
-    const wrongCookie = await call(port, 'GET', '/api/status', { auth: null, headers: { cookie: pair.replace(/=.*/, '=nope') } });
+    const wrongCookie = await call(port, 'GET', '/api/status', {
+      auth: null,
+      headers: { cookie: pair.replace(/=.*/, '=nope') },
+    });
     assert.equal(wrongCookie.status, 401);
   });
 
@@ -124,7 +139,11 @@ describe('control server security', () => {
     assert.equal(await tryEvents(port, { path: `/api/events?token=${TOKEN}` }), 'open');
     const cookie = `loopgate_token_${port}=${TOKEN}`;
     assert.equal(await tryEvents(port, { headers: { cookie } }), 'open');
-    assert.equal(await tryEvents(port, { headers: { cookie }, origin: 'http://evil.example' }), 403, 'cross-site WebSocket hijack');
+    assert.equal(
+      await tryEvents(port, { headers: { cookie }, origin: 'http://evil.example' }),
+      403,
+      'cross-site WebSocket hijack',
+    );
     assert.equal(await tryEvents(port, { headers: { cookie }, origin: `http://127.0.0.1:${port}` }), 'open');
     assert.equal(await tryEvents(port, { headers: { cookie, host: 'evil.example' } }), 421);
     assert.equal(await tryEvents(port, { path: '/api/other', headers: { cookie } }), 404);

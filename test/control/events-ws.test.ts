@@ -41,7 +41,10 @@ describe('events WebSocket', () => {
       await waitFor(() => a.batches.length > 0 && b.batches.length > 0, 'a batch on both clients');
       assert.deepEqual(a.batches, b.batches);
       const batch = a.batches[0]!;
-      assert.deepEqual(batch.map((e) => e.type), ['http', 'ws', 'frame']);
+      assert.deepEqual(
+        batch.map((e) => e.type),
+        ['http', 'ws', 'frame'],
+      );
       assert.equal((batch[0] as { record: { status: number } }).record.status, 204, 'coalesced to the latest state');
       fx.log.clear();
       await waitFor(() => a.batches.some((x) => x.some((e) => e.type === 'cleared')), 'the cleared event');
@@ -75,16 +78,28 @@ describe('events WebSocket', () => {
       // After the marker, events flow again, in order.
       slow.log.frame(textFrame(s.id, ++seq, 'after the overflow'));
       slow.log.flush();
-      await waitFor(() => client.batches.some((b) => b.some((e) => e.type === 'frame' && e.frame.data === 'after the overflow')), 'events after the marker', 15_000);
+      await waitFor(
+        () => client.batches.some((b) => b.some((e) => e.type === 'frame' && e.frame.data === 'after the overflow')),
+        'events after the marker',
+        15_000,
+      );
       const markerAt = client.batches.findIndex((b) => b[0]?.type === 'overflow');
       const marker = client.batches[markerAt]![0] as { type: 'overflow'; dropped: number };
       assert.ok(marker.dropped > 0, 'the marker says how many batches were dropped');
       const received = client.batches.flat().filter((e) => e.type === 'frame').length;
       assert.ok(received < fed, `received ${received} of ${fed} frame events`);
       assert.equal(received, fed - marker.dropped * 8 + 1, 'only whole batches were dropped');
-      const lastAt = client.batches.findIndex((b) => b.some((e) => e.type === 'frame' && e.frame.data === 'after the overflow'));
+      const lastAt = client.batches.findIndex((b) =>
+        b.some((e) => e.type === 'frame' && e.frame.data === 'after the overflow'),
+      );
       assert.ok(lastAt > markerAt, 'new events come after the marker');
-      assert.equal(client.batches.slice(markerAt + 1).flat().filter((e) => e.type === 'overflow').length, 0);
+      assert.equal(
+        client.batches
+          .slice(markerAt + 1)
+          .flat()
+          .filter((e) => e.type === 'overflow').length,
+        0,
+      );
     } finally {
       client.ws.terminate();
       await sleep(10);

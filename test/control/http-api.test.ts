@@ -45,7 +45,9 @@ describe('control API', () => {
   });
 
   it('refuses to bind anything but loopback', async () => {
-    await assert.rejects(createControlServer({ controller: fx.controller, host: '0.0.0.0', token: 'x'.repeat(16) }), { code: 'NOT_LOOPBACK' });
+    await assert.rejects(createControlServer({ controller: fx.controller, host: '0.0.0.0', token: 'x'.repeat(16) }), {
+      code: 'NOT_LOOPBACK',
+    });
   });
 
   it('reads and writes the config, with field errors on 400', async () => {
@@ -55,7 +57,10 @@ describe('control API', () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.json.ok, false);
     assert.equal(bad.json.error.code, 'INVALID_CONFIG');
-    assert.deepEqual(bad.json.errors.map((e: { path: string }) => e.path).sort(), ['routes.0.match', 'routes.0.target']);
+    assert.deepEqual(bad.json.errors.map((e: { path: string }) => e.path).sort(), [
+      'routes.0.match',
+      'routes.0.target',
+    ]);
     assert.equal(fx.config.input.routes![0]!.match, '/api', 'a refused config changes nothing');
     const events: unknown[] = [];
     const unsubscribe = fx.log.subscribe((b) => events.push(...b));
@@ -65,7 +70,10 @@ describe('control API', () => {
     fx.log.flush();
     unsubscribe();
     assert.deepEqual(events, [{ type: 'config', version: fx.config.version }]);
-    const notJson = await call(port, 'PUT', '/api/config', { raw: '{oops', headers: { 'content-type': 'application/json' } });
+    const notJson = await call(port, 'PUT', '/api/config', {
+      raw: '{oops',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(notJson.status, 400);
     assert.equal(notJson.json.error.code, 'BAD_JSON');
   });
@@ -84,15 +92,24 @@ describe('control API', () => {
 
   it('lists requests and sessions with filters from the query string', async () => {
     const all = await call(port, 'GET', '/api/requests');
-    assert.deepEqual(all.json.items.map((r: { id: number }) => r.id), [httpId, httpId + 1]);
+    assert.deepEqual(
+      all.json.items.map((r: { id: number }) => r.id),
+      [httpId, httpId + 1],
+    );
     const notFound = await call(port, 'GET', '/api/requests?status=4xx');
-    assert.deepEqual(notFound.json.items.map((r: { url: string }) => r.url), ['/api/nothing']);
+    assert.deepEqual(
+      notFound.json.items.map((r: { url: string }) => r.url),
+      ['/api/nothing'],
+    );
     const both = await call(port, 'GET', '/api/requests?kind=all&limit=3');
     assert.equal(both.json.items.length, 3);
     assert.equal(both.json.total, 4);
     assert.equal(both.json.more, true);
     const sessions = await call(port, 'GET', '/api/sessions?status=pending');
-    assert.deepEqual(sessions.json.items.map((r: { id: number }) => r.id), [openId]);
+    assert.deepEqual(
+      sessions.json.items.map((r: { id: number }) => r.id),
+      [openId],
+    );
     const bad = await call(port, 'GET', '/api/requests?status=6xx');
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /status/);
@@ -104,7 +121,10 @@ describe('control API', () => {
     assert.equal(s.json.framesKept, 30);
     assert.equal(s.json.session.counts.framesToBackend, 15);
     const page = await call(port, 'GET', `/api/sessions/${openId}/frames?after=10&limit=5`);
-    assert.deepEqual(page.json.frames.map((f: { seq: number }) => f.seq), [11, 12, 13, 14, 15]);
+    assert.deepEqual(
+      page.json.frames.map((f: { seq: number }) => f.seq),
+      [11, 12, 13, 14, 15],
+    );
     assert.equal(page.json.more, true);
     assert.equal((await call(port, 'GET', '/api/sessions/999')).status, 404);
     assert.equal((await call(port, 'GET', `/api/sessions/${httpId}`)).status, 404);
@@ -116,11 +136,19 @@ describe('control API', () => {
     const text = await call(port, 'POST', `/api/sessions/${openId}/send`, { body: { to: 'backend', text: 'héllo' } });
     assert.equal(text.status, 200);
     assert.deepEqual(text.json, { ok: true });
-    const bin = await call(port, 'POST', `/api/sessions/${openId}/send`, { body: { to: 'client', base64: 'AAEC/w==' } });
+    const bin = await call(port, 'POST', `/api/sessions/${openId}/send`, {
+      body: { to: 'client', base64: 'AAEC/w==' },
+    });
     assert.equal(bin.status, 200);
     assert.equal(fx.calls.length, 2);
-    assert.deepEqual([fx.calls[0]!.to, fx.calls[0]!.data!.toString(), fx.calls[0]!.binary], ['backend', 'héllo', false]);
-    assert.deepEqual([fx.calls[1]!.to, fx.calls[1]!.data!.toString('hex'), fx.calls[1]!.binary], ['client', '000102ff', true]);
+    assert.deepEqual(
+      [fx.calls[0]!.to, fx.calls[0]!.data!.toString(), fx.calls[0]!.binary],
+      ['backend', 'héllo', false],
+    );
+    assert.deepEqual(
+      [fx.calls[1]!.to, fx.calls[1]!.data!.toString('hex'), fx.calls[1]!.binary],
+      ['client', '000102ff', true],
+    );
   });
 
   it('refuses bad sends and reports the tunnel’s refusals with matching statuses', async () => {
@@ -155,7 +183,9 @@ describe('control API', () => {
     assert.deepEqual(fx.calls, [{ op: 'close', id: openId, code: 4000, reason: 'done here' }]);
     const reserved = await call(port, 'POST', `/api/sessions/${openId}/close`, { body: { code: 1005 } });
     assert.equal(reserved.status, 400);
-    const long = await call(port, 'POST', `/api/sessions/${openId}/close`, { body: { code: 4000, reason: 'é'.repeat(62) } });
+    const long = await call(port, 'POST', `/api/sessions/${openId}/close`, {
+      body: { code: 4000, reason: 'é'.repeat(62) },
+    });
     assert.equal(long.status, 400);
     assert.match(long.json.error.message, /123 bytes/);
     assert.equal(fx.calls.length, 1);
@@ -175,7 +205,10 @@ describe('control API', () => {
     assert.equal((await call(port, 'GET', '/api/export.har?session=abc')).status, 400);
     const jsonl = await call(port, 'GET', `/api/frames.jsonl?session=${openId}`);
     assert.equal(jsonl.headers['content-type'], 'application/x-ndjson; charset=utf-8');
-    const lines = jsonl.text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = jsonl.text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 30);
     assert.equal(lines[29].data, 'frame 30');
   });
@@ -209,6 +242,9 @@ describe('control API', () => {
     const r = await call(port, 'POST', '/api/clear', { body: {} });
     assert.equal(r.status, 200);
     const left = await call(port, 'GET', '/api/requests?kind=all');
-    assert.deepEqual(left.json.items.map((x: { id: number }) => x.id), [openId]);
+    assert.deepEqual(
+      left.json.items.map((x: { id: number }) => x.id),
+      [openId],
+    );
   });
 });

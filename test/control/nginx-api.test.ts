@@ -37,28 +37,60 @@ describe('control API: nginx import and export', () => {
   after(() => fx.close());
 
   it('imports several server blocks with warnings placed at file and line; includes are skipped, never read', async () => {
-    const r = await call(port, 'POST', '/api/nginx/import', { body: { text: TWO_SERVERS, fileName: '/etc/nginx/sites-enabled/app.conf' } });
+    const r = await call(port, 'POST', '/api/nginx/import', {
+      body: { text: TWO_SERVERS, fileName: '/etc/nginx/sites-enabled/app.conf' },
+    });
     assert.equal(r.status, 200);
     const body = r.json as NginxImportResult;
     assert.ok(body.ok);
-    assert.deepEqual(body.sites.map((s) => s.name), ['app.test', 'server :8082']);
+    assert.deepEqual(
+      body.sites.map((s) => s.name),
+      ['app.test', 'server :8082'],
+    );
     assert.deepEqual(body.sites[0]!.config.listen, { host: '127.0.0.1', port: 8081 });
-    assert.deepEqual(body.sites[0]!.config.routes?.map((x) => [x.match, x.target]), [['/api/', 'http://127.0.0.1:9001/v2/']]);
-    assert.deepEqual(body.sites[1]!.config.routes?.map((x) => [x.match, x.target]), [['/', 'http://127.0.0.1:9002']]);
+    assert.deepEqual(
+      body.sites[0]!.config.routes?.map((x) => [x.match, x.target]),
+      [['/api/', 'http://127.0.0.1:9001/v2/']],
+    );
+    assert.deepEqual(
+      body.sites[1]!.config.routes?.map((x) => [x.match, x.target]),
+      [['/', 'http://127.0.0.1:9002']],
+    );
     const at = (directive: string) => body.warnings.filter((w) => w.directive === directive);
     // The file is named by its base name only.
-    assert.ok(body.warnings.every((w) => w.file === 'app.conf'), JSON.stringify(body.warnings));
-    assert.deepEqual(at('gzip').map((w) => w.line), [3]);
-    assert.deepEqual(at('proxy_buffering').map((w) => w.line), [11]);
+    assert.ok(
+      body.warnings.every((w) => w.file === 'app.conf'),
+      JSON.stringify(body.warnings),
+    );
+    assert.deepEqual(
+      at('gzip').map((w) => w.line),
+      [3],
+    );
+    assert.deepEqual(
+      at('proxy_buffering').map((w) => w.line),
+      [11],
+    );
     const includes = at('include');
-    assert.deepEqual(includes.map((w) => w.line), [7, 8]);
-    assert.match(includes[0]!.message, /^include "snippets\/proxy-headers\.conf" skipped: files are not read from disk/);
+    assert.deepEqual(
+      includes.map((w) => w.line),
+      [7, 8],
+    );
+    assert.match(
+      includes[0]!.message,
+      /^include "snippets\/proxy-headers\.conf" skipped: files are not read from disk/,
+    );
     assert.match(includes[1]!.message, /wildcard/);
-    assert.deepEqual(fx.config.input.routes, [{ match: '/api', target: 'http://127.0.0.1:9000' }], 'importing applies nothing');
+    assert.deepEqual(
+      fx.config.input.routes,
+      [{ match: '/api', target: 'http://127.0.0.1:9000' }],
+      'importing applies nothing',
+    );
   });
 
   it('answers a syntax error with NGINX_SYNTAX, its line and column', async () => {
-    const r = await call(port, 'POST', '/api/nginx/import', { body: { text: 'server {\n    listen 80\n    location / { }\n}\n' } });
+    const r = await call(port, 'POST', '/api/nginx/import', {
+      body: { text: 'server {\n    listen 80\n    location / { }\n}\n' },
+    });
     assert.equal(r.status, 400);
     assert.equal(r.json.ok, false);
     assert.equal(r.json.code, 'NGINX_SYNTAX');
@@ -79,7 +111,12 @@ describe('control API: nginx import and export', () => {
   });
 
   it('exports the running config: its routes as locations, server_name on request, warnings listed', async () => {
-    fx.config.input = { root: '/srv/app/dist', timeouts: { read: 120 }, routes: [{ match: '/api', target: 'http://localhost:8888/api' }], profiles: { staging: { routes: [] } } };
+    fx.config.input = {
+      root: '/srv/app/dist',
+      timeouts: { read: 120 },
+      routes: [{ match: '/api', target: 'http://localhost:8888/api' }],
+      profiles: { staging: { routes: [] } },
+    };
     const r = await call(port, 'GET', '/api/nginx/export');
     assert.equal(r.status, 200);
     const body = r.json as NginxExportResult;
@@ -104,11 +141,16 @@ describe('control API: nginx import and export', () => {
       ],
     };
     const exported = (await call(port, 'GET', '/api/nginx/export')).json as NginxExportResult;
-    const r = await call(port, 'POST', '/api/nginx/import', { body: { text: exported.text, fileName: 'exported.conf' } });
+    const r = await call(port, 'POST', '/api/nginx/import', {
+      body: { text: exported.text, fileName: 'exported.conf' },
+    });
     const body = r.json as NginxImportResult;
     assert.ok(body.ok);
     assert.equal(body.sites.length, 1);
-    assert.deepEqual(body.sites[0]!.config.routes?.map((x) => [x.match, x.target]), fx.config.input.routes!.map((x) => [x.match, x.target]));
+    assert.deepEqual(
+      body.sites[0]!.config.routes?.map((x) => [x.match, x.target]),
+      fx.config.input.routes!.map((x) => [x.match, x.target]),
+    );
   });
 
   it('exports a relative root as the folder the engine serves: next to the config file', () => {

@@ -1,6 +1,13 @@
 // CORS policy over real HTTP: every origin mode, preflights, private network, backend header merge, Vary.
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { answerPreflight, applyCors, corsHeaders, isPreflight, originAllowed } from '../../main/engine/cors.ts';
 import { mergeCors } from '../../main/engine/snapshot.ts';
@@ -156,7 +163,15 @@ describe('origins "reflect"', () => {
 });
 
 describe('origins list', () => {
-  const list = ['https://App.Example.com', 'http://localhost:3000', '*.wild.test', 'https://*.secure.test', 'http://dev.test:*', 'https://std.test:443', 'null'];
+  const list = [
+    'https://App.Example.com',
+    'http://localhost:3000',
+    '*.wild.test',
+    'https://*.secure.test',
+    'http://dev.test:*',
+    'https://std.test:443',
+    'null',
+  ];
   test('listed origins are echoed (case-insensitive), others get no CORS headers', async () => {
     const n = use(policy({ origins: list, exposeHeaders: ['X-Id'] }));
     const yes = await send(port, `/x/${n}`, { origin: 'https://app.example.com' });
@@ -165,7 +180,12 @@ describe('origins list', () => {
     assert.equal(yes.headers.vary, 'Origin');
     const upper = await send(port, `/x/${n}`, { origin: 'HTTPS://APP.EXAMPLE.COM' });
     assert.equal(upper.headers['access-control-allow-origin'], 'HTTPS://APP.EXAMPLE.COM');
-    for (const origin of ['https://evil.test', 'http://app.example.com', 'http://localhost:3001', 'https://app.example.com.evil.test']) {
+    for (const origin of [
+      'https://evil.test',
+      'http://app.example.com',
+      'http://localhost:3001',
+      'https://app.example.com.evil.test',
+    ]) {
       const no = await send(port, `/x/${n}`, { origin });
       assert.deepEqual(acHeaders(no), [], origin);
     }
@@ -174,18 +194,25 @@ describe('origins list', () => {
   test('wildcard host and port entries, default ports, scheme-less entries', () => {
     const p = policy({ origins: list });
     const allowed = [
-      'http://a.wild.test', 'https://a.b.wild.test', // scheme-less: http and https, any depth
+      'http://a.wild.test',
+      'https://a.b.wild.test', // scheme-less: http and https, any depth
       'https://x.secure.test',
-      'http://dev.test:5173', 'http://dev.test',
+      'http://dev.test:5173',
+      'http://dev.test',
       'https://std.test', // entry's :443 is the default port
       'null',
     ];
     const refused = [
-      'http://wild.test', 'http://evilwild.test', 'http://a.wild.test:8080', 'ftp://a.wild.test',
-      'http://x.secure.test', 'https://secure.test',
+      'http://wild.test',
+      'http://evilwild.test',
+      'http://a.wild.test:8080',
+      'ftp://a.wild.test',
+      'http://x.secure.test',
+      'https://secure.test',
       'https://dev.test:5173',
       'https://std.test:8443',
-      'http://localhost', 'https://localhost:3000',
+      'http://localhost',
+      'https://localhost:3000',
     ];
     for (const o of allowed) assert.equal(originAllowed(p, o), true, o);
     for (const o of refused) assert.equal(originAllowed(p, o), false, o);
@@ -207,8 +234,15 @@ describe('origins list', () => {
 
 describe('preflight answers', () => {
   test('methods, reflected headers, max age, extra headers, no expose headers', async () => {
-    const n = use(policy({ origins: ['http://a.test'], methods: ['GET', 'PUT'], maxAge: '2m', exposeHeaders: ['X-Id'] }));
-    const r = await send(port, `/x/${n}`, { origin: 'http://a.test', ...PREFLIGHT, 'access-control-request-headers': 'content-type,x-token' }, 'OPTIONS');
+    const n = use(
+      policy({ origins: ['http://a.test'], methods: ['GET', 'PUT'], maxAge: '2m', exposeHeaders: ['X-Id'] }),
+    );
+    const r = await send(
+      port,
+      `/x/${n}`,
+      { origin: 'http://a.test', ...PREFLIGHT, 'access-control-request-headers': 'content-type,x-token' },
+      'OPTIONS',
+    );
     assert.equal(r.status, 204);
     assert.equal(r.headers['access-control-allow-origin'], 'http://a.test');
     assert.equal(r.headers['access-control-allow-methods'], 'GET, PUT');
@@ -224,7 +258,12 @@ describe('preflight answers', () => {
 
   test('a header list is sent as is, whatever was asked; defaults come from mergeCors', async () => {
     const n = use(policy({ origins: '*', headers: ['Authorization', 'Content-Type'] }));
-    const r = await send(port, `/x/${n}`, { origin: 'http://a.test', ...PREFLIGHT, 'access-control-request-headers': 'x-other' }, 'OPTIONS');
+    const r = await send(
+      port,
+      `/x/${n}`,
+      { origin: 'http://a.test', ...PREFLIGHT, 'access-control-request-headers': 'x-other' },
+      'OPTIONS',
+    );
     assert.equal(r.headers['access-control-allow-headers'], 'Authorization, Content-Type');
     assert.equal(r.headers['access-control-allow-methods'], 'GET, HEAD, PUT, PATCH, POST, DELETE, OPTIONS');
     assert.equal(r.headers['access-control-max-age'], '600');
@@ -277,7 +316,10 @@ describe('applyCors on backend responses', () => {
   });
 
   test("'keep' keeps the backend's Allow-Origin (first one only) and adds none of ours", async () => {
-    backendHeaders = { 'access-control-allow-origin': ['https://backend.test', 'https://second.test'], 'access-control-max-age': '5' };
+    backendHeaders = {
+      'access-control-allow-origin': ['https://backend.test', 'https://second.test'],
+      'access-control-max-age': '5',
+    };
     const n = use(policy({ origins: 'reflect', backendHeaders: 'keep', credentials: true }));
     const r = await send(port, `/proxy/${n}`, { origin });
     assert.equal(count(r, 'access-control-allow-origin'), 1);
@@ -298,9 +340,18 @@ describe('applyCors on backend responses', () => {
   });
 
   test("a forwarded preflight gets our whole preflight answer under 'replace'", async () => {
-    backendHeaders = { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET', vary: 'Accept-Encoding' };
+    backendHeaders = {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET',
+      vary: 'Accept-Encoding',
+    };
     const n = use(policy({ origins: 'reflect', methods: ['GET', 'DELETE'], preflight: 'forward', maxAge: 30 }));
-    const r = await send(port, `/proxy/${n}`, { origin, ...PREFLIGHT, 'access-control-request-headers': 'x-token' }, 'OPTIONS');
+    const r = await send(
+      port,
+      `/proxy/${n}`,
+      { origin, ...PREFLIGHT, 'access-control-request-headers': 'x-token' },
+      'OPTIONS',
+    );
     assert.equal(count(r, 'access-control-allow-origin'), 1);
     assert.equal(r.headers['access-control-allow-origin'], origin);
     assert.equal(r.headers['access-control-allow-methods'], 'GET, DELETE');
@@ -310,7 +361,9 @@ describe('applyCors on backend responses', () => {
   });
 
   test("a Node-joined duplicate Allow-Origin string is cut to its first value under 'keep'", () => {
-    const headers: Record<string, string | string[] | number | undefined> = { 'access-control-allow-origin': 'https://a.test, https://b.test' };
+    const headers: Record<string, string | string[] | number | undefined> = {
+      'access-control-allow-origin': 'https://a.test, https://b.test',
+    };
     const req = { headers: { origin } } as unknown as IncomingMessage;
     applyCors(policy({ origins: '*', backendHeaders: 'keep' }), req, headers);
     assert.equal(headers['access-control-allow-origin'], 'https://a.test');

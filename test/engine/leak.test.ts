@@ -55,7 +55,13 @@ test('no sockets, handles or sessions left behind', { timeout: 120_000 }, async 
         { length: BATCH },
         () =>
           new Promise<void>((resolve) => {
-            const req = request({ host: '127.0.0.1', port, path: '/slow/300', method: 'POST', headers: { 'content-length': 100 } });
+            const req = request({
+              host: '127.0.0.1',
+              port,
+              path: '/slow/300',
+              method: 'POST',
+              headers: { 'content-length': 100 },
+            });
             req.on('error', () => resolve());
             req.write('x'.repeat(50));
             setTimeout(() => {
@@ -69,16 +75,32 @@ test('no sockets, handles or sessions left behind', { timeout: 120_000 }, async 
 
   await waitFor(() => engine.tunnels.openIds.length === 0, 'every tunnel to close', 10_000);
   // Keep-alive connections to the backend may stay pooled for a while; nothing else may remain.
-  await waitFor(() => tcpHandles() <= baseline + 16, `TCP handles back near baseline ${baseline} (now ${tcpHandles()})`, 15_000);
+  await waitFor(
+    () => tcpHandles() <= baseline + 16,
+    `TCP handles back near baseline ${baseline} (now ${tcpHandles()})`,
+    15_000,
+  );
   const sessions = log.listSessions({ limit: 100_000 }).items;
   assert.equal(sessions.length > 0, true);
-  assert.equal(sessions.filter((s) => s.state === 'open' || s.state === 'connecting').length, 0, 'no session left open in the log');
+  assert.equal(
+    sessions.filter((s) => s.state === 'open' || s.state === 'connecting').length,
+    0,
+    'no session left open in the log',
+  );
   const unfinished = () => log.listHttp({ limit: 100_000 }).items.filter((r) => !r.done);
-  await waitFor(() => unfinished().length === 0, `every aborted request finished in the log (${JSON.stringify(unfinished()[0])})`, 5000);
+  await waitFor(
+    () => unfinished().length === 0,
+    `every aborted request finished in the log (${JSON.stringify(unfinished()[0])})`,
+    5000,
+  );
 
   const timersBefore = timers();
   await engine.stop({ drainMs: 500 });
   await backend.close();
-  await waitFor(() => tcpHandles() <= baseline, `all engine sockets closed (now ${tcpHandles()}, baseline ${baseline})`, 10_000);
+  await waitFor(
+    () => tcpHandles() <= baseline,
+    `all engine sockets closed (now ${tcpHandles()}, baseline ${baseline})`,
+    10_000,
+  );
   assert.ok(timers() <= timersBefore, 'no timers added by stopping');
 });

@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validateConfig, type RouteConfig } from '../../shared/config.ts';
-import { matchRoute, normalizePath, routePreview, routeWarnings, slashRedirect, upstreamPath } from '../../main/engine/router.ts';
+import {
+  matchRoute,
+  normalizePath,
+  routePreview,
+  routeWarnings,
+  slashRedirect,
+  upstreamPath,
+} from '../../main/engine/router.ts';
 import { compileRoute, compileSnapshot, DEFAULTS } from '../../main/engine/snapshot.ts';
 import type { CompiledRoute } from '../../main/engine/types.ts';
 
@@ -118,7 +125,11 @@ describe('matchRoute', () => {
   });
 
   test('the longest prefix wins whatever the config order', () => {
-    const specs: Array<[string, string]> = [['/', 'http://h:1'], ['/api/v2/', 'http://h:2'], ['/api/', 'http://h:3']];
+    const specs: Array<[string, string]> = [
+      ['/', 'http://h:1'],
+      ['/api/v2/', 'http://h:2'],
+      ['/api/', 'http://h:3'],
+    ];
     for (const rs of [routes(...specs), routes(...[...specs].reverse())]) {
       assert.equal(which(rs, '/api/v2/x'), '/api/v2/');
       assert.equal(which(rs, '/api/v2'), '/api/');
@@ -302,7 +313,10 @@ describe('routeWarnings and routePreview', () => {
   });
 
   test('a regex route with a URI part is flagged', () => {
-    assert.match(routeWarnings(rawRoute({ match: '~ ^/x', target: 'http://h:1/y' })).join('\n'), /regex location cannot have a path/);
+    assert.match(
+      routeWarnings(rawRoute({ match: '~ ^/x', target: 'http://h:1/y' })).join('\n'),
+      /regex location cannot have a path/,
+    );
   });
 
   test('routePreview shows a sample request and where it goes', () => {

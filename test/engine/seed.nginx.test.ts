@@ -21,12 +21,21 @@ interface Answer {
 
 function send(port: number, method: string, path: string, body?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { host: `localhost:${port}`, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: { host: `localhost:${port}`, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -91,7 +100,12 @@ describe('seed config: nginx vs Loopgate', { skip: nginxMissing }, () => {
       timeouts: { connect: 90, send: 120, read: 1 },
       cors: { enabled: true, origins: '*' },
       routes: [
-        { match: '/api', target: `http://127.0.0.1:${backend.port}/api`, ws: true, forwarded: { forwardedProto: false, forwardedHost: false } },
+        {
+          match: '/api',
+          target: `http://127.0.0.1:${backend.port}/api`,
+          ws: true,
+          forwarded: { forwardedProto: false, forwardedHost: false },
+        },
         { match: '/down', target: `http://127.0.0.1:${deadPort}/` },
       ],
     });
@@ -129,7 +143,10 @@ describe('seed config: nginx vs Loopgate', { skip: nginxMissing }, () => {
 
   for (const [method, path, body] of corpus) {
     test(`${method} ${path}${body ? ` (${body.length} B body)` : ''}`, async () => {
-      const [fromNginx, fromLoopgate] = await Promise.all([send(nginx.port, method, path, body), send(engine.port!, method, path, body)]);
+      const [fromNginx, fromLoopgate] = await Promise.all([
+        send(nginx.port, method, path, body),
+        send(engine.port!, method, path, body),
+      ]);
       const expected = view(fromNginx);
       const actual = view(fromLoopgate);
       // nginx sends Host as given in proxy_pass ($proxy_host); so does Loopgate with changeOrigin.

@@ -21,14 +21,22 @@ function snapshotOf(input: ConfigInput, baseDir: string, version = 1) {
 }
 
 /** A raw request with a literal path and chosen headers (fetch would normalize both). */
-function raw(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function raw(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method, headers: { host: `127.0.0.1:${port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -145,19 +153,27 @@ describe('engine', () => {
 
   test('refuses WebSocket upgrades from a foreign Origin and on routes without ws', async () => {
     const foreign = new WebSocket(`ws://127.0.0.1:${port}/ws/x`, { origin: 'https://evil.example' });
-    const status = await new Promise<number>((resolve) => foreign.once('unexpected-response', (_req, res) => resolve(res.statusCode!)));
+    const status = await new Promise<number>((resolve) =>
+      foreign.once('unexpected-response', (_req, res) => resolve(res.statusCode!)),
+    );
     assert.equal(status, 403);
     const local = new WebSocket(`ws://127.0.0.1:${port}/ws/x`, { origin: 'http://localhost:5173' });
     await new Promise((resolve, reject) => local.once('open', resolve).once('error', reject));
     local.close();
     const noWs = new WebSocket(`ws://127.0.0.1:${port}/nows`);
-    const status2 = await new Promise<number>((resolve) => noWs.once('unexpected-response', (_req, res) => resolve(res.statusCode!)));
+    const status2 = await new Promise<number>((resolve) =>
+      noWs.once('unexpected-response', (_req, res) => resolve(res.statusCode!)),
+    );
     assert.equal(status2, 404);
   });
 
   test('a live update applies to new requests without a restart', async () => {
     const snap = snapshotOf(
-      { listen: { host: '127.0.0.1', port: 0 }, root: 'dist', routes: [{ match: '/api', target: `${backend.url}/v2` }] },
+      {
+        listen: { host: '127.0.0.1', port: 0 },
+        root: 'dist',
+        routes: [{ match: '/api', target: `${backend.url}/v2` }],
+      },
       dir,
       2,
     );

@@ -52,7 +52,10 @@ describe('hostile and corrupt config files', () => {
   test('the runtime refuses to start on such a file with the same error (no TypeError, no crash)', async () => {
     const file = join(dir, 'rt.json');
     writeFileSync(file, '{"profiles": {}, "activeProfile": "constructor", "listen": {"host": "127.0.0.1", "port": 0}}');
-    await assert.rejects(Runtime.start({ configFile: file, watch: false, control: false }), (e: unknown) => e instanceof ConfigFileError && /activeProfile/.test(e.message));
+    await assert.rejects(
+      Runtime.start({ configFile: file, watch: false, control: false }),
+      (e: unknown) => e instanceof ConfigFileError && /activeProfile/.test(e.message),
+    );
   });
 
   test('an inherited profile name sent while running is refused; the runtime and the file survive', async () => {
@@ -62,7 +65,11 @@ describe('hostile and corrupt config files', () => {
     const rt = await Runtime.start({ configFile: file, watch: false, control: false });
     try {
       for (const name of ['toString', 'constructor', '__proto__', 'valueOf']) {
-        const put = await rt.controller.putConfig({ listen: { host: '127.0.0.1', port: 0 }, profiles: {}, activeProfile: name });
+        const put = await rt.controller.putConfig({
+          listen: { host: '127.0.0.1', port: 0 },
+          profiles: {},
+          activeProfile: name,
+        });
         assert.equal(put.ok, false, `put ${name}`);
         const set = await rt.controller.setProfile(name);
         assert.equal(set.ok, false, `setProfile ${name}`);

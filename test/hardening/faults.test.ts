@@ -8,7 +8,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { HEADERS_TIMEOUT_MS } from '../../main/engine/server.ts';
 import { startEngineChild } from '../helpers/engine-child.ts';
 import { rawExchange, startEngine, tcpHandles, type RunningEngine } from '../helpers/hardening.ts';
-import { close, freePort, listen, sleep, waitFor } from '../helpers/net.ts';
+import { close, freePort, listen, waitFor } from '../helpers/net.ts';
 
 interface Got {
   status?: number;
@@ -43,7 +43,9 @@ function fetchRaw(port: number, path: string, opts: { method?: string; body?: Bu
 }
 
 /** A raw TCP "backend" whose every connection is handed to `onSocket`. */
-async function tcpBackend(onSocket: (s: Socket) => void): Promise<{ port: number; server: ReturnType<typeof createNetServer>; sockets: Set<Socket> }> {
+async function tcpBackend(
+  onSocket: (s: Socket) => void,
+): Promise<{ port: number; server: ReturnType<typeof createNetServer>; sockets: Set<Socket> }> {
   const sockets = new Set<Socket>();
   const server = createNetServer((s) => {
     sockets.add(s);
@@ -76,7 +78,10 @@ describe('backend and client faults through the engine', () => {
     resetEarly = await tcpBackend((s) => s.once('data', () => s.resetAndDestroy()));
     resetting = await tcpBackend((s) =>
       s.once('data', () => {
-        s.write(`HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nContent-Type: application/octet-stream\r\n\r\n${'a'.repeat(10_000)}`, () => setTimeout(() => s.resetAndDestroy(), 50));
+        s.write(
+          `HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nContent-Type: application/octet-stream\r\n\r\n${'a'.repeat(10_000)}`,
+          () => setTimeout(() => s.resetAndDestroy(), 50),
+        );
       }),
     );
     stalling = await tcpBackend((s) =>
@@ -130,7 +135,8 @@ describe('backend and client faults through the engine', () => {
   after(async () => {
     await lg.stop();
     for (const s of servers) s.close();
-    for (const s of [...refusing.sockets, ...resetting.sockets, ...resetEarly.sockets, ...stalling.sockets]) s.destroy();
+    for (const s of [...refusing.sockets, ...resetting.sockets, ...resetEarly.sockets, ...stalling.sockets])
+      s.destroy();
     for (const c of wss.clients) c.terminate();
     wss.close();
     await close(http);
@@ -144,10 +150,18 @@ describe('backend and client faults through the engine', () => {
     await waitFor(() => open().length === 0, `${label}: every request finished in the log`, 5000);
   }
 
-  const lastRecord = (url: string) => lg.log.listHttp({ limit: 10_000 }).items.filter((r) => r.url === url).at(-1);
+  const lastRecord = (url: string) =>
+    lg.log
+      .listHttp({ limit: 10_000 })
+      .items.filter((r) => r.url === url)
+      .at(-1);
 
   test('backend down, refusing or resetting before answering: 502 with the reason, the engine keeps serving', async () => {
-    for (const [path, code] of [['/down', 'ECONNREFUSED'], ['/refusing', 'ECONNRESET'], ['/reset-early', 'ECONNRESET']] as const) {
+    for (const [path, code] of [
+      ['/down', 'ECONNREFUSED'],
+      ['/refusing', 'ECONNRESET'],
+      ['/reset-early', 'ECONNRESET'],
+    ] as const) {
       for (let i = 0; i < 20; i++) {
         const got = await fetchRaw(lg.port, path);
         assert.equal(got.status, 502, `${path} #${i}: ${JSON.stringify(got)}`);
@@ -177,7 +191,11 @@ describe('backend and client faults through the engine', () => {
     await settled('/hang');
     assert.equal(lastRecord('/hang')?.error?.code, 'READ_TIMEOUT');
     // The upstream abort travels through undici after the 504 is answered: allow it a moment.
-    await waitFor(() => backendSaw.filter((s) => s.path === '/hang').every((s) => s.closedEarly), 'Loopgate hanging up on the backend', 3000);
+    await waitFor(
+      () => backendSaw.filter((s) => s.path === '/hang').every((s) => s.closedEarly),
+      'Loopgate hanging up on the backend',
+      3000,
+    );
     const stalled = await fetchRaw(lg.port, '/stalling');
     assert.equal(stalled.status, 200);
     assert.ok(!stalled.complete && stalled.body === 100, JSON.stringify(stalled));
@@ -197,7 +215,10 @@ describe('backend and client faults through the engine', () => {
     await settled('/ws/drop');
     const sessions = lg.log.listSessions({ limit: 100 }).items.filter((s) => s.url === '/ws/drop');
     assert.equal(sessions.length, 10);
-    assert.ok(sessions.every((s) => s.state === 'closed' || s.state === 'failed'), JSON.stringify(sessions.map((s) => s.state)));
+    assert.ok(
+      sessions.every((s) => s.state === 'closed' || s.state === 'failed'),
+      JSON.stringify(sessions.map((s) => s.state)),
+    );
   });
 
   test('a client vanishing without a close frame closes the backend side', async () => {
@@ -215,16 +236,32 @@ describe('backend and client faults through the engine', () => {
     backendSaw.length = 0;
     for (let i = 0; i < 20; i++) {
       await new Promise<void>((resolve) => {
-        const req = request({ host: '127.0.0.1', port: lg.port, path: `/upload/${i}`, method: 'POST', headers: { 'content-length': 8 * 1024 * 1024 }, agent: false });
+        const req = request({
+          host: '127.0.0.1',
+          port: lg.port,
+          path: `/upload/${i}`,
+          method: 'POST',
+          headers: { 'content-length': 8 * 1024 * 1024 },
+          agent: false,
+        });
         req.on('error', () => resolve());
-        req.write(Buffer.alloc(256 * 1024, 99), () => setTimeout(() => {
-          req.destroy();
-          resolve();
-        }, 30));
+        req.write(Buffer.alloc(256 * 1024, 99), () =>
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, 30),
+        );
       });
     }
-    await waitFor(() => backendSaw.length === 20 && backendSaw.every((s) => s.aborted || s.closedEarly), 'the backend saw every upload aborted', 5000);
-    assert.ok(backendSaw.every((s) => s.bytes < 8 * 1024 * 1024), 'no upload completed');
+    await waitFor(
+      () => backendSaw.length === 20 && backendSaw.every((s) => s.aborted || s.closedEarly),
+      'the backend saw every upload aborted',
+      5000,
+    );
+    assert.ok(
+      backendSaw.every((s) => s.bytes < 8 * 1024 * 1024),
+      'no upload completed',
+    );
     for (let i = 0; i < 10; i++) {
       await new Promise<void>((resolve) => {
         const req = request({ host: '127.0.0.1', port: lg.port, path: '/fetch-big', agent: false }, (res) => {
@@ -242,15 +279,21 @@ describe('backend and client faults through the engine', () => {
         req.end();
       });
     }
-    await waitFor(() => backendSaw.filter((s) => s.path === '/fetch-big' && s.closedEarly).length === 10, 'the backend saw every download cut', 5000);
+    await waitFor(
+      () => backendSaw.filter((s) => s.path === '/fetch-big' && s.closedEarly).length === 10,
+      'the backend saw every download cut',
+      5000,
+    );
     await settled('aborts');
-    const aborted = lg.log.listHttp({ limit: 10_000 }).items.filter((r) => r.url.startsWith('/upload/') || r.url === '/fetch-big');
+    const aborted = lg.log
+      .listHttp({ limit: 10_000 })
+      .items.filter((r) => r.url.startsWith('/upload/') || r.url === '/fetch-big');
     assert.ok(aborted.length >= 30 && aborted.every((r) => r.error), 'every aborted exchange is logged with an error');
   });
 });
 
 describe('slowloris: the head timeout', () => {
-  test('the default head timeout is sensible (between 10 s and nginx\'s 60 s)', () => {
+  test("the default head timeout is sensible (between 10 s and nginx's 60 s)", () => {
     assert.ok(HEADERS_TIMEOUT_MS >= 10_000 && HEADERS_TIMEOUT_MS <= 60_000, String(HEADERS_TIMEOUT_MS));
   });
 
@@ -258,11 +301,16 @@ describe('slowloris: the head timeout', () => {
     const baseline = tcpHandles();
     const lg = await startEngine({ routes: [] }, process.cwd(), { headersTimeoutMs: 800 });
     try {
-      const trickle = ['GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n', ...Array.from({ length: 60 }, (_, i) => `X-${i}: y\r\n`)];
+      const trickle = [
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+        ...Array.from({ length: 60 }, (_, i) => `X-${i}: y\r\n`),
+      ];
       const started = Date.now();
       const results = await Promise.all([
         ...Array.from({ length: 20 }, () => rawExchange(lg.port, [], { idleMs: 10_000, maxMs: 10_000 })),
-        ...Array.from({ length: 20 }, () => rawExchange(lg.port, trickle, { gapMs: 100, idleMs: 10_000, maxMs: 10_000 })),
+        ...Array.from({ length: 20 }, () =>
+          rawExchange(lg.port, trickle, { gapMs: 100, idleMs: 10_000, maxMs: 10_000 }),
+        ),
       ]);
       for (const r of results) {
         assert.equal(r.closed, true, 'the connection was cut');
@@ -270,7 +318,9 @@ describe('slowloris: the head timeout', () => {
       }
       // Cut within the timeout plus Node's checking interval (a quarter of it here), never at 10 s.
       assert.ok(Date.now() - started < 5000, `all cut in ${Date.now() - started} ms`);
-      const prompt = await rawExchange(lg.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', { idleMs: 2000 });
+      const prompt = await rawExchange(lg.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', {
+        idleMs: 2000,
+      });
       assert.deepEqual(prompt.statuses, [404]);
     } finally {
       await lg.stop();
@@ -279,7 +329,7 @@ describe('slowloris: the head timeout', () => {
   });
 });
 
-describe('a slow reader of a 1 GiB response keeps the engine\'s memory flat (child process)', () => {
+describe("a slow reader of a 1 GiB response keeps the engine's memory flat (child process)", () => {
   const GiB = 1024 ** 3;
   let backend: Server;
   let sent = 0;
@@ -307,7 +357,9 @@ describe('a slow reader of a 1 GiB response keeps the engine\'s memory flat (chi
 
   after(() => close(backend));
 
-  test('fast: the whole GiB passes with flat RSS; slow (~10 MB/s for 8 s): the backend is held back by backpressure', { timeout: 90_000 }, async () => {
+  test('fast: the whole GiB passes with flat RSS; slow (~10 MB/s for 8 s): the backend is held back by backpressure', {
+    timeout: 90_000,
+  }, async () => {
     const port = (backend.address() as { port: number }).port;
     const child = await startEngineChild({ routes: [{ match: '/', target: `http://127.0.0.1:${port}` }] });
     try {
@@ -320,7 +372,10 @@ describe('a slow reader of a 1 GiB response keeps the engine\'s memory flat (chi
         let maxGap = 0;
         const sampler = setInterval(() => {
           maxGap = Math.max(maxGap, sent - got);
-          child.stats().then((s) => (maxRss = Math.max(maxRss, s.rss)), () => {});
+          child.stats().then(
+            (s) => (maxRss = Math.max(maxRss, s.rss)),
+            () => {},
+          );
         }, 200);
         await new Promise<void>((resolve) => {
           const req = request({ host: '127.0.0.1', port: child.port, path: '/huge', agent: false }, (res) => {
@@ -342,14 +397,20 @@ describe('a slow reader of a 1 GiB response keeps the engine\'s memory flat (chi
         });
         clearInterval(sampler);
         const growth = (maxRss - start.rss) / MB;
-        if (process.env.HARDENING_VERBOSE) console.log(`${mode}: read ${(got / MB).toFixed(0)} MB, backend sent ${(sent / MB).toFixed(0)} MB, max gap ${(maxGap / MB).toFixed(1)} MB, RSS +${growth.toFixed(0)} MB`);
+        if (process.env.HARDENING_VERBOSE)
+          console.log(
+            `${mode}: read ${(got / MB).toFixed(0)} MB, backend sent ${(sent / MB).toFixed(0)} MB, max gap ${(maxGap / MB).toFixed(1)} MB, RSS +${growth.toFixed(0)} MB`,
+          );
         // Seen: +34…65 MB. Generous, as RSS is noisy; buffering the response would add up to 1 GiB.
         assert.ok(growth < 200, `${mode}: engine RSS grew ${growth.toFixed(0)} MB`);
         if (mode === 'fast') assert.equal(got, GiB, 'the whole GiB arrived');
         else {
           assert.ok(got > 10 * MB, `the slow reader read ${got} bytes`);
           // Without backpressure the backend would have sent the whole GiB (the fast run shows it can).
-          assert.ok(maxGap < 96 * MB && sent < got + 96 * MB, `the backend ran ${((sent - got) / MB).toFixed(0)} MB ahead of the reader`);
+          assert.ok(
+            maxGap < 96 * MB && sent < got + 96 * MB,
+            `the backend ran ${((sent - got) / MB).toFixed(0)} MB ahead of the reader`,
+          );
         }
       }
       await waitFor(async () => (await child.stats()).tcp <= start.tcp, 'the child engine closed its sockets', 10_000);

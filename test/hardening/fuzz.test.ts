@@ -1,11 +1,11 @@
 // Hardening: bounded, seeded fuzzing of the config schema, the nginx importer (generated configs, includes) and the HAR importer.
-// The WebSocket frame parser has its own fuzz (test/engine/frames/fuzz.test.ts), as do mutated nginx fixtures (test/config/nginx/fuzz.test.ts).
+// The WebSocket frame parser has its own fuzz (test/engine/ws/frames/fuzz.test.ts), as do mutated nginx fixtures (test/config/nginx/fuzz.test.ts).
 // Replay a failure with FUZZ_SEED=<seed printed in the message>.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateConfig } from '../../shared/config.ts';
 import { importNginx, NginxSyntaxError } from '../../main/config/nginx/import.ts';
-import { buildHar, importHar } from '../../main/engine/log/har.ts';
+import { buildHar, importHar } from '../../main/control/har/export.ts';
 import { SessionLog } from '../../main/engine/log/store.ts';
 import { compileSnapshot } from '../../main/engine/snapshot.ts';
 import { routeWarnings } from '../../main/engine/router.ts';
@@ -16,15 +16,125 @@ import { binaryFrame, countFrame, httpRecord, textFrame, wsRecord } from '../hel
 type Rng = ReturnType<typeof prng>;
 const BUDGET_MS = 2500;
 
-const STRINGS = ['', ' ', '/', '/api', '= /x', '^~ /s', '~ ^/a(b', '~* \\.php$', '~ (a+)+$', 'http://127.0.0.1:1', 'https://[::1]:443/p/', 'ws://x', 'ftp://x',
-  'http://', 'http://a b', 'http://h/p?q#f', '15m', '1g', '99999999999g', '-1', '1.5', '90s', '1h 30m', 'ms', '500ms', '__proto__', 'constructor',
-  'prototype', 'toString', 'reflect', '*', 'local', 'forward', 'keep', 'replace', 'Lax', 'None', '\u0000', '\ud800', 'é', 'x'.repeat(5000), 'Bad Header', 'X-Ok'];
-const KEYS = ['listen', 'host', 'port', 'root', 'index', 'spa', 'autoindex', 'charset', 'maxBodySize', 'timeouts', 'connect', 'send', 'read', 'cors',
-  'enabled', 'origins', 'credentials', 'methods', 'headers', 'exposeHeaders', 'maxAge', 'preflight', 'privateNetwork', 'backendHeaders', 'allowedHosts',
-  'inspect', 'bodyBytes', 'storeBytes', 'frameBytes', 'frames', 'routes', 'profiles', 'activeProfile', 'match', 'target', 'ws', 'remote', 'changeOrigin',
-  'secure', 'rewriteOrigin', 'setHeaders', 'removeHeaders', 'forwarded', 'addHeaders', 'rewriteRedirects', 'cookies', 'domain', 'path', 'sameSite',
-  'httpOnly', 'keepAlivePing', 'name', '$schema', '__proto__', 'constructor', 'unknownField'];
-const NUMBERS = [0, -0, 1, -1, 0.5, 65535, 65536, 2 ** 53, 2 ** 53 + 2, 1e308, -1e308, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+const STRINGS = [
+  '',
+  ' ',
+  '/',
+  '/api',
+  '= /x',
+  '^~ /s',
+  '~ ^/a(b',
+  '~* \\.php$',
+  '~ (a+)+$',
+  'http://127.0.0.1:1',
+  'https://[::1]:443/p/',
+  'ws://x',
+  'ftp://x',
+  'http://',
+  'http://a b',
+  'http://h/p?q#f',
+  '15m',
+  '1g',
+  '99999999999g',
+  '-1',
+  '1.5',
+  '90s',
+  '1h 30m',
+  'ms',
+  '500ms',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'reflect',
+  '*',
+  'local',
+  'forward',
+  'keep',
+  'replace',
+  'Lax',
+  'None',
+  '\u0000',
+  '\ud800',
+  'é',
+  'x'.repeat(5000),
+  'Bad Header',
+  'X-Ok',
+];
+const KEYS = [
+  'listen',
+  'host',
+  'port',
+  'root',
+  'index',
+  'spa',
+  'autoindex',
+  'charset',
+  'maxBodySize',
+  'timeouts',
+  'connect',
+  'send',
+  'read',
+  'cors',
+  'enabled',
+  'origins',
+  'credentials',
+  'methods',
+  'headers',
+  'exposeHeaders',
+  'maxAge',
+  'preflight',
+  'privateNetwork',
+  'backendHeaders',
+  'allowedHosts',
+  'inspect',
+  'bodyBytes',
+  'storeBytes',
+  'frameBytes',
+  'frames',
+  'routes',
+  'profiles',
+  'activeProfile',
+  'match',
+  'target',
+  'ws',
+  'remote',
+  'changeOrigin',
+  'secure',
+  'rewriteOrigin',
+  'setHeaders',
+  'removeHeaders',
+  'forwarded',
+  'addHeaders',
+  'rewriteRedirects',
+  'cookies',
+  'domain',
+  'path',
+  'sameSite',
+  'httpOnly',
+  'keepAlivePing',
+  'name',
+  '$schema',
+  '__proto__',
+  'constructor',
+  'unknownField',
+];
+const NUMBERS = [
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  65535,
+  65536,
+  2 ** 53,
+  2 ** 53 + 2,
+  1e308,
+  -1e308,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  Number.NEGATIVE_INFINITY,
+];
 
 function randomValue(r: Rng, depth: number): unknown {
   const k = r.int(depth > 3 ? 5 : 8);
@@ -59,9 +169,19 @@ const VALID = () => ({
   allowedHosts: ['app.test'],
   inspect: { bodyBytes: '64k', frames: true },
   routes: [
-    { match: '/api/', target: 'http://127.0.0.1:3000/v1/', setHeaders: { 'X-Env': 'dev' }, cookies: { domain: 'remove', path: { '/v1': '/api' } } },
+    {
+      match: '/api/',
+      target: 'http://127.0.0.1:3000/v1/',
+      setHeaders: { 'X-Env': 'dev' },
+      cookies: { domain: 'remove', path: { '/v1': '/api' } },
+    },
     { match: '~* \\.(png|jpg)$', target: 'http://127.0.0.1:3001', ws: false, timeouts: { read: 5 } },
-    { match: '= /socket', target: 'ws://127.0.0.1:3002', keepAlivePing: '20s', cors: { enabled: true, origins: 'reflect' } },
+    {
+      match: '= /socket',
+      target: 'ws://127.0.0.1:3002',
+      keepAlivePing: '20s',
+      cors: { enabled: true, origins: 'reflect' },
+    },
   ],
   profiles: { staging: { routes: [{ match: '/', target: 'https://staging.example.com', remote: true }] } },
   activeProfile: 'staging',
@@ -81,8 +201,7 @@ function mutateTree(root: unknown, r: Rng): unknown {
       if (op === 1 && keys.length) {
         if (Array.isArray(node)) node.splice(r.int(node.length), 1);
         else delete node[r.pick(keys)];
-      }
-      else node[key] = randomValue(r, depth);
+      } else node[key] = randomValue(r, depth);
       return root;
     }
     const key = r.pick(keys);
@@ -110,7 +229,9 @@ function fuzzLoop(name: string, seed0: number, body: (r: Rng, seed: number) => v
   return { runs };
 }
 
-test('config schema: validateConfig never throws; what it accepts compiles and gets route warnings', { timeout: 30_000 }, () => {
+test('config schema: validateConfig never throws; what it accepts compiles and gets route warnings', {
+  timeout: 30_000,
+}, () => {
   let accepted = 0;
   let refused = 0;
   const { runs } = fuzzLoop('validateConfig', fuzzSeed(1_000), (r, seed) => {
@@ -128,7 +249,8 @@ test('config schema: validateConfig never throws; what it accepts compiles and g
     const result = validateConfig(input);
     if (!result.ok) {
       assert.ok(Array.isArray(result.errors) && result.errors.length > 0, `seed ${seed}: refused without an error`);
-      for (const e of result.errors) assert.ok(typeof e.path === 'string' && typeof e.message === 'string' && e.message.length > 0, `seed ${seed}`);
+      for (const e of result.errors)
+        assert.ok(typeof e.path === 'string' && typeof e.message === 'string' && e.message.length > 0, `seed ${seed}`);
       refused++;
       return;
     }
@@ -136,7 +258,8 @@ test('config schema: validateConfig never throws; what it accepts compiles and g
     const snapshot = compileSnapshot(result.config, { baseDir: '/tmp' });
     for (const route of snapshot.routes) routeWarnings(route);
   });
-  if (process.env.HARDENING_VERBOSE) console.log(`validateConfig: ${runs} runs, ${accepted} accepted, ${refused} refused`);
+  if (process.env.HARDENING_VERBOSE)
+    console.log(`validateConfig: ${runs} runs, ${accepted} accepted, ${refused} refused`);
   assert.ok(runs > 1000, `only ${runs} runs`);
   assert.ok(accepted > 0 && refused > 0, `both outcomes (${accepted} accepted, ${refused} refused)`);
 });
@@ -149,12 +272,80 @@ test('config schema: activeProfile naming an inherited property ("toString") is 
   }
 });
 
-const NGINX_WORDS = ['server', 'location', 'proxy_pass', 'listen', 'root', 'index', 'try_files', 'add_header', 'proxy_set_header', 'return', 'rewrite',
-  'if', 'map', 'upstream', 'include', 'client_max_body_size', 'proxy_read_timeout', 'proxy_http_version', 'proxy_cookie_path', 'proxy_cookie_domain',
-  'server_name', 'http', 'events', 'autoindex', 'charset', 'alias', 'set', 'default', 'always', '=', '~', '~*', '^~', '/', '/api/', '$uri', '$uri/',
-  '/index.html', 'http://127.0.0.1:3000', 'http://127.0.0.1:3000/v1/', 'https://up', 'http://up', '$http_upgrade', '$connection_upgrade', 'upgrade',
-  'Upgrade', 'Connection', '"a b"', "'c;d'", '"${x}"', '\\;', '15m', '90s', '0', '-1', '99999999999999', '1.1', 'on', 'off', '"*"', '$http_origin',
-  '(', ')', '$request_method', '"OPTIONS"', '204', '301', 'x.conf', '*.conf', 'é', '#c', '"unterminated'];
+const NGINX_WORDS = [
+  'server',
+  'location',
+  'proxy_pass',
+  'listen',
+  'root',
+  'index',
+  'try_files',
+  'add_header',
+  'proxy_set_header',
+  'return',
+  'rewrite',
+  'if',
+  'map',
+  'upstream',
+  'include',
+  'client_max_body_size',
+  'proxy_read_timeout',
+  'proxy_http_version',
+  'proxy_cookie_path',
+  'proxy_cookie_domain',
+  'server_name',
+  'http',
+  'events',
+  'autoindex',
+  'charset',
+  'alias',
+  'set',
+  'default',
+  'always',
+  '=',
+  '~',
+  '~*',
+  '^~',
+  '/',
+  '/api/',
+  '$uri',
+  '$uri/',
+  '/index.html',
+  'http://127.0.0.1:3000',
+  'http://127.0.0.1:3000/v1/',
+  'https://up',
+  'http://up',
+  '$http_upgrade',
+  '$connection_upgrade',
+  'upgrade',
+  'Upgrade',
+  'Connection',
+  '"a b"',
+  "'c;d'",
+  '"${x}"',
+  '\\;',
+  '15m',
+  '90s',
+  '0',
+  '-1',
+  '99999999999999',
+  '1.1',
+  'on',
+  'off',
+  '"*"',
+  '$http_origin',
+  '(',
+  ')',
+  '$request_method',
+  '"OPTIONS"',
+  '204',
+  '301',
+  'x.conf',
+  '*.conf',
+  'é',
+  '#c',
+  '"unterminated',
+];
 
 /** A random, mostly well-formed nginx config: nested blocks, quoting, includes. */
 function nginxText(r: Rng, depth = 0): string {
@@ -164,14 +355,17 @@ function nginxText(r: Rng, depth = 0): string {
     const args = Array.from({ length: r.int(4) }, () => r.pick(NGINX_WORDS)).join(' ');
     const roll = r.int(20);
     if (depth < 4 && roll < 6) out += `${name} ${args} {\n${nginxText(r, depth + 1)}}\n`;
-    else if (roll === 6) out += `${name} ${args}\n`; // missing ";"
+    else if (roll === 6)
+      out += `${name} ${args}\n`; // missing ";"
     else if (roll === 7) out += r.pick(['}', '{', ';', '"', "'", '\\', '\u0000', '\r']);
     else out += `${name} ${args};\n`;
   }
   return out;
 }
 
-test('nginx importer: generated configs with includes give a result or an NginxSyntaxError, nothing else', { timeout: 30_000 }, () => {
+test('nginx importer: generated configs with includes give a result or an NginxSyntaxError, nothing else', {
+  timeout: 30_000,
+}, () => {
   let syntax = 0;
   let sites = 0;
   const { runs } = fuzzLoop('importNginx', fuzzSeed(2_000), (r) => {
@@ -203,20 +397,28 @@ test('nginx importer: generated configs with includes give a result or an NginxS
   assert.ok(syntax > 0 && syntax < runs, `both outcomes (${syntax} syntax errors of ${runs})`);
 });
 
-test(
-  'HAR importer: a sparse entries array (structured clone over IPC keeps holes) gives BAD_HAR',
-  () => {
-    const har = sampleHar() as { log: { entries: unknown[] } };
-    delete har.log.entries[1];
-    const result = importHar(nullRecorder, har);
-    assert.equal(result.ok, false);
-  },
-);
+test('HAR importer: a sparse entries array (structured clone over IPC keeps holes) gives BAD_HAR', () => {
+  const har = sampleHar() as { log: { entries: unknown[] } };
+  delete har.log.entries[1];
+  const result = importHar(nullRecorder, har);
+  assert.equal(result.ok, false);
+});
 
 function sampleHar(): unknown {
   const log = new SessionLog({ capBytes: 8 * 1024 * 1024 });
-  log.http(httpRecord(log.nextId(), { requestBody: Buffer.from('{"a":1}').toString('base64'), responseBody: Buffer.from('ok').toString('base64') }));
-  log.http(httpRecord(log.nextId(), { method: 'POST', status: 502, error: { code: 'ECONNREFUSED', message: 'refused', side: 'backend' } }));
+  log.http(
+    httpRecord(log.nextId(), {
+      requestBody: Buffer.from('{"a":1}').toString('base64'),
+      responseBody: Buffer.from('ok').toString('base64'),
+    }),
+  );
+  log.http(
+    httpRecord(log.nextId(), {
+      method: 'POST',
+      status: 502,
+      error: { code: 'ECONNREFUSED', message: 'refused', side: 'backend' },
+    }),
+  );
   const s = wsRecord(log.nextId(), { state: 'closed' });
   log.ws(s);
   for (let i = 1; i <= 4; i++) {
@@ -226,11 +428,16 @@ function sampleHar(): unknown {
   }
   log.ws(s);
   const har = buildHar(log);
-  assert.ok(har && (har as { log: { entries: unknown[] } }).log.entries.length === 3, 'the sample HAR has its three entries');
+  assert.ok(
+    har && (har as { log: { entries: unknown[] } }).log.entries.length === 3,
+    'the sample HAR has its three entries',
+  );
   return JSON.parse(JSON.stringify(har));
 }
 
-test('HAR importer: mutated HARs (as objects and as text) import or give BAD_HAR, never throw', { timeout: 30_000 }, () => {
+test('HAR importer: mutated HARs (as objects and as text) import or give BAD_HAR, never throw', {
+  timeout: 30_000,
+}, () => {
   const base = JSON.stringify(sampleHar());
   let ok = 0;
   let bad = 0;

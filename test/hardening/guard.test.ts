@@ -17,7 +17,13 @@ function get(path: string, headers: string[], version = '1.1'): string {
 }
 
 function upgrade(path: string, headers: string[]): string {
-  return get(path, [...headers, 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Key: ${KEY}`, 'Sec-WebSocket-Version: 13']);
+  return get(path, [
+    ...headers,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Key: ${KEY}`,
+    'Sec-WebSocket-Version: 13',
+  ]);
 }
 
 describe('DNS rebinding and WebSocket hijack guards (engine)', () => {
@@ -38,7 +44,12 @@ describe('DNS rebinding and WebSocket hijack guards (engine)', () => {
         cors: { enabled: true, origins: '*' },
         routes: [
           { match: '/api', target: backend.url },
-          { match: '/ws', target: backend.url, ws: true, cors: { enabled: true, origins: ['https://app.example.com'] } },
+          {
+            match: '/ws',
+            target: backend.url,
+            ws: true,
+            cors: { enabled: true, origins: ['https://app.example.com'] },
+          },
           { match: '/closed', target: backend.url, ws: true, cors: { enabled: false } },
           { match: '/open', target: backend.url, ws: true },
         ],
@@ -54,9 +65,41 @@ describe('DNS rebinding and WebSocket hijack guards (engine)', () => {
     await waitFor(() => tcpHandles() <= baseline, `TCP handles back to ${baseline} (now ${tcpHandles()})`, 10_000);
   });
 
-  const FOREIGN = ['evil.example', 'evil.example:8080', 'localhost.evil.example', '127.0.0.1.nip.io', 'evil.example.', 'dev.test.evil.example', 'LOCALHOST.EVIL.EXAMPLE:1'];
-  const MALFORMED = ['', ' ', 'evil.example@127.0.0.1', 'a b', '[::1', '[::1]x', 'localhost:80:80', 'localhost:123456', '%6cocalhost', 'local\\host', 'localhost/x'];
-  const ALLOWED = ['localhost', 'localhost:8080', '127.0.0.1', '127.0.0.1:1', '[::1]', '[::1]:8080', 'app.localhost:5173', 'dev.test', 'DEV.TEST:3000', 'my-box.lan', 'localhost.'];
+  const FOREIGN = [
+    'evil.example',
+    'evil.example:8080',
+    'localhost.evil.example',
+    '127.0.0.1.nip.io',
+    'evil.example.',
+    'dev.test.evil.example',
+    'LOCALHOST.EVIL.EXAMPLE:1',
+  ];
+  const MALFORMED = [
+    '',
+    ' ',
+    'evil.example@127.0.0.1',
+    'a b',
+    '[::1',
+    '[::1]x',
+    'localhost:80:80',
+    'localhost:123456',
+    '%6cocalhost',
+    'local\\host',
+    'localhost/x',
+  ];
+  const ALLOWED = [
+    'localhost',
+    'localhost:8080',
+    '127.0.0.1',
+    '127.0.0.1:1',
+    '[::1]',
+    '[::1]:8080',
+    'app.localhost:5173',
+    'dev.test',
+    'DEV.TEST:3000',
+    'my-box.lan',
+    'localhost.',
+  ];
 
   test(`a foreign Host is refused 403 on static files, proxied routes and upgrades; the backend sees nothing (${FOREIGN.length} names)`, async () => {
     backend.seen.length = 0;
@@ -90,7 +133,9 @@ describe('DNS rebinding and WebSocket hijack guards (engine)', () => {
     const two = await rawExchange(lg.port, get('/api/x', ['Host: 127.0.0.1', 'Host: evil.example']), { idleMs: 300 });
     assert.deepEqual(two.statuses, [400]);
     assert.match(two.text, /more than one Host/);
-    const twoUpgrade = await rawExchange(lg.port, upgrade('/open', ['Host: 127.0.0.1', 'Host: evil.example']), { idleMs: 300 });
+    const twoUpgrade = await rawExchange(lg.port, upgrade('/open', ['Host: 127.0.0.1', 'Host: evil.example']), {
+      idleMs: 300,
+    });
     assert.deepEqual(twoUpgrade.statuses, [400]);
     await sleep(50);
     assert.equal(backend.seen.length, 0);
@@ -117,19 +162,41 @@ describe('DNS rebinding and WebSocket hijack guards (engine)', () => {
       const a = await rawExchange(lg.port, upgrade(path, headers), { idleMs: 300 });
       return a.statuses[0];
     };
-    const foreign = ['http://evil.example', 'https://evil.example:443', 'http://localhost.evil.example', 'null', 'http://127.0.0.1.nip.io', 'file://', 'http://evil.example\\@localhost', 'http://localhost:80@evil.example', 'not a url', 'https://app.example.com.evil.example'];
+    const foreign = [
+      'http://evil.example',
+      'https://evil.example:443',
+      'http://localhost.evil.example',
+      'null',
+      'http://127.0.0.1.nip.io',
+      'file://',
+      'http://evil.example\\@localhost',
+      'http://localhost:80@evil.example',
+      'not a url',
+      'https://app.example.com.evil.example',
+    ];
     for (const origin of foreign) {
       assert.equal(await status('/ws', origin), 403, `/ws from ${origin}`);
       // CORS switched off on the route wins over the server's "*": no foreign origin at all.
       assert.equal(await status('/closed', origin), 403, `/closed from ${origin}`);
     }
     assert.equal(backend.sockets.length, before, 'no refused upgrade reached the backend');
-    for (const origin of ['http://localhost:5173', 'http://127.0.0.1:3000', 'http://[::1]:8080', 'http://app.localhost', 'http://dev.test:8080', null]) {
+    for (const origin of [
+      'http://localhost:5173',
+      'http://127.0.0.1:3000',
+      'http://[::1]:8080',
+      'http://app.localhost',
+      'http://dev.test:8080',
+      null,
+    ]) {
       assert.equal(await status('/closed', origin), 101, `/closed from ${origin}`);
     }
     assert.equal(await status('/ws', 'https://app.example.com'), 101, 'listed in the route CORS origins');
     assert.equal(await status('/ws', 'https://other.example.com'), 403);
-    assert.equal(await status('/open', 'https://anything.example'), 101, 'the server-wide CORS origins "*" allow any origin');
+    assert.equal(
+      await status('/open', 'https://anything.example'),
+      101,
+      'the server-wide CORS origins "*" allow any origin',
+    );
     const refused = lg.log.listSessions({ limit: 1000 }).items.filter((s) => s.error?.code === 'ORIGIN_REFUSED');
     assert.equal(refused.length, foreign.length * 2 + 1, 'every refusal is in the log');
   });
@@ -200,7 +267,15 @@ describe('control API guards through a real Runtime', () => {
   test('CSRF-style simple requests (text/plain, form, multipart, no type) are refused 415 even with the token', async () => {
     const payload = JSON.stringify({ routes: [] });
     for (const [method, path] of WRITES) {
-      for (const type of ['text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', 'application/json-patch+json', '']) {
+      for (const type of [
+        'text/plain',
+        'text/plain; charset=utf-8',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/jsonx',
+        'application/json-patch+json',
+        '',
+      ]) {
         const headers: Record<string, string> = type ? { 'content-type': type } : {};
         const r = await call(port, method, path, { auth: `Bearer ${TOKEN}`, raw: payload, headers });
         assert.equal(r.status, 415, `${method} ${path} as ${type || '(no type)'}: ${r.text}`);
@@ -210,18 +285,28 @@ describe('control API guards through a real Runtime', () => {
   });
 
   test('the control API answers only loopback Host names; the events WebSocket refuses foreign origins', async () => {
-    for (const host of ['evil.example', `localhost.evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `[::2]:${port}`, '']) {
+    for (const host of [
+      'evil.example',
+      `localhost.evil.example:${port}`,
+      `127.0.0.1.nip.io:${port}`,
+      `[::2]:${port}`,
+      '',
+    ]) {
       const r = await call(port, 'GET', '/api/status', { auth: `Bearer ${TOKEN}`, headers: { host } });
       assert.equal(r.status, 421, host);
     }
     const ok = await call(port, 'GET', '/api/status', { auth: `Bearer ${TOKEN}` });
     assert.equal(ok.status, 200);
     const events = (headers: string[]) =>
-      rawExchange(port, upgrade(`/api/events?token=${TOKEN}`, [`Host: 127.0.0.1:${port}`, ...headers]), { idleMs: 300 }).then((a) => a.statuses[0]);
+      rawExchange(port, upgrade(`/api/events?token=${TOKEN}`, [`Host: 127.0.0.1:${port}`, ...headers]), {
+        idleMs: 300,
+      }).then((a) => a.statuses[0]);
     assert.equal(await events(['Origin: http://evil.example']), 403);
     assert.equal(await events(['Origin: null']), 403);
     assert.equal(await events([]), 101);
-    const foreignHost = await rawExchange(port, upgrade(`/api/events?token=${TOKEN}`, ['Host: evil.example']), { idleMs: 300 });
+    const foreignHost = await rawExchange(port, upgrade(`/api/events?token=${TOKEN}`, ['Host: evil.example']), {
+      idleMs: 300,
+    });
     assert.equal(foreignHost.statuses[0], 421);
     const noToken = await rawExchange(port, upgrade('/api/events', [`Host: 127.0.0.1:${port}`]), { idleMs: 300 });
     assert.equal(noToken.statuses[0], 401);

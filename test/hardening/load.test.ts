@@ -29,14 +29,23 @@ after(async () => {
   await waitFor(() => tcpHandles() <= baseline, `TCP handles back to ${baseline} (now ${tcpHandles()})`, 15_000);
 });
 
-function get(port: number, path: string, headers: Record<string, string>, agent: Agent | false, body?: Buffer): Promise<{ status: number; ms: number }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  agent: Agent | false,
+  body?: Buffer,
+): Promise<{ status: number; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', headers, agent, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - t0 }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, method: body ? 'POST' : 'GET', headers, agent, timeout: 10_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode!, ms: performance.now() - t0 }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('no answer within 10 s')));
     req.on('error', reject);
     req.end(body);
@@ -48,7 +57,9 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 };
 
-test(`${SOCKETS} WebSockets + HTTP for ${DURATION_MS / 1000} s through one engine: no errors, flat memory, control API answering`, { timeout: 150_000 }, async () => {
+test(`${SOCKETS} WebSockets + HTTP for ${DURATION_MS / 1000} s through one engine: no errors, flat memory, control API answering`, {
+  timeout: 150_000,
+}, async () => {
   const errors: string[] = [];
   const start = await child.gc();
 
@@ -129,7 +140,12 @@ test(`${SOCKETS} WebSockets + HTTP for ${DURATION_MS / 1000} s through one engin
   const sampling = (async () => {
     while (Date.now() < deadline) {
       try {
-        const r = await get(child.controlPort, '/api/status', { host: `127.0.0.1:${child.controlPort}`, authorization: `Bearer ${child.token}` }, false);
+        const r = await get(
+          child.controlPort,
+          '/api/status',
+          { host: `127.0.0.1:${child.controlPort}`, authorization: `Bearer ${child.token}` },
+          false,
+        );
         if (r.status !== 200) errors.push(`/api/status ${r.status}`);
         latencies.push(r.ms);
       } catch (e) {
@@ -180,8 +196,17 @@ test(`${SOCKETS} WebSockets + HTTP for ${DURATION_MS / 1000} s through one engin
   assert.ok(Math.max(early, late) - start.rss < 320 * MB, `RSS far above the start: ${summary}`);
 
   // Close everything; the engine returns to its idle state.
-  await Promise.all(sockets.map((ws) => new Promise((r) => (ws.readyState === WebSocket.CLOSED ? r(null) : (ws.once('close', r), ws.close(1000))))));
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise((r) => (ws.readyState === WebSocket.CLOSED ? r(null) : (ws.once('close', r), ws.close(1000)))),
+    ),
+  );
   await waitFor(async () => (await child.stats()).tunnels === 0, 'every tunnel closed in the child', 10_000);
   // Keep-alive connections to the backend may stay pooled a while; nothing else may remain.
-  await waitFor(async () => (await child.stats()).tcp <= start.tcp + 16, 'the child engine back to its idle sockets', 15_000);
+  await waitFor(
+    async () => (await child.stats()).tcp <= start.tcp + 16,
+    'the child engine back to its idle sockets',
+    15_000,
+  );
 });

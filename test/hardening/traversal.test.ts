@@ -10,7 +10,22 @@ import { makeSiteTree, type SiteTree } from '../helpers/static-site.ts';
 /** Ways to write "." (each stands for one dot of a ".." segment). */
 const DOTS = ['.', '%2e', '%2E', '%252e', '%c0%ae', '%e0%80%ae', '%f0%80%80%ae', '%ef%bc%8e', '%u002e', '%%32%65'];
 /** Ways to write "/" between segments. */
-const SLASHES = ['/', '%2f', '%2F', '%252f', '\\', '%5c', '%5C', '%c0%af', '%c1%9c', '%e0%80%af', '%ef%bc%8f', '//', '/./', '/;/'];
+const SLASHES = [
+  '/',
+  '%2f',
+  '%2F',
+  '%252f',
+  '\\',
+  '%5c',
+  '%5C',
+  '%c0%af',
+  '%c1%9c',
+  '%e0%80%af',
+  '%ef%bc%8f',
+  '//',
+  '/./',
+  '/;/',
+];
 /** Where the payload starts. */
 const PREFIXES = ['/', '/assets/', '//', '/./', '/assets/../', '/x/../'];
 /** What to reach, as segments from the root ("<up>" is a ".." written with the dot variant). */
@@ -22,19 +37,71 @@ const TARGETS = [
 ];
 /** Hand-written oddities, each sent as it is. */
 const EXTRA = [
-  '/.env', '/%2eenv', '/.%65nv', '/assets/.env', '/.git/config', '/.well-known/../.env',
-  '/link.txt', '/LINK.TXT', '/up/secret.txt', '/up/site/../secret.txt', '/up/', '/up', '/evil/secret.txt', '/evil/',
-  '/secret.txt', '/SECRET.TXT', '/Secret.txt', '/index.html%00', '/secret.txt%00.html', '/%00/../secret.txt', '/..%00/secret.txt',
-  '/index.html/..%2f..%2fsecret.txt', '/..;/secret.txt', '/....//secret.txt', '/..../secret.txt', '/.../secret.txt', '/. ./secret.txt',
-  '/%2e%2e%2f%2e%2e%2fsecret.txt', '/%2e./secret.txt', '/.%2e/secret.txt', '/..%2fsecret.txt', '/%3f/../secret.txt', '/#/../secret.txt',
-  '/..%c0%afsecret.txt', '/..%c1%9csecret.txt', '/..%25c0%25afsecret.txt', '/%%32%65%%32%65/secret.txt', '/%252e%252e/secret.txt',
-  '/..\\secret.txt', '/assets/..\\..\\secret.txt', '/..%5c..%5csecret.txt', '/ ../secret.txt', '/%20../secret.txt', '/..%20/secret.txt',
-  '/..%09/secret.txt', '/%0a../secret.txt', '/..%0d%0a/secret.txt', '/%ff%fe/../secret.txt', '/%c0%2e%c0%2e/secret.txt',
-  '/assets%2f..%2f..%2fsecret.txt', '/assets/%2e%2e/%2e%2e/secret.txt', '/./.././secret.txt', '/' + '../'.repeat(40) + 'etc/passwd',
+  '/.env',
+  '/%2eenv',
+  '/.%65nv',
+  '/assets/.env',
+  '/.git/config',
+  '/.well-known/../.env',
+  '/link.txt',
+  '/LINK.TXT',
+  '/up/secret.txt',
+  '/up/site/../secret.txt',
+  '/up/',
+  '/up',
+  '/evil/secret.txt',
+  '/evil/',
+  '/secret.txt',
+  '/SECRET.TXT',
+  '/Secret.txt',
+  '/index.html%00',
+  '/secret.txt%00.html',
+  '/%00/../secret.txt',
+  '/..%00/secret.txt',
+  '/index.html/..%2f..%2fsecret.txt',
+  '/..;/secret.txt',
+  '/....//secret.txt',
+  '/..../secret.txt',
+  '/.../secret.txt',
+  '/. ./secret.txt',
+  '/%2e%2e%2f%2e%2e%2fsecret.txt',
+  '/%2e./secret.txt',
+  '/.%2e/secret.txt',
+  '/..%2fsecret.txt',
+  '/%3f/../secret.txt',
+  '/#/../secret.txt',
+  '/..%c0%afsecret.txt',
+  '/..%c1%9csecret.txt',
+  '/..%25c0%25afsecret.txt',
+  '/%%32%65%%32%65/secret.txt',
+  '/%252e%252e/secret.txt',
+  '/..\\secret.txt',
+  '/assets/..\\..\\secret.txt',
+  '/..%5c..%5csecret.txt',
+  '/ ../secret.txt',
+  '/%20../secret.txt',
+  '/..%20/secret.txt',
+  '/..%09/secret.txt',
+  '/%0a../secret.txt',
+  '/..%0d%0a/secret.txt',
+  '/%ff%fe/../secret.txt',
+  '/%c0%2e%c0%2e/secret.txt',
+  '/assets%2f..%2f..%2fsecret.txt',
+  '/assets/%2e%2e/%2e%2e/secret.txt',
+  '/./.././secret.txt',
+  '/' + '../'.repeat(40) + 'etc/passwd',
   '/' + 'a/'.repeat(200) + '../'.repeat(201) + 'secret.txt',
 ];
 /** Request targets that are not origin-form paths at all. */
-const REQUEST_TARGETS = ['../secret.txt', 'http://127.0.0.1/../secret.txt', 'http://127.0.0.1/%2e%2e/secret.txt', '*', 'secret.txt', '\\..\\secret.txt', '%2e%2e/secret.txt'];
+const REQUEST_TARGETS = [
+  '../secret.txt',
+  'http://127.0.0.1/../secret.txt',
+  'http://127.0.0.1/%2e%2e/secret.txt',
+  '*',
+  'secret.txt',
+  '\\..\\secret.txt',
+  '%2e%2e/secret.txt',
+];
 
 function corpus(): string[] {
   const out = new Set<string>();
@@ -64,7 +131,11 @@ async function sendAll(port: number, targets: string[], parallel = 16): Promise<
     Array.from({ length: parallel }, async () => {
       while (next < targets.length) {
         const path = targets[next++]!;
-        const a = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\nConnection: close\r\n\r\n`, { idleMs: 2000 });
+        const a = await rawExchange(
+          port,
+          `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html\r\nConnection: close\r\n\r\n`,
+          { idleMs: 2000 },
+        );
         out.push({ path, status: a.statuses[0], body: a.text });
       }
     }),
@@ -110,10 +181,17 @@ describe('static traversal corpus through the engine (raw sockets)', () => {
         statuses[String(s.status)] = (statuses[String(s.status)] ?? 0) + 1;
         assert.ok(!s.body.includes(tree.secret), `${s.path} leaked the secret (status ${s.status})`);
         assert.doesNotMatch(s.body, /root:.*:0:0:/, `${s.path} leaked /etc/passwd`);
-        assert.ok(s.status === undefined || [200, 301, 400, 403, 404].includes(s.status), `${s.path}: unexpected status ${s.status}`);
+        assert.ok(
+          s.status === undefined || [200, 301, 400, 403, 404].includes(s.status),
+          `${s.path}: unexpected status ${s.status}`,
+        );
         if (s.status === 200) {
           const body = s.body.slice(s.body.indexOf('\r\n\r\n') + 4);
-          const known = body === INDEX || body === 'console.log("app")' || body === 'y' || (variant.autoindex && /<title>Index of /.test(body));
+          const known =
+            body === INDEX ||
+            body === 'console.log("app")' ||
+            body === 'y' ||
+            (variant.autoindex && /<title>Index of /.test(body));
           assert.ok(known, `${s.path}: 200 with an unexpected body ${JSON.stringify(body.slice(0, 200))}`);
           // A listing names only what is inside the root (never the folder around it).
           assert.ok(!/secret\.txt|site-evil/.test(body), `${s.path}: a listing named a file outside the root`);
@@ -124,7 +202,10 @@ describe('static traversal corpus through the engine (raw sockets)', () => {
       assert.ok((statuses['404'] ?? 0) > 50, JSON.stringify(statuses));
       assert.ok((statuses['400'] ?? 0) > 50, JSON.stringify(statuses));
       // Files inside the root still work with the same engine.
-      const ok = await rawExchange(lg.port, 'GET /assets/app.js HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      const ok = await rawExchange(
+        lg.port,
+        'GET /assets/app.js HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+      );
       assert.deepEqual(ok.statuses, [200]);
       assert.match(ok.text, /console\.log\("app"\)$/);
     });

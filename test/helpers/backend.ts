@@ -29,7 +29,9 @@ export interface Backend {
  * the socket; /sse streams three events 50 ms apart; /big/N sends N bytes; /redirect?to=URL answers
  * 302; /cookie sets a cookie with Domain/Secure/SameSite. Anything else: 200 with the echo JSON.
  */
-export async function startBackend(opts: { handler?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean } = {}): Promise<Backend> {
+export async function startBackend(
+  opts: { handler?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean } = {},
+): Promise<Backend> {
   const seen: EchoBody[] = [];
   const sockets: WebSocket[] = [];
   const server = createServer((req, res) => {
@@ -76,7 +78,10 @@ export async function startBackend(opts: { handler?: (req: IncomingMessage, res:
         res.writeHead(302, { location: url.searchParams.get('to') ?? '/' });
         res.end();
       } else if (first === 'cookie') {
-        res.setHeader('set-cookie', ['sid=abc; Domain=backend.example.com; Path=/; Secure; HttpOnly; SameSite=None', 'theme=dark; Path=/api']);
+        res.setHeader('set-cookie', [
+          'sid=abc; Domain=backend.example.com; Path=/; Secure; HttpOnly; SameSite=None',
+          'theme=dark; Path=/api',
+        ]);
         res.end('{}');
       } else {
         res.writeHead(200, { 'content-type': 'application/json', 'x-backend': 'yes' });

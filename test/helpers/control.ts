@@ -37,7 +37,13 @@ export async function startFixture(opts: { eventsHighWater?: number; batchMs?: n
   const log = new SessionLog({ intervalMs: opts.batchMs });
   const calls: TunnelCall[] = [];
   const tunnelAnswer = { value: { ok: true } as SendResult };
-  const config = { input: { routes: [{ match: '/api', target: 'http://127.0.0.1:9000' }], profiles: { staging: { routes: [] } } } as ConfigInput, version: 1 };
+  const config = {
+    input: {
+      routes: [{ match: '/api', target: 'http://127.0.0.1:9000' }],
+      profiles: { staging: { routes: [] } },
+    } as ConfigInput,
+    version: 1,
+  };
   const put = async (input: unknown): Promise<ConfigResult> => {
     const r = validateConfig(input);
     if (r.ok) {
@@ -76,7 +82,10 @@ export async function startFixture(opts: { eventsHighWater?: number; batchMs?: n
   });
   const uiDir = mkdtempSync(join(tmpdir(), 'loopgate-ui-'));
   mkdirSync(join(uiDir, 'assets'));
-  writeFileSync(join(uiDir, 'index.html'), '<!doctype html><title>Loopgate</title><script type="module" src="/app.js"></script>');
+  writeFileSync(
+    join(uiDir, 'index.html'),
+    '<!doctype html><title>Loopgate</title><script type="module" src="/app.js"></script>',
+  );
   writeFileSync(join(uiDir, 'app.js'), 'console.log("ui")');
   writeFileSync(join(uiDir, 'assets', 'style.css'), 'body{}');
   const server = await createControlServer({ controller, token: TOKEN, uiDir, eventsHighWater: opts.eventsHighWater });

@@ -4,10 +4,17 @@ import { dirname } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { build, type Plugin } from 'esbuild';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { APP_ORIGIN } from '../../main/app/app-origin.ts';
-import { createAppProtocolHandler } from '../../main/app/app-protocol.ts';
-import { BRIDGE_METHODS, channelOf, EVENTS_CHANNEL } from '../../main/app/bridge-methods.ts';
-import { createHandlers, EventForwarder, type ControllerSource, type Handler, type InvokeEventLike, type WebContentsLike } from '../../main/app/ipc-handlers.ts';
+import { APP_ORIGIN } from '../../main/app/window/app-origin.ts';
+import { createAppProtocolHandler } from '../../main/app/window/app-protocol.ts';
+import { BRIDGE_METHODS, channelOf, EVENTS_CHANNEL } from '../../main/app/bridge/bridge-methods.ts';
+import {
+  createHandlers,
+  EventForwarder,
+  type ControllerSource,
+  type Handler,
+  type InvokeEventLike,
+  type WebContentsLike,
+} from '../../main/app/bridge/ipc-handlers.ts';
 import { parseLaunchArgs } from '../../main/app/launch-args.ts';
 import { SettingsFile } from '../../main/app/settings.ts';
 import { AppShell, type TrayView } from '../../main/app/shell.ts';
@@ -96,7 +103,7 @@ const CSP_LISTENER = `addEventListener('securitypolicyviolation', (e) => {
 
 let preloadCode: Promise<string> | null = null;
 
-/** main/app/preload.ts bundled as build/build.mjs does, with `electron` resolved to the shim above. */
+/** main/app/bridge/preload.ts bundled as build/build.mjs does, with `electron` resolved to the shim above. */
 export function buildPreload(): Promise<string> {
   const shim: Plugin = {
     name: 'electron-shim',
@@ -106,7 +113,7 @@ export function buildPreload(): Promise<string> {
     },
   };
   preloadCode ??= build({
-    entryPoints: [new URL('../../main/app/preload.ts', import.meta.url).pathname],
+    entryPoints: [new URL('../../main/app/bridge/preload.ts', import.meta.url).pathname],
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -172,7 +179,11 @@ export async function openDesktopPage(browser: Browser, opts: DesktopPageOptions
     try {
       const res = await protocol(new Request(toAppUrl(req.url()), { method: req.method() }));
       // The handler's headers as they are: Chromium enforces the CSP of the answer.
-      await route.fulfill({ status: res.status, headers: Object.fromEntries(res.headers), body: Buffer.from(await res.arrayBuffer()) });
+      await route.fulfill({
+        status: res.status,
+        headers: Object.fromEntries(res.headers),
+        body: Buffer.from(await res.arrayBuffer()),
+      });
     } catch (err) {
       errors.push(`app protocol on ${req.url()}: ${(err as Error).message}`);
       await route.abort().catch(() => {});
@@ -191,7 +202,10 @@ export async function openDesktopPage(browser: Browser, opts: DesktopPageOptions
         throw err;
       }
       page
-        .evaluate(([name, c, a]) => (globalThis as unknown as Record<string, (c: string, a: unknown[]) => void>)[name]!(c, a), [DELIVER, channel, payload] as const)
+        .evaluate(
+          ([name, c, a]) => (globalThis as unknown as Record<string, (c: string, a: unknown[]) => void>)[name]!(c, a),
+          [DELIVER, channel, payload] as const,
+        )
         .catch(() => {}); // the page closed or navigated meanwhile
     },
     isDestroyed: () => page.isClosed(),
@@ -243,7 +257,10 @@ export async function openDesktopPage(browser: Browser, opts: DesktopPageOptions
  * `loopgate start --config FILE`: no control server, the file watched), with a tray, window and
  * dialogs that only record. userData holds the app's settings.
  */
-export async function startDesktopShell(configFile: string, userData: string): Promise<{ shell: AppShell; trays: TrayView[]; log: string[] }> {
+export async function startDesktopShell(
+  configFile: string,
+  userData: string,
+): Promise<{ shell: AppShell; trays: TrayView[]; log: string[] }> {
   mkdirSync(userData, { recursive: true });
   const trays: TrayView[] = [];
   const log: string[] = [];

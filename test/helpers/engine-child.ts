@@ -33,7 +33,10 @@ const TOKEN = 'child-token-0123456789abcdef';
 export async function startEngineChild(input: ConfigInput): Promise<EngineChild> {
   const child = fork(new URL(import.meta.url).pathname, [], {
     execArgv: ['--import', 'tsx', '--expose-gc'],
-    env: { ...process.env, LOOPGATE_CHILD_CONFIG: JSON.stringify({ ...input, listen: { host: '127.0.0.1', port: 0 } }) },
+    env: {
+      ...process.env,
+      LOOPGATE_CHILD_CONFIG: JSON.stringify({ ...input, listen: { host: '127.0.0.1', port: 0 } }),
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await new Promise<{ port: number; controlPort: number }>((resolve, reject) => {

@@ -128,8 +128,14 @@ export function fakeElectron(opts: { appData: string; home: string; lock?: boole
     BrowserWindow: FakeBrowserWindow,
     Tray: FakeTray,
     clipboard: { writeText: (t: string) => clipboardText.push(t) },
-    dialog: { showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showErrorBox: (t: string, m: string) => calls.push(`errorBox ${t}: ${m}`) },
-    ipcMain: { handle: (ch: string, fn: Handler) => handlers.set(ch, fn), removeHandler: (ch: string) => handlers.delete(ch) },
+    dialog: {
+      showOpenDialog: async () => ({ canceled: true, filePaths: [] }),
+      showErrorBox: (t: string, m: string) => calls.push(`errorBox ${t}: ${m}`),
+    },
+    ipcMain: {
+      handle: (ch: string, fn: Handler) => handlers.set(ch, fn),
+      removeHandler: (ch: string) => handlers.delete(ch),
+    },
     Menu: { buildFromTemplate: (template: Array<Record<string, unknown>>) => ({ template }) },
     nativeImage: { createFromPath: (path: string) => ({ path }) },
     protocol: {

@@ -14,7 +14,11 @@ export interface RunningEngine {
 }
 
 /** Start an Engine on 127.0.0.1:0 for `input` (validated like loopgate.json), recording into a SessionLog. */
-export async function startEngine(input: ConfigInput, baseDir = process.cwd(), opts: EngineOptions = {}): Promise<RunningEngine> {
+export async function startEngine(
+  input: ConfigInput,
+  baseDir = process.cwd(),
+  opts: EngineOptions = {},
+): Promise<RunningEngine> {
   const parsed = validateConfig({ ...input, listen: { host: '127.0.0.1', port: 0 } });
   if (!parsed.ok) throw new Error(`test config refused: ${JSON.stringify(parsed.errors)}`);
   const log = new SessionLog({ capBytes: 16 * 1024 * 1024 });
@@ -44,7 +48,9 @@ export function rawExchange(
 ): Promise<RawAnswer> {
   const idleMs = opts.idleMs ?? 400;
   const maxMs = opts.maxMs ?? 5000;
-  const parts = (Array.isArray(data) ? data : [data]).map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p));
+  const parts = (Array.isArray(data) ? data : [data]).map((p) =>
+    typeof p === 'string' ? Buffer.from(p, 'latin1') : p,
+  );
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -97,7 +103,12 @@ export function tcpHandles(): number {
 }
 
 /** mulberry32: a small seeded PRNG so every fuzz run can be replayed from its seed. */
-export function prng(seed: number): { next(): number; int(n: number): number; pick<T>(xs: readonly T[]): T; bytes(n: number): Buffer } {
+export function prng(seed: number): {
+  next(): number;
+  int(n: number): number;
+  pick<T>(xs: readonly T[]): T;
+  bytes(n: number): Buffer;
+} {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;

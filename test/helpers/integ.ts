@@ -31,7 +31,10 @@ export interface Loopgate {
  * Start a Runtime on a fresh temp folder holding loopgate.json = `config` (listen port 0 unless
  * given). `files` are written into the folder first (for a root), relative to it.
  */
-export async function startLoopgate(config: ConfigInput, opts: { files?: Record<string, string>; watch?: boolean } = {}): Promise<Loopgate> {
+export async function startLoopgate(
+  config: ConfigInput,
+  opts: { files?: Record<string, string>; watch?: boolean } = {},
+): Promise<Loopgate> {
   const dir = mkdtempSync(join(tmpdir(), 'loopgate-integ-'));
   for (const [name, text] of Object.entries(opts.files ?? {})) {
     const path = join(dir, name);
@@ -44,7 +47,10 @@ export async function startLoopgate(config: ConfigInput, opts: { files?: Record<
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${rt.controlUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${rt.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${rt.token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
@@ -156,7 +162,10 @@ export interface HttpsBackend {
 }
 
 /** An HTTPS backend with a self-signed certificate on `host` (a loopback address); `handler` answers. */
-export async function startHttpsBackend(host: string, handler: (req: IncomingMessage, res: ServerResponse, origin: string) => void): Promise<HttpsBackend> {
+export async function startHttpsBackend(
+  host: string,
+  handler: (req: IncomingMessage, res: ServerResponse, origin: string) => void,
+): Promise<HttpsBackend> {
   const { key, cert } = selfSigned(['localhost']);
   const seen: HttpsBackend['seen'] = [];
   let origin = '';
@@ -178,14 +187,29 @@ export interface RawAnswer {
 }
 
 /** One request on a fresh connection (no keep-alive pool), headers exactly as given. */
-export function rawRequest(port: number, method: string, path: string, headers: Record<string, string> = {}): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { connection: 'close', ...headers }, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: '127.0.0.1', port, method, path, headers: { connection: 'close', ...headers }, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            rawHeaders: res.rawHeaders,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

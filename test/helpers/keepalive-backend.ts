@@ -35,7 +35,10 @@ const HEAD_END = '\r\n\r\n';
  * `fate` decides each request; `holdUntil` holds answers until that many connections are open (so
  * the proxy's pool keeps that many idle keep-alive sockets afterwards).
  */
-export async function startKeepAliveBackend(opts: { fate: (a: Arrival) => Fate; holdUntil?: number }): Promise<KeepAliveBackend> {
+export async function startKeepAliveBackend(opts: {
+  fate: (a: Arrival) => Fate;
+  holdUntil?: number;
+}): Promise<KeepAliveBackend> {
   const arrivals: KeepAliveBackend['arrivals'] = [];
   const heads: string[] = [];
   const sockets = new Set<Socket>();
@@ -77,7 +80,9 @@ export async function startKeepAliveBackend(opts: { fate: (a: Arrival) => Fate; 
           return;
         }
         const body = `conn ${conn} request ${nth}: ${line}`;
-        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nKeep-Alive: timeout=60\r\n\r\n${body}`);
+        socket.write(
+          `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nKeep-Alive: timeout=60\r\n\r\n${body}`,
+        );
       };
       if (opts.holdUntil && conns < opts.holdUntil) held.push(send);
       else {

@@ -15,7 +15,10 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** Listen on 127.0.0.1:0 and return the port. Works for http, https and net servers. */
-export async function listen(server: { listen: Server['listen']; address: Server['address']; once: Server['once'] }, host = '127.0.0.1'): Promise<number> {
+export async function listen(
+  server: { listen: Server['listen']; address: Server['address']; once: Server['once'] },
+  host = '127.0.0.1',
+): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, host, () => resolve());
@@ -24,7 +27,10 @@ export async function listen(server: { listen: Server['listen']; address: Server
 }
 
 /** Close a server and destroy its open connections. */
-export async function close(server: { close(cb?: (err?: Error) => void): unknown; closeAllConnections?: () => void }): Promise<void> {
+export async function close(server: {
+  close(cb?: (err?: Error) => void): unknown;
+  closeAllConnections?: () => void;
+}): Promise<void> {
   server.closeAllConnections?.();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }

@@ -8,7 +8,9 @@ import { waitFor } from './net.ts';
 import { canConnect, NGINX_BIN } from './nginx.ts';
 
 export const NGINX_FIXTURES = new URL('../fixtures/nginx/', import.meta.url).pathname;
-export const fixtureFiles = readdirSync(NGINX_FIXTURES).filter((f) => f.endsWith('.conf')).sort();
+export const fixtureFiles = readdirSync(NGINX_FIXTURES)
+  .filter((f) => f.endsWith('.conf'))
+  .sort();
 
 export function importFixture(name: string): ImportResult {
   const file = join(NGINX_FIXTURES, name);
@@ -39,7 +41,10 @@ ${body}
 }
 `;
     writeFileSync(join(dir, 'nginx.conf'), conf);
-    const r = spawnSync(NGINX_BIN, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8', timeout: 15_000 });
+    const r = spawnSync(NGINX_BIN, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
     return { ok: r.status === 0, stderr: r.stderr, conf };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeade
 import type { ConfigInput, RouteInput } from '../../shared/config.ts';
 import { validateConfig } from '../../shared/config.ts';
 import type { HttpRecord } from '../../shared/events.ts';
-import { HttpProxy } from '../../main/engine/proxy.ts';
+import { HttpProxy } from '../../main/engine/http/proxy.ts';
 import { compileSnapshot } from '../../main/engine/snapshot.ts';
 import type { CompiledRoute, Recorder, Snapshot } from '../../main/engine/types.ts';
 import { close, listen } from './net.ts';
@@ -106,12 +106,23 @@ export function hit(
   opts: { method?: string; headers?: OutgoingHttpHeaders | string[]; body?: string | Buffer; setHost?: boolean } = {},
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false, setHost: opts.setHost }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method: opts.method ?? 'GET', headers: opts.headers, agent: false, setHost: opts.setHost },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            rawHeaders: res.rawHeaders,
+            body: Buffer.concat(chunks),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });

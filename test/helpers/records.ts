@@ -49,13 +49,37 @@ export function wsRecord(id: number, over: Partial<WsSessionRecord> = {}): WsSes
 
 export function textFrame(session: number, seq: number, text: string, type: 'send' | 'receive' = 'send'): FrameRecord {
   const length = Buffer.byteLength(text);
-  return { session, seq, type, time: 1_700_000_000 + seq / 1000, opcode: 1, data: text, encoding: 'text', length, wireLength: length + 6, fragments: 1 };
+  return {
+    session,
+    seq,
+    type,
+    time: 1_700_000_000 + seq / 1000,
+    opcode: 1,
+    data: text,
+    encoding: 'text',
+    length,
+    wireLength: length + 6,
+    fragments: 1,
+  };
 }
 
-export function binaryFrame(session: number, seq: number, bytes: Buffer, type: 'send' | 'receive' = 'receive'): FrameRecord {
+export function binaryFrame(
+  session: number,
+  seq: number,
+  bytes: Buffer,
+  type: 'send' | 'receive' = 'receive',
+): FrameRecord {
   return {
-    session, seq, type, time: 1_700_000_000 + seq / 1000, opcode: 2, data: bytes.toString('base64'), encoding: 'base64',
-    length: bytes.length, wireLength: bytes.length + 4, fragments: 1,
+    session,
+    seq,
+    type,
+    time: 1_700_000_000 + seq / 1000,
+    opcode: 2,
+    data: bytes.toString('base64'),
+    encoding: 'base64',
+    length: bytes.length,
+    wireLength: bytes.length + 4,
+    fragments: 1,
   };
 }
 

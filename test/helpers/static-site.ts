@@ -4,7 +4,7 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { normalizePath } from '../../main/engine/router.ts';
-import { serveStatic } from '../../main/engine/static.ts';
+import { serveStatic } from '../../main/engine/static/site.ts';
 import type { StaticSite } from '../../main/engine/types.ts';
 import { close, listen } from './net.ts';
 
@@ -40,7 +40,16 @@ export function makeSiteTree(files: Record<string, string | Buffer>, symlinks: R
 }
 
 export function siteOf(root: string, over: Partial<StaticSite> = {}): StaticSite {
-  return { root, index: ['index.html'], spa: true, autoindex: false, charset: 'utf-8', addHeaders: [], sendTimeout: 60_000, ...over };
+  return {
+    root,
+    index: ['index.html'],
+    spa: true,
+    autoindex: false,
+    charset: 'utf-8',
+    addHeaders: [],
+    sendTimeout: 60_000,
+    ...over,
+  };
 }
 
 /**
@@ -69,7 +78,11 @@ function toPath(rawPath: string, mode: PathMode): string | null {
   return mode === 'normalize' ? posix.normalize(path) : path;
 }
 
-export async function startStaticServer(site: StaticSite, mode: PathMode = 'router', extra: Array<[string, string]> = []): Promise<StaticServer> {
+export async function startStaticServer(
+  site: StaticSite,
+  mode: PathMode = 'router',
+  extra: Array<[string, string]> = [],
+): Promise<StaticServer> {
   let current = { site, extra };
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
@@ -101,7 +114,13 @@ export interface RawResponse {
 }
 
 /** A request with a literal path (fetch would normalize it). */
-export function raw(port: number, path: string, headers: Record<string, string> = {}, method = 'GET', body?: string): Promise<RawResponse> {
+export function raw(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+  body?: string,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];

@@ -5,7 +5,7 @@ import WebSocket, { WebSocketServer, type ServerOptions } from 'ws';
 import { validateConfig, type RouteInput } from '../../shared/config.ts';
 import type { FrameRecord, WsSessionRecord } from '../../shared/events.ts';
 import { compileSnapshot } from '../../main/engine/snapshot.ts';
-import { TunnelRegistry } from '../../main/engine/tunnel.ts';
+import { TunnelRegistry } from '../../main/engine/ws/tunnel.ts';
 import type { Recorder } from '../../main/engine/types.ts';
 import { close, listen, waitFor } from './net.ts';
 
@@ -25,7 +25,11 @@ export interface Rig {
 let nextId = 0;
 
 /** A Loopgate-like front: one route "/" to `target`, upgrades go to a fresh TunnelRegistry. */
-export async function startRig(target: string, route: Partial<RouteInput> = {}, inspect: { frames?: boolean } = {}): Promise<Rig> {
+export async function startRig(
+  target: string,
+  route: Partial<RouteInput> = {},
+  inspect: { frames?: boolean } = {},
+): Promise<Rig> {
   const parsed = validateConfig({ routes: [{ match: '/', target, ...route }], inspect });
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   const snapshot = compileSnapshot(parsed.config, { baseDir: process.cwd() });
@@ -138,7 +142,11 @@ export function splitHead(chunks: Buffer[]): { head: string; body: Buffer } {
 }
 
 /** Open a ws client and wait for 'open' (rejects on error or unexpected response). */
-export function openClient(url: string, protocols?: string | string[], opts: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+export function openClient(
+  url: string,
+  protocols?: string | string[],
+  opts: WebSocket.ClientOptions = {},
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols, { perMessageDeflate: false, ...opts });
     ws.once('open', () => resolve(ws));
@@ -148,7 +156,9 @@ export function openClient(url: string, protocols?: string | string[], opts: Web
 }
 
 /** Connect a ws client that is expected to be refused: status, headers and body of the answer. */
-export function refusedClient(url: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+export function refusedClient(
+  url: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
     ws.once('open', () => {
@@ -176,11 +186,16 @@ export function closed(ws: WebSocket): Promise<{ code: number; reason: string }>
 
 /** Wait until the registry holds no open session and every record has reached a final state. */
 export async function settled(rig: Rig, label = 'sessions to settle'): Promise<void> {
-  await waitFor(() => rig.registry.openIds.length === 0 && rig.records.every((r) => r.state === 'closed' || r.state === 'failed'), label);
+  await waitFor(
+    () => rig.registry.openIds.length === 0 && rig.records.every((r) => r.state === 'closed' || r.state === 'failed'),
+    label,
+  );
 }
 
 /** A raw TCP backend: `onHead` gets the socket once a request head has arrived. */
-export async function startRawBackend(onHead: (s: Socket, head: string) => void): Promise<{ port: number; close(): Promise<void> }> {
+export async function startRawBackend(
+  onHead: (s: Socket, head: string) => void,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createNetServer((s) => {
     sockets.add(s);
@@ -204,7 +219,9 @@ export async function startRawBackend(onHead: (s: Socket, head: string) => void)
 }
 
 /** A `ws` server on 127.0.0.1:0 (options passed through); close() terminates its clients. */
-export async function startWss(opts: ServerOptions = {}): Promise<{ wss: WebSocketServer; port: number; close(): Promise<void> }> {
+export async function startWss(
+  opts: ServerOptions = {},
+): Promise<{ wss: WebSocketServer; port: number; close(): Promise<void> }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false, ...opts });
   await new Promise((res) => wss.once('listening', res));
   return {

@@ -33,11 +33,21 @@ export async function buildRenderer(): Promise<{ dir: string; remove(): void }> 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+};
 
 /** Serve a folder on 127.0.0.1 (the bundle with a fake bridge, for the benchmark and screenshots). */
 export async function serveFolder(dir: string): Promise<{ url: string; close(): Promise<void> }> {
@@ -67,19 +77,87 @@ export function installFakeBridge(n: number): void {
     const time = (now - (n - i) * 3) / 1000;
     if (i % 1000 === 999) {
       // Every thousandth message is binary: 4 bytes, base64.
-      frames[i] = { session: 2, seq: i + 1, type: 'receive', time, opcode: 2, data: 'AAEC/w==', encoding: 'base64', length: 4, wireLength: 6, fragments: 1 };
+      frames[i] = {
+        session: 2,
+        seq: i + 1,
+        type: 'receive',
+        time,
+        opcode: 2,
+        data: 'AAEC/w==',
+        encoding: 'base64',
+        length: 4,
+        wireLength: 6,
+        fragments: 1,
+      };
       continue;
     }
-    const data = JSON.stringify({ type: send ? 'subscribe' : 'tick', id: i, topic: `ticker.${i % 50}`, price: ((i * 7919) % 100_000) / 100 });
-    frames[i] = { session: 2, seq: i + 1, type: send ? 'send' : 'receive', time, opcode: 1, data, encoding: 'text', length: data.length, wireLength: data.length + 6, fragments: 1 };
+    const data = JSON.stringify({
+      type: send ? 'subscribe' : 'tick',
+      id: i,
+      topic: `ticker.${i % 50}`,
+      price: ((i * 7919) % 100_000) / 100,
+    });
+    frames[i] = {
+      session: 2,
+      seq: i + 1,
+      type: send ? 'send' : 'receive',
+      time,
+      opcode: 1,
+      data,
+      encoding: 'text',
+      length: data.length,
+      wireLength: data.length + 6,
+      fragments: 1,
+    };
   }
   const headers = { host: '127.0.0.1:8080', upgrade: 'websocket' };
   const counts = { framesToBackend: n / 2, framesToClient: n / 2, bytesToBackend: n * 40, bytesToClient: n * 40 };
-  const session = { kind: 'ws', id: 2, startedAt: now - n * 3, url: '/ws/ticker', host: '127.0.0.1:8080', clientAddress: '127.0.0.1', route: '/ws', target: 'ws://127.0.0.1:9000/ws/ticker', state: 'closed', requestHeaders: headers, status: 101, responseHeaders: {}, openedAt: now - n * 3, closedAt: now, closeCode: 1000, closedBy: 'client', counts };
-  const http = { kind: 'http', id: 1, startedAt: now - n * 3 - 50, method: 'GET', url: '/', host: '127.0.0.1:8080', clientAddress: '127.0.0.1', handler: 'static', status: 200, timings: { headers: 1, end: 2 }, bytesIn: 0, bytesOut: 512, requestHeaders: headers, done: true };
+  const session = {
+    kind: 'ws',
+    id: 2,
+    startedAt: now - n * 3,
+    url: '/ws/ticker',
+    host: '127.0.0.1:8080',
+    clientAddress: '127.0.0.1',
+    route: '/ws',
+    target: 'ws://127.0.0.1:9000/ws/ticker',
+    state: 'closed',
+    requestHeaders: headers,
+    status: 101,
+    responseHeaders: {},
+    openedAt: now - n * 3,
+    closedAt: now,
+    closeCode: 1000,
+    closedBy: 'client',
+    counts,
+  };
+  const http = {
+    kind: 'http',
+    id: 1,
+    startedAt: now - n * 3 - 50,
+    method: 'GET',
+    url: '/',
+    host: '127.0.0.1:8080',
+    clientAddress: '127.0.0.1',
+    handler: 'static',
+    status: 200,
+    timings: { headers: 1, end: 2 },
+    bytesIn: 0,
+    bytesOut: 512,
+    requestHeaders: headers,
+    done: true,
+  };
   const ok = async () => ({ ok: true });
   (window as unknown as { loopgate: unknown }).loopgate = {
-    status: async () => ({ running: true, siteUrl: 'http://127.0.0.1:8080', controlUrl: null, version: 1, activeProfile: null, profiles: [], lastError: null }),
+    status: async () => ({
+      running: true,
+      siteUrl: 'http://127.0.0.1:8080',
+      controlUrl: null,
+      version: 1,
+      activeProfile: null,
+      profiles: [],
+      lastError: null,
+    }),
     getConfig: async () => ({ routes: [{ match: '/ws', target: 'ws://127.0.0.1:9000' }] }),
     putConfig: async (config: unknown) => ({ ok: true, config }),
     setProfile: async () => ({ ok: false, errors: [] }),
@@ -89,11 +167,19 @@ export function installFakeBridge(n: number): void {
     frames: async (_id: number, q: { after?: number; limit?: number } = {}) => {
       const after = q.after ?? 0;
       const limit = q.limit ?? 1000;
-      return { frames: frames.slice(after, after + limit), more: after + limit < n, framesEvicted: 0, firstSeq: 1, lastSeq: n };
+      return {
+        frames: frames.slice(after, after + limit),
+        more: after + limit < n,
+        framesEvicted: 0,
+        firstSeq: 1,
+        lastSeq: n,
+      };
     },
     send: ok,
     close: ok,
-    exportHar: async () => ({ log: { version: '1.2', creator: { name: 'fake', version: '0' }, pages: [], entries: [] } }),
+    exportHar: async () => ({
+      log: { version: '1.2', creator: { name: 'fake', version: '0' }, pages: [], entries: [] },
+    }),
     importHar: async () => ({ ok: false, code: 'NO', message: 'fake' }),
     clear: async () => {},
     // Tests push events with window.emit(batch).
@@ -103,7 +189,6 @@ export function installFakeBridge(n: number): void {
     },
   };
 }
-
 
 /** A 1280x800 page of the UI at `url` with the fake bridge holding `frames` frames, its session row shown. */
 export async function openWithFakeBridge(browser: Browser, url: string, frames: number): Promise<Page> {

@@ -2,8 +2,8 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type PerMessageDeflateOptions } from 'ws';
 import type { FrameRecord, WsSessionRecord } from '../../shared/events.ts';
-import { parseDeflate } from '../../main/engine/frames/extensions.ts';
-import { createFrameTap, type FrameTap } from '../../main/engine/frames/tap.ts';
+import { parseDeflate } from '../../main/engine/ws/frames/extensions.ts';
+import { createFrameTap, type FrameTap } from '../../main/engine/ws/frames/tap.ts';
 import type { InspectOptions, Recorder } from '../../main/engine/types.ts';
 import { waitFor } from './net.ts';
 import { startWsRelay, type RelayConnection, type WsRelay } from './ws-relay.ts';
@@ -56,14 +56,24 @@ export interface PairOptions {
 
 /** ws server ← relay (tapped) ← ws client, open and ready. */
 export async function startTappedPair(opts: PairOptions = {}): Promise<TappedPair> {
-  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: opts.deflate ?? false, maxPayload: 64 * 1024 * 1024 });
+  const wss = new WebSocketServer({
+    port: 0,
+    host: '127.0.0.1',
+    perMessageDeflate: opts.deflate ?? false,
+    maxPayload: 64 * 1024 * 1024,
+  });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const serverReady = new Promise<WebSocket>((r) => wss.once('connection', (ws) => r(ws)));
   const session = sessionRecord();
   const { recorder, frames } = collectingRecorder();
   let tap: FrameTap | undefined;
   const relay = await startWsRelay((wss.address() as AddressInfo).port, (extensions) => {
-    tap = createFrameTap({ session, deflate: parseDeflate(extensions), recorder, inspect: inspectOptions(opts.inspect) });
+    tap = createFrameTap({
+      session,
+      deflate: parseDeflate(extensions),
+      recorder,
+      inspect: inspectOptions(opts.inspect),
+    });
     return { client: (c) => tap!.client(c), backend: (c) => tap!.backend(c) };
   });
   const client = new WebSocket(relay.url, { perMessageDeflate: opts.deflate ?? false, maxPayload: 64 * 1024 * 1024 });
@@ -124,7 +134,12 @@ export async function replay(
 ): Promise<{ frames: FrameRecord[]; session: WsSessionRecord; tap: FrameTap }> {
   const session = sessionRecord();
   const { recorder, frames } = collectingRecorder();
-  const tap = createFrameTap({ session, deflate: parseDeflate(extensions), recorder, inspect: inspectOptions(inspect) });
+  const tap = createFrameTap({
+    session,
+    deflate: parseDeflate(extensions),
+    recorder,
+    inspect: inspectOptions(inspect),
+  });
   for (const c of toBackend) tap.client(c);
   for (const c of toClient) tap.backend(c);
   tap.end();

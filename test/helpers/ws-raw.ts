@@ -43,8 +43,12 @@ export async function rawServer(onSocket: (socket: Socket) => void): Promise<{ p
     socket.on('error', () => {});
     const { head } = await readHead(socket);
     const key = /^sec-websocket-key:\s*(\S+)/im.exec(head)?.[1] ?? '';
-    const accept = createHash('sha1').update(key + GUID).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    const accept = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64');
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
     onSocket(socket);
   });
   const port = await listen(server);

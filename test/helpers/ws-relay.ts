@@ -38,7 +38,10 @@ const HEAD_END = Buffer.from('\r\n\r\n');
  * direction's chunks are copied to the connection's arrays and handed (the live buffers) to
  * `open(extensions)`'s sink, if any.
  */
-export async function startWsRelay(backendPort: number, open?: (extensions: string | undefined) => FrameSinkPair | undefined): Promise<WsRelay> {
+export async function startWsRelay(
+  backendPort: number,
+  open?: (extensions: string | undefined) => FrameSinkPair | undefined,
+): Promise<WsRelay> {
   const connections: RelayConnection[] = [];
   const server: Server = createServer((client) => {
     const backend = connect(backendPort, '127.0.0.1');

@@ -5,7 +5,15 @@ import type { Browser, Page } from 'playwright-core';
 import type { ConfigInput } from '../../shared/config.ts';
 import type { ListPage, SessionView } from '../../shared/api.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
-import { headerCount, launchWithTestHosts, rawRequest, servePage, startLoopgate, until, type Loopgate } from '../helpers/integ.ts';
+import {
+  headerCount,
+  launchWithTestHosts,
+  rawRequest,
+  servePage,
+  startLoopgate,
+  until,
+  type Loopgate,
+} from '../helpers/integ.ts';
 import { freePort } from '../helpers/net.ts';
 import { HAVE_CHROMIUM } from '../helpers/ui-harness.ts';
 
@@ -51,8 +59,10 @@ describe('CORS through the runtime, seen from a page on another origin', { skip,
 
   const tryFetch = (page: Page, url: string, init: RequestInit = {}) =>
     page.evaluate(([u, i]) => (window as any).tryFetch(u, i), [url, init] as const) as Promise<FetchResult>;
-  const tryWs = (page: Page, name: string, url: string) => page.evaluate(([n, u]) => (window as any).tryWs(n, u), [name, url] as const) as Promise<string>;
-  const echo = (page: Page, name: string, text: string) => page.evaluate(([n, t]) => (window as any).echo(n, t), [name, text] as const) as Promise<string>;
+  const tryWs = (page: Page, name: string, url: string) =>
+    page.evaluate(([n, u]) => (window as any).tryWs(n, u), [name, url] as const) as Promise<string>;
+  const echo = (page: Page, name: string, text: string) =>
+    page.evaluate(([n, t]) => (window as any).echo(n, t), [name, text] as const) as Promise<string>;
   const withCors = (cors: NonNullable<ConfigInput['cors']>): ConfigInput => ({ ...base, cors });
 
   before(async () => {
@@ -98,10 +108,17 @@ describe('CORS through the runtime, seen from a page on another origin', { skip,
     const port = lg.port();
     const plain = await tryFetch(app, `${api}/api/plain`);
     assert.equal(plain.ok, false, `CORS off: the page cannot read the answer (${JSON.stringify(plain)})`);
-    assert.ok(backend.seen.some((s) => s.url === '/api/plain'), 'the request itself went through: the browser refused to read it');
+    assert.ok(
+      backend.seen.some((s) => s.url === '/api/plain'),
+      'the request itself went through: the browser refused to read it',
+    );
     const cred = await tryFetch(app, `${api}/api/cred`, { credentials: 'include' });
     assert.equal(cred.ok, false);
-    assert.equal(await tryWs(app, 'app1', `ws://api.test:${port}/api/ws`), 'error', 'the cross-site WebSocket is refused');
+    assert.equal(
+      await tryWs(app, 'app1', `ws://api.test:${port}/api/ws`),
+      'error',
+      'the cross-site WebSocket is refused',
+    );
     const refused = await until(async () => {
       const list = (await lg.api('GET', '/api/sessions')).json as ListPage<SessionView>;
       return list.items.find((s) => s.state === 'failed');
@@ -120,7 +137,11 @@ describe('CORS through the runtime, seen from a page on another origin', { skip,
     assert.equal(JSON.parse(plain2.body).url, '/api/plain2');
     const cred2 = await tryFetch(app, `${api}/api/cred2`, { credentials: 'include' });
     assert.ok(cred2.ok && cred2.status === 200, JSON.stringify(cred2));
-    assert.equal(await tryWs(app, 'app2', `ws://api.test:${port}/api/ws`), 'open', 'the CORS origin may open WebSockets now');
+    assert.equal(
+      await tryWs(app, 'app2', `ws://api.test:${port}/api/ws`),
+      'open',
+      'the CORS origin may open WebSockets now',
+    );
     assert.equal(await echo(app, 'app2', 'new'), 'new');
     assert.equal(await echo(local, 'old', 'after'), 'after', 'the WebSocket opened before the change still echoes');
   });
@@ -151,7 +172,11 @@ describe('CORS through the runtime, seen from a page on another origin', { skip,
       await lg.put(withCors({ enabled: true, origins: [appOrigin], credentials: true, backendHeaders }));
       const raw = await rawRequest(lg.port(), 'GET', '/api/dup', { host: `api.test:${lg.port()}`, origin: appOrigin });
       assert.equal(raw.status, 200);
-      assert.equal(headerCount(raw.rawHeaders, 'access-control-allow-origin'), 1, `${backendHeaders}: ${JSON.stringify(raw.rawHeaders)}`);
+      assert.equal(
+        headerCount(raw.rawHeaders, 'access-control-allow-origin'),
+        1,
+        `${backendHeaders}: ${JSON.stringify(raw.rawHeaders)}`,
+      );
       const expected = backendHeaders === 'replace' ? appOrigin : '*';
       assert.equal(raw.headers['access-control-allow-origin'], expected, backendHeaders);
       if (backendHeaders === 'replace') {
@@ -164,7 +189,10 @@ describe('CORS through the runtime, seen from a page on another origin', { skip,
 
   it("Loopgate's own 502 and 504 carry the CORS headers, so the page can read them", async () => {
     await lg.put(withCors({ enabled: true, origins: [appOrigin], credentials: true }));
-    for (const [path, status] of [['/gone/x', 502], ['/late/x', 504]] as const) {
+    for (const [path, status] of [
+      ['/gone/x', 502],
+      ['/late/x', 504],
+    ] as const) {
       const raw = await rawRequest(lg.port(), 'GET', path, { host: `api.test:${lg.port()}`, origin: appOrigin });
       assert.equal(raw.status, status, raw.body);
       assert.equal(raw.headers['access-control-allow-origin'], appOrigin, `${status}: ${JSON.stringify(raw.headers)}`);

@@ -35,7 +35,10 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
   let lg: Loopgate;
   const get = (path: string, headers: Record<string, string> = {}) => rawRequest(lg.port(), 'GET', path, headers);
   /** A config on the current port (so that a change does not rebind unless asked). */
-  const cfg = (rest: Omit<ConfigInput, 'listen'>): ConfigInput => ({ listen: { host: '127.0.0.1', port: lg.port() }, ...rest });
+  const cfg = (rest: Omit<ConfigInput, 'listen'>): ConfigInput => ({
+    listen: { host: '127.0.0.1', port: lg.port() },
+    ...rest,
+  });
   const status = async () => (await lg.api('GET', '/api/status')).json as StatusInfo;
 
   before(async () => {
@@ -50,15 +53,36 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
 
   it('route, timeout and CORS changes apply to the very next request', async () => {
     assert.equal((await get('/v2/x')).status, 404);
-    await lg.put(cfg({ routes: [{ match: '/api', target: backend.url }, { match: '/v2', target: `${backend.url}/api/v2` }] }));
+    await lg.put(
+      cfg({
+        routes: [
+          { match: '/api', target: backend.url },
+          { match: '/v2', target: `${backend.url}/api/v2` },
+        ],
+      }),
+    );
     const v2 = await get('/v2/x');
     assert.equal(v2.status, 200);
     assert.equal(JSON.parse(v2.body).url, '/api/v2/x');
 
     // /s/N → the backend's /slow/N, which answers after N ms.
-    await lg.put(cfg({ routes: [{ match: '/api', target: backend.url }, { match: '/s/', target: `${backend.url}/slow/` }] }));
+    await lg.put(
+      cfg({
+        routes: [
+          { match: '/api', target: backend.url },
+          { match: '/s/', target: `${backend.url}/slow/` },
+        ],
+      }),
+    );
     assert.equal((await get('/s/2500')).status, 200, 'the default read timeout (60 s) lets it through');
-    await lg.put(cfg({ routes: [{ match: '/api', target: backend.url }, { match: '/s/', target: `${backend.url}/slow/`, timeouts: { read: '300ms' } }] }));
+    await lg.put(
+      cfg({
+        routes: [
+          { match: '/api', target: backend.url },
+          { match: '/s/', target: `${backend.url}/slow/`, timeouts: { read: '300ms' } },
+        ],
+      }),
+    );
     const late = await get('/s/2500');
     assert.equal(late.status, 504, late.body);
     assert.equal((await get('/v2/x')).status, 404, 'the removed route is gone');
@@ -69,17 +93,21 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
     assert.equal((await get('/api/x', { origin })).headers['access-control-allow-origin'], origin);
   });
 
-  it(
-    'a sub-second read timeout fires in time: 200ms against a backend answering after 600 ms is a 504 (nginx proxy_read_timeout)',
-    async () => {
-      await lg.put(cfg({ routes: [{ match: '/s/', target: `${backend.url}/slow/`, timeouts: { read: '200ms' } }] }));
-      const r = await get('/s/600');
-      assert.equal(r.status, 504, `got ${r.status}: the backend's answer at 600 ms got through a 200ms read timeout`);
-    },
-  );
+  it('a sub-second read timeout fires in time: 200ms against a backend answering after 600 ms is a 504 (nginx proxy_read_timeout)', async () => {
+    await lg.put(cfg({ routes: [{ match: '/s/', target: `${backend.url}/slow/`, timeouts: { read: '200ms' } }] }));
+    const r = await get('/s/600');
+    assert.equal(r.status, 504, `got ${r.status}: the backend's answer at 600 ms got through a 200ms read timeout`);
+  });
 
   it('an in-flight slow request and an open WebSocket finish under their own config when their route is deleted', async () => {
-    await lg.put(cfg({ routes: [{ match: '/api', target: backend.url }, { match: '/s/', target: `${backend.url}/slow/` }] }));
+    await lg.put(
+      cfg({
+        routes: [
+          { match: '/api', target: backend.url },
+          { match: '/s/', target: `${backend.url}/slow/` },
+        ],
+      }),
+    );
     const ws = await openWs(`ws://127.0.0.1:${lg.port()}/api/ws`);
     try {
       assert.equal(await echo(ws, 'one'), 'one');
@@ -103,7 +131,10 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
   it('a listen port change rebinds: the new port answers, the config is intact, the old port stops accepting', async () => {
     const oldPort = lg.port();
     const newPort = await freePort();
-    const next: ConfigInput = { listen: { host: '127.0.0.1', port: newPort }, routes: [{ match: '/api', target: backend.url, name: 'moved' }] };
+    const next: ConfigInput = {
+      listen: { host: '127.0.0.1', port: newPort },
+      routes: [{ match: '/api', target: backend.url, name: 'moved' }],
+    };
     await lg.put(next);
     await until(() => lg.port() === newPort, 'the listener on the new port');
     const r = await rawRequest(newPort, 'GET', '/api/moved');
@@ -115,7 +146,12 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
   });
 
   it('a profile switched at run time (POST /api/profile) routes at once and persists in the file', async () => {
-    await lg.put(cfg({ routes: [{ match: '/api', target: backend.url }], profiles: { staging: { routes: [{ match: '/api', target: `${backend.url}/staging` }] } } }));
+    await lg.put(
+      cfg({
+        routes: [{ match: '/api', target: backend.url }],
+        profiles: { staging: { routes: [{ match: '/api', target: `${backend.url}/staging` }] } },
+      }),
+    );
     assert.equal(JSON.parse((await get('/api/p')).body).url, '/api/p');
 
     const on = await lg.api('POST', '/api/profile', { name: 'staging' });
@@ -136,7 +172,13 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
   });
 
   it('an edit of loopgate.json on disk is applied; invalid edits are refused and the running config kept', async () => {
-    const edited = { ...lg.onDisk(), routes: [{ match: '/api', target: backend.url }, { match: '/disk', target: `${backend.url}/from-disk` }] };
+    const edited = {
+      ...lg.onDisk(),
+      routes: [
+        { match: '/api', target: backend.url },
+        { match: '/disk', target: `${backend.url}/from-disk` },
+      ],
+    };
     writeFileSync(lg.file, `${JSON.stringify(edited, null, 2)}\n`);
     const applied = await until(async () => {
       const r = await get('/disk/x');
@@ -149,7 +191,10 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
     const syntax = await until(async () => (await status()).lastError, 'the JSON syntax error reported');
     assert.match(syntax, /not valid JSON/);
 
-    writeFileSync(lg.file, `${JSON.stringify({ ...edited, routes: [{ match: 'disk', target: backend.url }] }, null, 2)}\n`);
+    writeFileSync(
+      lg.file,
+      `${JSON.stringify({ ...edited, routes: [{ match: 'disk', target: backend.url }] }, null, 2)}\n`,
+    );
     await until(async () => /routes\.0\.match/.test((await status()).lastError ?? ''), 'the schema error reported');
 
     assert.equal((await get('/disk/x')).status, 200, 'still running the last good config');
@@ -167,8 +212,16 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
         const path = `/api/load/${n}/${i}`;
         try {
           // Half the workers reuse keep-alive connections (fetch), half open one per request.
-          const r = n % 2 ? await rawRequest(lg.port(), 'GET', path) : await fetch(`http://127.0.0.1:${lg.port()}${path}`).then(async (res) => ({ status: res.status, headers: { 'x-backend': res.headers.get('x-backend') ?? undefined }, body: await res.text() }));
-          if (r.status !== 200 || r.headers['x-backend'] !== 'yes') failures.push(`${path}: ${r.status} ${r.body.slice(0, 200)}`);
+          const r =
+            n % 2
+              ? await rawRequest(lg.port(), 'GET', path)
+              : await fetch(`http://127.0.0.1:${lg.port()}${path}`).then(async (res) => ({
+                  status: res.status,
+                  headers: { 'x-backend': res.headers.get('x-backend') ?? undefined },
+                  body: await res.text(),
+                }));
+          if (r.status !== 200 || r.headers['x-backend'] !== 'yes')
+            failures.push(`${path}: ${r.status} ${r.body.slice(0, 200)}`);
         } catch (err) {
           failures.push(`${path}: ${(err as Error).message}`);
         }
@@ -184,7 +237,10 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
           cfg({
             cors: i % 3 === 0 ? { enabled: true } : undefined,
             timeouts: { read: `${30 + i}s` },
-            routes: [{ match: '/api', target: backend.url, name: `api-${i}` }, ...(i % 2 ? [{ match: '/extra', target: backend.url }] : [])],
+            routes: [
+              { match: '/api', target: backend.url, name: `api-${i}` },
+              ...(i % 2 ? [{ match: '/extra', target: backend.url }] : []),
+            ],
           }),
         );
       for (let i = 0; i < 20; i += 2) {

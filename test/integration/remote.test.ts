@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RouteInput } from '../../shared/config.ts';
-import { launchWithTestHosts, startHttpsBackend, startLoopgate, type HttpsBackend, type Loopgate } from '../helpers/integ.ts';
+import {
+  launchWithTestHosts,
+  startHttpsBackend,
+  startLoopgate,
+  type HttpsBackend,
+  type Loopgate,
+} from '../helpers/integ.ts';
 import { HAVE_CHROMIUM } from '../helpers/ui-harness.ts';
 
 const skip = HAVE_CHROMIUM ? false : 'Chromium is not installed at /usr/bin/chromium';
@@ -18,7 +24,10 @@ window.call = async (path, init) => {
 };
 </script>`;
 
-describe('the remote preset: local page, remote HTTPS backend with a self-signed certificate', { skip, timeout: 60_000 }, () => {
+describe('the remote preset: local page, remote HTTPS backend with a self-signed certificate', {
+  skip,
+  timeout: 60_000,
+}, () => {
   let backend: HttpsBackend;
   let lg: Loopgate;
   let browser: Browser;
@@ -27,7 +36,12 @@ describe('the remote preset: local page, remote HTTPS backend with a self-signed
   let site: string;
 
   const call = (path: string, init: RequestInit = {}) =>
-    page.evaluate(([p, i]) => (window as any).call(p, i), [path, init] as const) as Promise<{ status: number; url: string; redirected: boolean; body: string }>;
+    page.evaluate(([p, i]) => (window as any).call(p, i), [path, init] as const) as Promise<{
+      status: number;
+      url: string;
+      redirected: boolean;
+      body: string;
+    }>;
   const routes = (route: Partial<RouteInput>): RouteInput[] => [{ match: '/api', target: backend.origin, ...route }];
 
   before(async () => {
@@ -48,7 +62,10 @@ describe('the remote preset: local page, remote HTTPS backend with a self-signed
         res.end(JSON.stringify({ cookie: req.headers.cookie ?? null }));
       }
     });
-    lg = await startLoopgate({ root: 'site', routes: routes({ remote: true, secure: false }) }, { files: { 'site/index.html': PAGE } });
+    lg = await startLoopgate(
+      { root: 'site', routes: routes({ remote: true, secure: false }) },
+      { files: { 'site/index.html': PAGE } },
+    );
     site = `http://localhost:${lg.port()}`;
     browser = await launchWithTestHosts();
     context = await browser.newContext();
@@ -63,7 +80,11 @@ describe('the remote preset: local page, remote HTTPS backend with a self-signed
   });
 
   it('the browser keeps the login cookie and sends it back; the backend gets it on the next request', async () => {
-    const login = await call('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"user":"me"}' });
+    const login = await call('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"user":"me"}',
+    });
     assert.equal(login.status, 200, login.body);
     const cookies = await context.cookies(site);
     const sid = cookies.find((c) => c.name === 'sid');
@@ -102,9 +123,17 @@ describe('the remote preset: local page, remote HTTPS backend with a self-signed
   it('control: without the preset the same cookie is dropped by the browser', async () => {
     await lg.put({ listen: { host: '127.0.0.1', port: lg.port() }, root: 'site', routes: routes({ secure: false }) });
     await context.clearCookies();
-    const login = await call('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const login = await call('/api/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(login.status, 200);
-    assert.equal((await context.cookies(site)).find((c) => c.name === 'sid'), undefined, 'Domain=127.0.0.2 does not fit localhost');
+    assert.equal(
+      (await context.cookies(site)).find((c) => c.name === 'sid'),
+      undefined,
+      'Domain=127.0.0.2 does not fit localhost',
+    );
     const me = await call('/api/me');
     assert.equal(JSON.parse(me.body).cookie, null);
   });

@@ -5,7 +5,14 @@ import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import type { FramesPage, Har, ListPage, SessionView, StreamEvent } from '../../shared/api.ts';
 import type { FrameRecord } from '../../shared/events.ts';
-import { launchWithTestHosts, startDeflateBackend, startLoopgate, until, type DeflateBackend, type Loopgate } from '../helpers/integ.ts';
+import {
+  launchWithTestHosts,
+  startDeflateBackend,
+  startLoopgate,
+  until,
+  type DeflateBackend,
+  type Loopgate,
+} from '../helpers/integ.ts';
 import { HAVE_CHROMIUM } from '../helpers/ui-harness.ts';
 
 const skip = HAVE_CHROMIUM ? false : 'Chromium is not installed at /usr/bin/chromium';
@@ -44,8 +51,13 @@ describe('a browser WebSocket through Loopgate, inspected and driven (issue 3)',
 
   before(async () => {
     backend = await startDeflateBackend();
-    lg = await startLoopgate({ root: 'site', routes: [{ match: '/ws', target: `ws://127.0.0.1:${backend.port}` }] }, { files: { 'site/index.html': PAGE } });
-    events = new WebSocket(`${lg.rt.controlUrl!.replace('http:', 'ws:')}/api/events`, { headers: { authorization: `Bearer ${lg.rt.token}` } });
+    lg = await startLoopgate(
+      { root: 'site', routes: [{ match: '/ws', target: `ws://127.0.0.1:${backend.port}` }] },
+      { files: { 'site/index.html': PAGE } },
+    );
+    events = new WebSocket(`${lg.rt.controlUrl!.replace('http:', 'ws:')}/api/events`, {
+      headers: { authorization: `Bearer ${lg.rt.token}` },
+    });
     events.on('message', (data) => {
       for (const e of JSON.parse(data.toString()) as StreamEvent[]) if (e.type === 'frame') streamed.push(e.frame);
     });
@@ -75,7 +87,11 @@ describe('a browser WebSocket through Loopgate, inspected and driven (issue 3)',
     }, 'the open session in the log');
     sessionId = sessions.id;
     assert.match(sessions.extensions ?? '', /permessage-deflate/);
-    assert.match(String(sessions.requestHeaders['sec-websocket-extensions']), /permessage-deflate/, 'Chromium offered it');
+    assert.match(
+      String(sessions.requestHeaders['sec-websocket-extensions']),
+      /permessage-deflate/,
+      'Chromium offered it',
+    );
   });
 
   it('text, binary and a large message are decoded in the frames API, flagged compressed, and streamed live', async () => {
@@ -93,7 +109,10 @@ describe('a browser WebSocket through Loopgate, inspected and driven (issue 3)',
     assert.deepEqual(got[0], { text: TEXT });
     assert.deepEqual(got[1], { base64: BINARY_B64 });
     assert.equal(got[2]!.text, LARGE);
-    assert.deepEqual(backend.received.map((m) => (m.binary ? m.data.toString('base64') : m.data.toString('utf8'))), [TEXT, BINARY_B64, LARGE]);
+    assert.deepEqual(
+      backend.received.map((m) => (m.binary ? m.data.toString('base64') : m.data.toString('utf8'))),
+      [TEXT, BINARY_B64, LARGE],
+    );
 
     const frames = await until(async () => {
       const r = await lg.api('GET', `/api/sessions/${sessionId}/frames`);
@@ -105,15 +124,27 @@ describe('a browser WebSocket through Loopgate, inspected and driven (issue 3)',
     const received = data.filter((f) => f.type === 'receive');
     assert.deepEqual(
       sent.map((f) => [f.opcode, f.encoding, f.data]),
-      [[1, 'text', TEXT], [2, 'base64', BINARY_B64], [1, 'text', LARGE]],
+      [
+        [1, 'text', TEXT],
+        [2, 'base64', BINARY_B64],
+        [1, 'text', LARGE],
+      ],
     );
     assert.deepEqual(
       received.map((f) => [f.opcode, f.encoding, f.data]),
-      [[1, 'text', TEXT], [2, 'base64', BINARY_B64], [1, 'text', LARGE]],
+      [
+        [1, 'text', TEXT],
+        [2, 'base64', BINARY_B64],
+        [1, 'text', LARGE],
+      ],
     );
     assert.equal(sent[2]!.length, Buffer.byteLength(LARGE));
-    assert.ok(sent[2]!.wireLength < sent[2]!.length, `the large message went compressed (${sent[2]!.wireLength} wire bytes for ${sent[2]!.length})`);
-    for (const f of [...sent, ...received]) assert.equal(f.compressed, true, `frame ${f.seq} (${f.type}) is flagged compressed`);
+    assert.ok(
+      sent[2]!.wireLength < sent[2]!.length,
+      `the large message went compressed (${sent[2]!.wireLength} wire bytes for ${sent[2]!.length})`,
+    );
+    for (const f of [...sent, ...received])
+      assert.equal(f.compressed, true, `frame ${f.seq} (${f.type}) is flagged compressed`);
     assert.ok(!sent.some((f) => f.truncated), 'nothing truncated');
 
     // The same messages reached the /api/events stream.
@@ -128,16 +159,28 @@ describe('a browser WebSocket through Loopgate, inspected and driven (issue 3)',
   });
 
   it('POST send delivers to the page and to the backend, recorded as injected', async () => {
-    const toClient = await lg.api('POST', `/api/sessions/${sessionId}/send`, { to: 'client', text: 'pushed to the page' });
+    const toClient = await lg.api('POST', `/api/sessions/${sessionId}/send`, {
+      to: 'client',
+      text: 'pushed to the page',
+    });
     assert.equal(toClient.status, 200, JSON.stringify(toClient.json));
-    await until(() => page.evaluate(() => (window as any).got.some((m: { text?: string }) => m.text === 'pushed to the page')), 'the page got the injected message');
+    await until(
+      () => page.evaluate(() => (window as any).got.some((m: { text?: string }) => m.text === 'pushed to the page')),
+      'the page got the injected message',
+    );
 
     const payload = Buffer.from('to the backend, binary \x00\x01').toString('base64');
     const toBackend = await lg.api('POST', `/api/sessions/${sessionId}/send`, { to: 'backend', base64: payload });
     assert.equal(toBackend.status, 200, JSON.stringify(toBackend.json));
-    await until(() => backend.received.some((m) => m.binary && m.data.toString('base64') === payload), 'the backend got the injected message');
+    await until(
+      () => backend.received.some((m) => m.binary && m.data.toString('base64') === payload),
+      'the backend got the injected message',
+    );
     // The echo backend sends it back: wait for that too, so the log's contents are settled.
-    await until(() => page.evaluate((b64) => (window as any).got.some((m: { base64?: string }) => m.base64 === b64), payload), 'the echo of the injected message');
+    await until(
+      () => page.evaluate((b64) => (window as any).got.some((m: { base64?: string }) => m.base64 === b64), payload),
+      'the echo of the injected message',
+    );
 
     const frames = await until(async () => {
       const fp = (await lg.api('GET', `/api/sessions/${sessionId}/frames`)).json as FramesPage;
@@ -146,9 +189,15 @@ describe('a browser WebSocket through Loopgate, inspected and driven (issue 3)',
     const injected = frames.frames.filter((f) => f.injected);
     assert.deepEqual(
       injected.map((f) => [f.type, f.data]),
-      [['receive', 'pushed to the page'], ['send', payload]],
+      [
+        ['receive', 'pushed to the page'],
+        ['send', payload],
+      ],
     );
-    assert.ok(frames.frames.some((f) => f.type === 'receive' && !f.injected && f.data === payload), "the backend's echo of it is a plain frame");
+    assert.ok(
+      frames.frames.some((f) => f.type === 'receive' && !f.injected && f.data === payload),
+      "the backend's echo of it is a plain frame",
+    );
   });
 
   it('POST close with 4000 "bye" closes the page and the backend with that code', async () => {
@@ -172,7 +221,8 @@ describe('a browser WebSocket through Loopgate, inspected and driven (issue 3)',
     assert.equal(har.log.entries.length, 1);
     const messages = har.log.entries[0]!._webSocketMessages ?? [];
     const frames = (await lg.api('GET', `/api/sessions/${sessionId}/frames`)).json as FramesPage;
-    const asHar = (list: Array<{ type: string; opcode: number; data: string }>) => list.filter((m) => m.opcode === 1 || m.opcode === 2).map((m) => [m.type, m.opcode, m.data]);
+    const asHar = (list: Array<{ type: string; opcode: number; data: string }>) =>
+      list.filter((m) => m.opcode === 1 || m.opcode === 2).map((m) => [m.type, m.opcode, m.data]);
     // Six echoed, two injected, and the backend's echo of the one injected toward it.
     assert.equal(asHar(messages).length, 9);
     assert.deepEqual(asHar(messages), asHar(frames.frames));

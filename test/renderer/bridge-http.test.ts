@@ -52,11 +52,17 @@ describe('createHttpBridge', () => {
     fx.log.ws(s);
     for (let seq = 1; seq <= 3; seq++) fx.log.frame(textFrame(id, seq, `m${seq}`));
     const page = await bridge.listRequests({ kind: 'all' });
-    assert.deepEqual(page.items.map((r) => r.kind), ['http', 'ws']);
+    assert.deepEqual(
+      page.items.map((r) => r.kind),
+      ['http', 'ws'],
+    );
     assert.equal((await bridge.listSessions()).items.length, 1);
     assert.equal((await bridge.getSession(id))?.framesKept, 3);
     const frames = await bridge.frames(id, { after: 1, limit: 1 });
-    assert.deepEqual(frames?.frames.map((f) => f.data), ['m2']);
+    assert.deepEqual(
+      frames?.frames.map((f) => f.data),
+      ['m2'],
+    );
     assert.equal(frames?.more, true);
     assert.equal(await bridge.getSession(9999), null);
     assert.equal(await bridge.frames(9999), null);
@@ -84,15 +90,25 @@ describe('createHttpBridge', () => {
     await bridge.clear();
     // Live sessions outlast a clear (their frames go).
     const left = await bridge.listRequests({ kind: 'all' });
-    assert.deepEqual(left.items.map((r) => r.kind === 'ws' && r.state), [false, false].map(() => 'open'));
+    assert.deepEqual(
+      left.items.map((r) => r.kind === 'ws' && r.state),
+      [false, false].map(() => 'open'),
+    );
   });
 
   it('imports nginx config: sites and warnings, a syntax error as a value; exports the running config', async () => {
-    const text = 'server {\n  server_name a.test;\n  location /api { proxy_pass http://127.0.0.1:9/api; }\n}\nserver {\n  server_name b.test;\n  sendfile on;\n  location /ws { proxy_pass http://127.0.0.1:9; }\n}\n';
+    const text =
+      'server {\n  server_name a.test;\n  location /api { proxy_pass http://127.0.0.1:9/api; }\n}\nserver {\n  server_name b.test;\n  sendfile on;\n  location /ws { proxy_pass http://127.0.0.1:9; }\n}\n';
     const got = await bridge.importNginx({ text, fileName: 'two.conf' });
     assert.ok(got.ok);
-    assert.deepEqual(got.sites.map((s) => s.name), ['a.test', 'b.test']);
-    assert.deepEqual(got.warnings.map((w) => [w.file, w.line, w.directive]), [['two.conf', 7, 'sendfile']]);
+    assert.deepEqual(
+      got.sites.map((s) => s.name),
+      ['a.test', 'b.test'],
+    );
+    assert.deepEqual(
+      got.warnings.map((w) => [w.file, w.line, w.directive]),
+      [['two.conf', 7, 'sendfile']],
+    );
     assert.equal('error' in got, false, 'the result is the ImportResult alone');
     const syntax = await bridge.importNginx({ text: 'location /api { proxy_pass http://h }' });
     assert.deepEqual(syntax.ok === false && [syntax.code, syntax.line], ['NGINX_SYNTAX', 1]);
@@ -105,12 +121,18 @@ describe('createHttpBridge', () => {
     assert.match(exported.text, /location \/api \{\n\s+proxy_pass http:\/\/localhost:8888\/api;/);
     assert.deepEqual(exported.warnings, []);
     assert.match((await bridge.exportNginx({ serverName: 'app.test' })).text, /server_name app\.test;/);
-    await assert.rejects(bridge.exportNginx({ serverName: '{' }), (e: unknown) => e instanceof BridgeError && e.code === 'BAD_REQUEST' && e.status === 400);
+    await assert.rejects(
+      bridge.exportNginx({ serverName: '{' }),
+      (e: unknown) => e instanceof BridgeError && e.code === 'BAD_REQUEST' && e.status === 400,
+    );
   });
 
-  it('throws BridgeError with the server\'s code for other refusals', async () => {
+  it("throws BridgeError with the server's code for other refusals", async () => {
     const wrong = createHttpBridge({ base: fx.server.url, token: 'not-the-token' });
-    await assert.rejects(wrong.status(), (e: unknown) => e instanceof BridgeError && e.code === 'BAD_TOKEN' && e.status === 401);
+    await assert.rejects(
+      wrong.status(),
+      (e: unknown) => e instanceof BridgeError && e.code === 'BAD_TOKEN' && e.status === 401,
+    );
     const gone = createHttpBridge({ base: 'http://127.0.0.1:1' });
     await assert.rejects(gone.status(), (e: unknown) => e instanceof BridgeError && e.code === 'NETWORK');
   });

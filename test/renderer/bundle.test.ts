@@ -21,6 +21,12 @@ test('renderer bundle: zod and the config schema stay out', async () => {
     logLevel: 'silent',
   });
   const inputs = Object.keys(out.metafile.inputs);
-  assert.ok(inputs.some((f) => f.endsWith('shared/match.ts')), 'the bundle uses shared/match.ts');
-  assert.deepEqual(inputs.filter((f) => f.includes('node_modules/zod/') || f.endsWith('shared/config.ts')), []);
+  assert.ok(
+    inputs.some((f) => f.endsWith('shared/match.ts')),
+    'the bundle uses shared/match.ts',
+  );
+  assert.deepEqual(
+    inputs.filter((f) => f.includes('node_modules/zod/') || f.endsWith('shared/config.ts')),
+    [],
+  );
 });

@@ -14,7 +14,9 @@ import { buildRenderer, HAVE_CHROMIUM, launchChromium } from '../helpers/ui-harn
 const skip = HAVE_CHROMIUM ? false : 'Chromium is not installed at /usr/bin/chromium';
 
 /** The developers' seed server body, with their backend port swapped for the test backend's. */
-const seed = (port: number) => `client_max_body_size 15m;  proxy_connect_timeout 90;  proxy_send_timeout 120;  proxy_read_timeout 120;
+const seed = (
+  port: number,
+) => `client_max_body_size 15m;  proxy_connect_timeout 90;  proxy_send_timeout 120;  proxy_read_timeout 120;
 proxy_http_version 1.1;  proxy_set_header Upgrade $http_upgrade;  proxy_set_header Connection "upgrade";
 proxy_set_header X-real-ip $remote_addr;  proxy_set_header X-Forwarded-For $remote_addr;
 add_header Access-Control-Allow-Origin *;
@@ -38,7 +40,10 @@ describe('nginx import and export in the UI', { skip, timeout: 90_000 }, () => {
     backend = await startBackend();
     dir = mkdtempSync(join(tmpdir(), 'loopgate-nginx-ui-'));
     file = join(dir, 'loopgate.json');
-    writeFileSync(file, `${JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, inspect: { frames: true }, routes: [] }, null, 2)}\n`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, inspect: { frames: true }, routes: [] }, null, 2)}\n`,
+    );
     // The UI on [::1]: its event stream connects to ws://[::1]:PORT, which only 'self' can allow (CSP has no IPv6 host sources).
     rt = await Runtime.start({ configFile: file, watch: false, control: { host: '::1', port: 0, uiDir: bundle.dir } });
     assert.match(rt.controlUrl!, /^http:\/\/\[::1\]:\d+$/);
@@ -74,7 +79,10 @@ describe('nginx import and export in the UI', { skip, timeout: 90_000 }, () => {
     await ui.getByRole('button', { name: 'Read config' }).click();
     const alert = ui.getByRole('alert', { name: 'nginx syntax error' });
     await alert.waitFor();
-    assert.match((await alert.textContent()) ?? '', /Syntax error\s*line 3, column 1.*unexpected "}" in pasted\.conf:3/);
+    assert.match(
+      (await alert.textContent()) ?? '',
+      /Syntax error\s*line 3, column 1.*unexpected "}" in pasted\.conf:3/,
+    );
   });
 
   it('reads the seed block: its warnings by line, its route; Apply makes /api reach the backend', async () => {
@@ -86,18 +94,32 @@ describe('nginx import and export in the UI', { skip, timeout: 90_000 }, () => {
     assert.match(warningText, /line 4\s*add_header Access-Control-Allow-Origin without "always"/);
     assert.match(warningText, /line 3\s*proxy_set_header X-Forwarded-For \$remote_addr/);
     const routes = ui.getByRole('list', { name: 'Imported routes' });
-    assert.equal((await routes.textContent())?.replace(/\s+/g, ' ').trim(), `/api → http://localhost:${backend.port}/api`);
+    assert.equal(
+      (await routes.textContent())?.replace(/\s+/g, ' ').trim(),
+      `/api → http://localhost:${backend.port}/api`,
+    );
     assert.equal(await ui.locator('.site-pick').count(), 0, 'one server block: nothing to pick');
 
     // A warning's line link selects that line in the text.
     await warnings.getByRole('button', { name: 'line 4' }).click();
-    assert.equal(await textarea().evaluate((t: HTMLTextAreaElement) => t.value.slice(t.selectionStart, t.selectionEnd)), 'add_header Access-Control-Allow-Origin *;');
+    assert.equal(
+      await textarea().evaluate((t: HTMLTextAreaElement) => t.value.slice(t.selectionStart, t.selectionEnd)),
+      'add_header Access-Control-Allow-Origin *;',
+    );
 
     await ui.getByRole('button', { name: 'Apply', exact: true }).click();
-    await waitFor(() => onDisk().routes?.some((r) => r.match === '/api' && r.target === `http://localhost:${backend.port}/api`) ?? false, 'the imported route on disk');
+    await waitFor(
+      () =>
+        onDisk().routes?.some((r) => r.match === '/api' && r.target === `http://localhost:${backend.port}/api`) ??
+        false,
+      'the imported route on disk',
+    );
     await ui.locator('.import-done', { hasText: 'applied' }).waitFor();
     const saved = onDisk();
-    assert.deepEqual([saved.root, saved.maxBodySize, saved.timeouts, saved.listen], ['/srv/app/dist', '15m', { connect: '90s', send: '2m', read: '2m' }, { host: '127.0.0.1', port: 0 }]);
+    assert.deepEqual(
+      [saved.root, saved.maxBodySize, saved.timeouts, saved.listen],
+      ['/srv/app/dist', '15m', { connect: '90s', send: '2m', read: '2m' }, { host: '127.0.0.1', port: 0 }],
+    );
     assert.deepEqual(saved.inspect, { frames: true }, 'Loopgate-only settings stay');
 
     const res = await fetch(`${rt.siteUrl}/api/users?page=2`, { headers: { origin: 'http://app.test' } });
@@ -105,9 +127,15 @@ describe('nginx import and export in the UI', { skip, timeout: 90_000 }, () => {
     const echo = (await res.json()) as EchoBody;
     assert.equal(echo.url, '/api/users?page=2');
     assert.equal(res.headers.get('access-control-allow-origin'), '*');
-    assert.ok(backend.seen.some((s) => s.url === '/api/users?page=2'), 'the backend saw the request');
+    assert.ok(
+      backend.seen.some((s) => s.url === '/api/users?page=2'),
+      'the backend saw the request',
+    );
     // The page's own route table shows the imported route.
-    await waitFor(async () => (await ui.locator('input[name="route-0-pattern"]').inputValue()) === '/api', 'the route in the table');
+    await waitFor(
+      async () => (await ui.locator('input[name="route-0-pattern"]').inputValue()) === '/api',
+      'the route in the table',
+    );
   });
 
   it('exports the running config: location /api with its proxy_pass, Copy and Download', async () => {
@@ -118,7 +146,10 @@ describe('nginx import and export in the UI', { skip, timeout: 90_000 }, () => {
     assert.match(text, new RegExp(`location /api \\{\\n\\s+proxy_pass http://localhost:${backend.port}/api;`));
     assert.match(text, /root \/srv\/app\/dist;/);
     assert.match(text, /client_max_body_size 15m;/);
-    const [download] = await Promise.all([ui.waitForEvent('download'), ui.getByRole('button', { name: 'Download', exact: true }).click()]);
+    const [download] = await Promise.all([
+      ui.waitForEvent('download'),
+      ui.getByRole('button', { name: 'Download', exact: true }).click(),
+    ]);
     assert.equal(download.suggestedFilename(), 'loopgate-nginx.conf');
     assert.equal(readFileSync((await download.path())!, 'utf8'), text);
     await ui.getByRole('button', { name: 'Copy' }).click();
@@ -131,7 +162,9 @@ describe('nginx import and export in the UI', { skip, timeout: 90_000 }, () => {
 
   it('several server blocks: pick one, add it as a profile', async () => {
     await ui.getByRole('button', { name: 'Import nginx config…' }).click();
-    await textarea().fill(`server {\n    server_name one.test;\n    location /one/ { proxy_pass http://127.0.0.1:${backend.port}/v1/; }\n}\nserver {\n    server_name two.test;\n    location /two/ { proxy_pass http://127.0.0.1:${backend.port}/v2/; }\n    location /ws { proxy_pass http://127.0.0.1:${backend.port}; }\n}\n`);
+    await textarea().fill(
+      `server {\n    server_name one.test;\n    location /one/ { proxy_pass http://127.0.0.1:${backend.port}/v1/; }\n}\nserver {\n    server_name two.test;\n    location /two/ { proxy_pass http://127.0.0.1:${backend.port}/v2/; }\n    location /ws { proxy_pass http://127.0.0.1:${backend.port}; }\n}\n`,
+    );
     await ui.getByRole('button', { name: 'Read config' }).click();
     const pick = ui.locator('.site-pick');
     await pick.waitFor();
@@ -142,10 +175,13 @@ describe('nginx import and export in the UI', { skip, timeout: 90_000 }, () => {
     assert.equal(await ui.getByRole('textbox', { name: 'Profile name', exact: true }).inputValue(), 'two.test');
     await ui.getByRole('button', { name: 'Add as profile' }).click();
     await waitFor(() => onDisk().profiles?.['two.test'] !== undefined, 'the profile on disk');
-    assert.deepEqual(onDisk().profiles!['two.test']!.routes.map((r) => [r.match, r.target]), [
-      ['/two/', `http://127.0.0.1:${backend.port}/v2/`],
-      ['/ws', `http://127.0.0.1:${backend.port}`],
-    ]);
+    assert.deepEqual(
+      onDisk().profiles!['two.test']!.routes.map((r) => [r.match, r.target]),
+      [
+        ['/two/', `http://127.0.0.1:${backend.port}/v2/`],
+        ['/ws', `http://127.0.0.1:${backend.port}`],
+      ],
+    );
     assert.equal(onDisk().routes?.[0]?.match, '/api', 'the default routes are unchanged');
     await ui.locator('.import-done', { hasText: 'Profile "two.test" added' }).waitFor();
   });

@@ -17,7 +17,13 @@ type NextOpen = { cancel: true } | { file: string } | { error: string };
  * "cleared", as the IPC event forwarder does when the controller changes.
  */
 function installFake(opts: { canOpenConfig: boolean; one: string; two: string }): void {
-  const w = window as unknown as { nextOpen: NextOpen | null; openCalls: unknown[]; puts: Array<[string, unknown, unknown]>; trayOpen(f: string, announce: boolean): void; configs: unknown };
+  const w = window as unknown as {
+    nextOpen: NextOpen | null;
+    openCalls: unknown[];
+    puts: Array<[string, unknown, unknown]>;
+    trayOpen(f: string, announce: boolean): void;
+    configs: unknown;
+  };
   const configs: Record<string, { root: string; routes: unknown[] }> = {
     [opts.one]: { root: '/srv/one', routes: [] },
     [opts.two]: { root: '/srv/two', routes: [] },
@@ -51,7 +57,9 @@ function installFake(opts: { canOpenConfig: boolean; one: string; two: string })
       w.puts.push([file, config, expect]);
       // As the IPC handler does: an edit made for another file is refused, not written here.
       if (expect?.configFile !== undefined && expect.configFile !== file) {
-        throw new Error(`CONFIG_SWITCHED: this edit was made for ${expect.configFile}, but ${file} is open now; it was not saved`);
+        throw new Error(
+          `CONFIG_SWITCHED: this edit was made for ${expect.configFile}, but ${file} is open now; it was not saved`,
+        );
       }
       configs[file] = config;
       return { ok: true, config };
@@ -63,7 +71,9 @@ function installFake(opts: { canOpenConfig: boolean; one: string; two: string })
     frames: async () => null,
     send: async () => ({ ok: true }),
     close: async () => ({ ok: true }),
-    exportHar: async () => ({ log: { version: '1.2', creator: { name: 'fake', version: '0' }, pages: [], entries: [] } }),
+    exportHar: async () => ({
+      log: { version: '1.2', creator: { name: 'fake', version: '0' }, pages: [], entries: [] },
+    }),
     importHar: async () => ({ ok: false, code: 'NO', message: 'fake' }),
     importNginx: async () => ({ ok: false, code: 'NO', message: 'fake' }),
     exportNginx: async () => ({ text: '', warnings: [] }),
@@ -117,8 +127,10 @@ describe('Open project… (fake bridge)', { skip, timeout: 60_000 }, () => {
     for (let i = 0; i < 100 && (await input.inputValue()) !== value; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(await input.inputValue(), value);
   };
-  const openCalls = (page: Page) => page.evaluate(() => (window as unknown as { openCalls: unknown[] }).openCalls.length);
-  const setNext = (page: Page, next: NextOpen) => page.evaluate((n) => ((window as unknown as { nextOpen: NextOpen }).nextOpen = n), next);
+  const openCalls = (page: Page) =>
+    page.evaluate(() => (window as unknown as { openCalls: unknown[] }).openCalls.length);
+  const setNext = (page: Page, next: NextOpen) =>
+    page.evaluate((n) => ((window as unknown as { nextOpen: NextOpen }).nextOpen = n), next);
 
   it('without canOpenConfig (browser mode): the full path is shown, no button', async () => {
     const page = await open(false);
@@ -146,7 +158,11 @@ describe('Open project… (fake bridge)', { skip, timeout: 60_000 }, () => {
       await button.waitFor();
       assert.equal(await page.getByRole('alert').count(), 0);
       assert.equal(await page.getByTestId('config-path').textContent(), ONE);
-      assert.deepEqual(await page.evaluate(() => (window as unknown as { openCalls: unknown[] }).openCalls), [null], 'the dialog: no path from the UI');
+      assert.deepEqual(
+        await page.evaluate(() => (window as unknown as { openCalls: unknown[] }).openCalls),
+        [null],
+        'the dialog: no path from the UI',
+      );
 
       // An unsaved edit goes to the config it was made for, before the switch.
       await root.fill('/srv/one-edited');
@@ -155,11 +171,19 @@ describe('Open project… (fake bridge)', { skip, timeout: 60_000 }, () => {
       await page.getByTestId('config-path').filter({ hasText: TWO }).waitFor();
       assert.equal(await page.locator('.side-foot [title]').getAttribute('title'), TWO);
       await waitValue(root, '/srv/two'); // the form shows the new project's config
-      const puts = await page.evaluate(() => (window as unknown as { puts: Array<[string, { root: string }, unknown]> }).puts.map(([f, c, e]) => [f, c.root, e]));
+      const puts = await page.evaluate(() =>
+        (window as unknown as { puts: Array<[string, { root: string }, unknown]> }).puts.map(([f, c, e]) => [
+          f,
+          c.root,
+          e,
+        ]),
+      );
       assert.deepEqual(puts, [[ONE, '/srv/one-edited', { configFile: ONE }]], 'the put names the file it was made for');
 
       // A refusal: shown inline with its message (without the code), the file shown stays.
-      await setNext(page, { error: 'NOT_JSON: /home/dev/broken.json is not valid JSON: line 2, column 3: unexpected "}"' });
+      await setNext(page, {
+        error: 'NOT_JSON: /home/dev/broken.json is not valid JSON: line 2, column 3: unexpected "}"',
+      });
       await button.click();
       const alert = page.getByRole('alert', { name: 'Project not opened' });
       await alert.waitFor();
@@ -181,14 +205,26 @@ describe('Open project… (fake bridge)', { skip, timeout: 60_000 }, () => {
       await waitValue(root, '/srv/one');
       await root.fill('/srv/one-late');
       // The switch lands in main before the edit's pause is over; the page has not heard of it yet.
-      await page.evaluate((two) => (window as unknown as { trayOpen(f: string, a: boolean): void }).trayOpen(two, false), TWO);
+      await page.evaluate(
+        (two) => (window as unknown as { trayOpen(f: string, a: boolean): void }).trayOpen(two, false),
+        TWO,
+      );
       await page.waitForFunction(() => (window as unknown as { puts: unknown[] }).puts.length === 1);
-      const configs = await page.evaluate(() => (window as unknown as { configs: Record<string, { root: string }> }).configs);
+      const configs = await page.evaluate(
+        () => (window as unknown as { configs: Record<string, { root: string }> }).configs,
+      );
       assert.equal(configs[TWO]!.root, '/srv/two', 'the new project is untouched');
       assert.equal(configs[ONE]!.root, '/srv/one');
-      await page.locator('.save-state', { hasText: 'Not saved' }).or(page.getByText(/it was not saved/)).first().waitFor();
+      await page
+        .locator('.save-state', { hasText: 'Not saved' })
+        .or(page.getByText(/it was not saved/))
+        .first()
+        .waitFor();
       // Once the switch is announced, the form shows the project now open.
-      await page.evaluate((two) => (window as unknown as { trayOpen(f: string, a: boolean): void }).trayOpen(two, true), TWO);
+      await page.evaluate(
+        (two) => (window as unknown as { trayOpen(f: string, a: boolean): void }).trayOpen(two, true),
+        TWO,
+      );
       await page.getByTestId('config-path').filter({ hasText: TWO }).waitFor();
       await waitValue(root, '/srv/two');
     } finally {

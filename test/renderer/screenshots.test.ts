@@ -12,9 +12,16 @@ import { freePort } from '../helpers/net.ts';
 import { buildRenderer, HAVE_CHROMIUM, launchChromium } from '../helpers/ui-harness.ts';
 
 const OUT = new URL('../../docs/screenshots/', import.meta.url).pathname;
-const skip = process.env.LOOPGATE_SCREENSHOTS !== '1' ? 'set LOOPGATE_SCREENSHOTS=1 to write docs/screenshots' : HAVE_CHROMIUM ? false : 'Chromium is not installed at /usr/bin/chromium';
+const skip =
+  process.env.LOOPGATE_SCREENSHOTS !== '1'
+    ? 'set LOOPGATE_SCREENSHOTS=1 to write docs/screenshots'
+    : HAVE_CHROMIUM
+      ? false
+      : 'Chromium is not installed at /usr/bin/chromium';
 
-const SEED = (port: number) => `client_max_body_size 15m;  proxy_connect_timeout 90;  proxy_send_timeout 120;  proxy_read_timeout 120;
+const SEED = (
+  port: number,
+) => `client_max_body_size 15m;  proxy_connect_timeout 90;  proxy_send_timeout 120;  proxy_read_timeout 120;
 proxy_http_version 1.1;  proxy_set_header Upgrade $http_upgrade;  proxy_set_header Connection "upgrade";
 proxy_set_header X-real-ip $remote_addr;  proxy_set_header X-Forwarded-For $remote_addr;
 add_header Access-Control-Allow-Origin *;
@@ -38,24 +45,38 @@ describe('README screenshots', { skip, timeout: 120_000 }, () => {
     const be = backend.url;
     writeFileSync(
       join(dir, 'loopgate.json'),
-      JSON.stringify({
-        listen: { host: '127.0.0.1', port: 0 },
-        maxBodySize: '15m',
-        timeouts: { connect: 90, send: '120s', read: '2m' },
-        cors: { enabled: true, origins: 'reflect', credentials: true },
-        routes: [
-          { name: 'api', match: '/api/', target: `${be}/`, setHeaders: { 'X-Real-IP': '$remote_addr' } },
-          { match: '= /health', target: `${be}/status/204` },
-          { match: '^~ /assets/', target: be },
-          { match: '~* \\.(png|jpg)$', target: be, enabled: false },
-          { name: 'live', match: '/live/', target: be.replace('http', 'ws') + '/', remote: true, keepAlivePing: '25s' },
-          { name: 'legacy', match: '/legacy/', target: `ws://127.0.0.1:${dead}/` },
-          { match: '/', target: be },
-        ],
-        profiles: { staging: { routes: [{ match: '/api/', target: 'https://staging.example.com/v2/' }] } },
-      }, null, 2),
+      JSON.stringify(
+        {
+          listen: { host: '127.0.0.1', port: 0 },
+          maxBodySize: '15m',
+          timeouts: { connect: 90, send: '120s', read: '2m' },
+          cors: { enabled: true, origins: 'reflect', credentials: true },
+          routes: [
+            { name: 'api', match: '/api/', target: `${be}/`, setHeaders: { 'X-Real-IP': '$remote_addr' } },
+            { match: '= /health', target: `${be}/status/204` },
+            { match: '^~ /assets/', target: be },
+            { match: '~* \\.(png|jpg)$', target: be, enabled: false },
+            {
+              name: 'live',
+              match: '/live/',
+              target: be.replace('http', 'ws') + '/',
+              remote: true,
+              keepAlivePing: '25s',
+            },
+            { name: 'legacy', match: '/legacy/', target: `ws://127.0.0.1:${dead}/` },
+            { match: '/', target: be },
+          ],
+          profiles: { staging: { routes: [{ match: '/api/', target: 'https://staging.example.com/v2/' }] } },
+        },
+        null,
+        2,
+      ),
     );
-    rt = await Runtime.start({ configFile: join(dir, 'loopgate.json'), watch: false, control: { port: 0, uiDir: bundle.dir } });
+    rt = await Runtime.start({
+      configFile: join(dir, 'loopgate.json'),
+      watch: false,
+      control: { port: 0, uiDir: bundle.dir },
+    });
     browser = await launchChromium();
     mkdirSync(OUT, { recursive: true });
   });
@@ -70,15 +91,42 @@ describe('README screenshots', { skip, timeout: 120_000 }, () => {
 
   async function traffic(): Promise<void> {
     const site = rt.siteUrl!;
-    const paths = ['/', '/assets/app.3f9c1.js', '/assets/app.3f9c1.css', '/api/users?page=1', '/api/users/42', '/api/status/404', '/api/orders', '/api/status/500', '/health', '/api/slow/120', '/api/session'];
-    for (const p of paths) await fetch(site + p, p === '/api/orders' ? { method: 'POST', body: '{"sku":"A-1","qty":2}', headers: { 'content-type': 'application/json' } } : {}).then((r) => r.arrayBuffer());
+    const paths = [
+      '/',
+      '/assets/app.3f9c1.js',
+      '/assets/app.3f9c1.css',
+      '/api/users?page=1',
+      '/api/users/42',
+      '/api/status/404',
+      '/api/orders',
+      '/api/status/500',
+      '/health',
+      '/api/slow/120',
+      '/api/session',
+    ];
+    for (const p of paths)
+      await fetch(
+        site + p,
+        p === '/api/orders'
+          ? { method: 'POST', body: '{"sku":"A-1","qty":2}', headers: { 'content-type': 'application/json' } }
+          : {},
+      ).then((r) => r.arrayBuffer());
     const page = await browser.newPage();
     await page.goto(`${site}/`);
     await page.evaluate(async (base) => {
       const ws = new WebSocket(`${base.replace('http', 'ws')}/live/quotes`, ['quotes.v2']);
       await new Promise((r) => (ws.onopen = r));
       for (let i = 0; i < 60; i++) {
-        ws.send(JSON.stringify({ op: i % 10 === 0 ? 'subscribe' : 'quote', id: i, symbol: ['ACME', 'GLOBX', 'INITECH'][i % 3], bid: 100 + (i % 7) * 0.25, ask: 100.5 + (i % 5) * 0.25, depth: { levels: [1, 2, 3], venue: 'XNAS' } }));
+        ws.send(
+          JSON.stringify({
+            op: i % 10 === 0 ? 'subscribe' : 'quote',
+            id: i,
+            symbol: ['ACME', 'GLOBX', 'INITECH'][i % 3],
+            bid: 100 + (i % 7) * 0.25,
+            ask: 100.5 + (i % 5) * 0.25,
+            depth: { levels: [1, 2, 3], venue: 'XNAS' },
+          }),
+        );
         await new Promise((r) => setTimeout(r, 15 + (i % 4) * 10));
       }
       ws.send(new Uint8Array([0x82, 0x01, 0xff, 0x00, 0x10, 0x20, 0x7f, 0x41, 0x42]));
@@ -124,7 +172,10 @@ describe('README screenshots', { skip, timeout: 120_000 }, () => {
 
       await ui.locator('#limits').getByLabel('Connect timeout').fill('soon');
       await ui.locator('#limits .field-error').waitFor();
-      await ui.getByRole('alert', { name: 'Config not saved' }).getByRole('button', { name: 'timeouts.connect' }).click();
+      await ui
+        .getByRole('alert', { name: 'Config not saved' })
+        .getByRole('button', { name: 'timeouts.connect' })
+        .click();
       await shoot(ui, `configure-error-${scheme}`);
       await ui.getByRole('button', { name: 'Undo my edits' }).click();
 

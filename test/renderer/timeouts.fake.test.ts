@@ -13,17 +13,39 @@ const skip = HAVE_CHROMIUM ? false : 'Chromium is not installed at /usr/bin/chro
 function installFake(): void {
   const w = window as unknown as { puts: unknown[] };
   w.puts = [];
-  let config: Record<string, unknown> = { root: '/srv/app', timeouts: { clientBody: '30s' }, routes: [{ match: '/api', target: 'http://127.0.0.1:9000/api' }] };
-  const isTime = (v: unknown) => typeof v === 'number' || (typeof v === 'string' && /^\s*(\d+\s*(ms|s|m|h|d|w)?\s*)+$/.test(v));
+  let config: Record<string, unknown> = {
+    root: '/srv/app',
+    timeouts: { clientBody: '30s' },
+    routes: [{ match: '/api', target: 'http://127.0.0.1:9000/api' }],
+  };
+  const isTime = (v: unknown) =>
+    typeof v === 'number' || (typeof v === 'string' && /^\s*(\d+\s*(ms|s|m|h|d|w)?\s*)+$/.test(v));
   const empty = async () => ({ items: [], total: 0, more: false });
   (window as unknown as { loopgate: unknown }).loopgate = {
-    status: async () => ({ running: true, siteUrl: 'http://127.0.0.1:8080', controlUrl: null, configFile: '/p/loopgate.json', version: 1, activeProfile: null, profiles: [], lastError: null }),
+    status: async () => ({
+      running: true,
+      siteUrl: 'http://127.0.0.1:8080',
+      controlUrl: null,
+      configFile: '/p/loopgate.json',
+      version: 1,
+      activeProfile: null,
+      profiles: [],
+      lastError: null,
+    }),
     getConfig: async () => structuredClone(config),
-    putConfig: async (next: { timeouts?: Record<string, unknown>; routes?: Array<{ timeouts?: Record<string, unknown> }> }) => {
+    putConfig: async (next: {
+      timeouts?: Record<string, unknown>;
+      routes?: Array<{ timeouts?: Record<string, unknown> }>;
+    }) => {
       w.puts.push(next);
       const errors: Array<{ path: string; message: string }> = [];
       const check = (t: Record<string, unknown> | undefined, base: string) => {
-        for (const [k, v] of Object.entries(t ?? {})) if (!isTime(v)) errors.push({ path: `${base}timeouts.${k}`, message: `"${String(v)}" is not a time: use seconds (90) or nginx units like "90s", "500ms", "2m"` });
+        for (const [k, v] of Object.entries(t ?? {}))
+          if (!isTime(v))
+            errors.push({
+              path: `${base}timeouts.${k}`,
+              message: `"${String(v)}" is not a time: use seconds (90) or nginx units like "90s", "500ms", "2m"`,
+            });
       };
       check(next.timeouts, '');
       next.routes?.forEach((r, i) => check(r.timeouts, `routes.${i}.`));
@@ -38,7 +60,9 @@ function installFake(): void {
     frames: async () => null,
     send: async () => ({ ok: true }),
     close: async () => ({ ok: true }),
-    exportHar: async () => ({ log: { version: '1.2', creator: { name: 'fake', version: '0' }, pages: [], entries: [] } }),
+    exportHar: async () => ({
+      log: { version: '1.2', creator: { name: 'fake', version: '0' }, pages: [], entries: [] },
+    }),
     importHar: async () => ({ ok: false, code: 'NO', message: 'fake' }),
     importNginx: async () => ({ ok: false, code: 'NO', message: 'fake' }),
     exportNginx: async () => ({ text: '', warnings: [] }),
@@ -78,14 +102,24 @@ describe('Timeouts & limits: client-side timeouts (fake bridge)', { skip, timeou
     }
     assert.fail(`timed out waiting for ${label}`);
   };
-  const lastPut = () => page.evaluate(() => (window as unknown as { puts: unknown[] }).puts.at(-1) as { timeouts?: unknown; routes?: Array<{ timeouts?: unknown }> } | undefined);
-  const field = (scope: Locator, label: string) => scope.locator('.field', { has: page.getByLabel(label, { exact: false }) });
+  const lastPut = () =>
+    page.evaluate(
+      () =>
+        (window as unknown as { puts: unknown[] }).puts.at(-1) as
+          | { timeouts?: unknown; routes?: Array<{ timeouts?: unknown }> }
+          | undefined,
+    );
+  const field = (scope: Locator, label: string) =>
+    scope.locator('.field', { has: page.getByLabel(label, { exact: false }) });
 
   it('shows both fields with their nginx directive, the value set, and the default of the other', async () => {
     const limits = page.locator('#limits');
     const body = limits.getByLabel('Client body timeout');
     await until(async () => (await body.inputValue()) === '30s', 'the saved clientBody shown');
-    assert.match(await field(limits, 'Client body timeout').innerText(), /client_body_timeout[\s\S]*stalled upload[\s\S]*= 30s/);
+    assert.match(
+      await field(limits, 'Client body timeout').innerText(),
+      /client_body_timeout[\s\S]*stalled upload[\s\S]*= 30s/,
+    );
     const send = field(limits, 'Client send timeout');
     assert.match(await send.innerText(), /send_timeout[\s\S]*stops reading[\s\S]*default 60s/);
     assert.equal(await limits.getByLabel('Client send timeout').getAttribute('placeholder'), '60s');
@@ -94,10 +128,17 @@ describe('Timeouts & limits: client-side timeouts (fake bridge)', { skip, timeou
   it('an edit is saved in timeouts.clientSend; a value that is not a time is refused with the field named', async () => {
     const input = page.locator('#limits').getByLabel('Client send timeout');
     await input.fill('2m');
-    await until(async () => JSON.stringify((await lastPut())?.timeouts) === JSON.stringify({ clientBody: '30s', clientSend: '2m' }), 'the put with clientSend');
+    await until(
+      async () =>
+        JSON.stringify((await lastPut())?.timeouts) === JSON.stringify({ clientBody: '30s', clientSend: '2m' }),
+      'the put with clientSend',
+    );
     await input.fill('soon');
     await page.locator('#limits .field-error', { hasText: '"soon" is not a time' }).waitFor();
-    await page.getByRole('alert', { name: 'Config not saved' }).getByRole('button', { name: 'timeouts.clientSend' }).waitFor();
+    await page
+      .getByRole('alert', { name: 'Config not saved' })
+      .getByRole('button', { name: 'timeouts.clientSend' })
+      .waitFor();
     await input.fill('90s');
     await page.getByRole('alert', { name: 'Config not saved' }).waitFor({ state: 'detached' });
   });
@@ -110,6 +151,9 @@ describe('Timeouts & limits: client-side timeouts (fake bridge)', { skip, timeou
     assert.match(await field(details, 'Client body timeout').innerText(), /inherits 30s/);
     assert.equal(await details.getByLabel('Client send timeout').getAttribute('placeholder'), '90s');
     await body.fill('5m');
-    await until(async () => JSON.stringify((await lastPut())?.routes?.[0]?.timeouts) === JSON.stringify({ clientBody: '5m' }), 'the put with the route clientBody');
+    await until(
+      async () => JSON.stringify((await lastPut())?.routes?.[0]?.timeouts) === JSON.stringify({ clientBody: '5m' }),
+      'the put with the route clientBody',
+    );
   });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { BRIDGE_METHODS } from '../../main/app/bridge-methods.ts';
+import { BRIDGE_METHODS } from '../../main/app/bridge/bridge-methods.ts';
 import type { AppShell } from '../../main/app/shell.ts';
 import { Runtime } from '../../main/runtime.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
@@ -57,7 +57,10 @@ function uiSuite(mode: Mode): void {
       dir = mkdtempSync(join(tmpdir(), `loopgate-ui-e2e-${mode}-`));
       file = join(dir, 'loopgate.json');
       // A catch-all route: the favicon and anything unrouted go to the backend too.
-      writeFileSync(file, `${JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/', target: backend.url }] }, null, 2)}\n`);
+      writeFileSync(
+        file,
+        `${JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/', target: backend.url }] }, null, 2)}\n`,
+      );
       browser = await launchChromium();
       if (mode === 'browser') {
         rt = await Runtime.start({ configFile: file, watch: false, control: { port: 0, uiDir: bundle.dir } });
@@ -89,20 +92,31 @@ function uiSuite(mode: Mode): void {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
-    const onDisk = () => JSON.parse(readFileSync(file, 'utf8')) as { routes: Array<{ match: string; target: string }>; cors?: { enabled?: boolean }; timeouts?: { read?: unknown } };
+    const onDisk = () =>
+      JSON.parse(readFileSync(file, 'utf8')) as {
+        routes: Array<{ match: string; target: string }>;
+        cors?: { enabled?: boolean };
+        timeouts?: { read?: unknown };
+      };
 
     it('adds a route in the form; it is saved and serves a page at once', async () => {
       await ui.getByRole('button', { name: '+ Add route' }).click();
       await ui.locator('input[name="route-1-pattern"]').fill('/app/');
       await ui.locator('input[name="route-1-target"]').fill(`${backend.url}/v2/`);
-      await waitFor(() => onDisk().routes.some((r) => r.match === '/app/' && r.target === `${backend.url}/v2/`), 'the route on disk');
+      await waitFor(
+        () => onDisk().routes.some((r) => r.match === '/app/' && r.target === `${backend.url}/v2/`),
+        'the route on disk',
+      );
       await ui.locator('.save-state', { hasText: 'Saved' }).waitFor();
       // The rewrite preview follows nginx's proxy_pass rule.
       await ui.locator('.preview', { hasText: `/app/users → ${backend.url}/v2/users` }).waitFor();
 
       await site.goto(`${rt.siteUrl}/app/page.html`);
       assert.equal(await site.locator('h1').textContent(), 'page from the backend');
-      assert.ok(backend.seen.some((s) => s.url === '/v2/page.html'), 'the backend saw the rewritten path');
+      assert.ok(
+        backend.seen.some((s) => s.url === '/v2/page.html'),
+        'the backend saw the rewritten path',
+      );
     });
 
     it('shows the request in the live log', async () => {
@@ -145,7 +159,10 @@ function uiSuite(mode: Mode): void {
       await ui.getByLabel('Message to send').fill('from composer');
       await ui.getByRole('button', { name: 'Send ↑ backend' }).click();
       await waitFor(() => backendGot.includes('from composer'), 'the backend to receive the composed message');
-      await waitFor(() => site.evaluate(() => (window as unknown as { got: string[] }).got.includes('from composer')), 'the echo to reach the page');
+      await waitFor(
+        () => site.evaluate(() => (window as unknown as { got: string[] }).got.includes('from composer')),
+        'the echo to reach the page',
+      );
       await ui.locator('[data-testid="frame-count"]', { hasText: '6 / 6' }).waitFor();
     });
 
@@ -167,7 +184,9 @@ function uiSuite(mode: Mode): void {
         await ui.getByRole('switch', { name: 'Answer CORS for every route' }).check();
         await waitFor(() => onDisk().cors?.enabled === true, 'cors.enabled on disk');
         await waitFor(async () => (await attempt()) === 'ok 200', 'the cross-origin fetch to be allowed');
-        await ui.locator('#cors .field-hint', { hasText: 'Credentials never with *: Loopgate reflects the Origin' }).waitFor();
+        await ui
+          .locator('#cors .field-hint', { hasText: 'Credentials never with *: Loopgate reflects the Origin' })
+          .waitFor();
       } finally {
         await page2.close();
       }
@@ -199,31 +218,75 @@ function uiSuite(mode: Mode): void {
         const shape = await ui.evaluate(() => {
           const d = Object.getOwnPropertyDescriptor(window, 'loopgate');
           const b = window.loopgate as unknown as Record<string, unknown>;
-          return { keys: Object.keys(b), fns: Object.values(b).every((v) => typeof v === 'function'), frozen: Object.isFrozen(b), writable: d?.writable, configurable: d?.configurable };
+          return {
+            keys: Object.keys(b),
+            fns: Object.values(b).every((v) => typeof v === 'function'),
+            frozen: Object.isFrozen(b),
+            writable: d?.writable,
+            configurable: d?.configurable,
+          };
         });
-        assert.deepEqual(shape, { keys: [...BRIDGE_METHODS], fns: true, frozen: true, writable: false, configurable: false });
+        assert.deepEqual(shape, {
+          keys: [...BRIDGE_METHODS],
+          fns: true,
+          frozen: true,
+          writable: false,
+          configurable: false,
+        });
       });
 
       it('never fell back to the HTTP bridge, no CSP violation, no page error', () => {
         const d = desktop!;
         assert.ok(d.requests.length >= 3, 'the page, its script and its style were requested');
-        assert.deepEqual(d.requests.filter((u) => !u.startsWith(`${DESKTOP_ORIGIN}/`)), [], 'every request stays on the app origin');
-        for (const f of ['/index.html', '/app.js', '/style.css']) assert.ok(d.requests.some((u) => new URL(u).pathname === f), f);
-        for (const m of ['getConfig', 'putConfig', 'subscribe', 'listRequests', 'getSession', 'frames', 'send']) assert.ok(d.calls.includes(`loopgate:${m}`), `${m} went over IPC`);
+        assert.deepEqual(
+          d.requests.filter((u) => !u.startsWith(`${DESKTOP_ORIGIN}/`)),
+          [],
+          'every request stays on the app origin',
+        );
+        for (const f of ['/index.html', '/app.js', '/style.css'])
+          assert.ok(
+            d.requests.some((u) => new URL(u).pathname === f),
+            f,
+          );
+        for (const m of ['getConfig', 'putConfig', 'subscribe', 'listRequests', 'getSession', 'frames', 'send'])
+          assert.ok(d.calls.includes(`loopgate:${m}`), `${m} went over IPC`);
         assert.deepEqual(d.cspViolations, []);
         assert.deepEqual(d.errors, []);
       });
 
       it('IPC copies as Electron does: a non-cloneable argument fails in the page; a foreign sender is refused by the handler', async () => {
         // (The function is made by a call so that tsx gives it no __name() wrapper, which the page lacks.)
-        const cloned = await ui.evaluate(() => window.loopgate!.putConfig({ routes: [], f: (() => () => 1)() } as never).then(() => 'resolved', (e: Error) => e.message));
+        const cloned = await ui.evaluate(() =>
+          window
+            .loopgate!.putConfig({
+              routes: [],
+              f: (
+                () => () =>
+                  1
+              )(),
+            } as never)
+            .then(
+              () => 'resolved',
+              (e: Error) => e.message,
+            ),
+        );
         assert.equal(cloned, 'An object could not be cloned.');
         const elsewhere = await openDesktopPage(browser, { source: shell!, uiDir: bundle.dir });
         try {
-          await elsewhere.context.route('http://elsewhere.test/**', (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>elsewhere</title>' }));
+          await elsewhere.context.route('http://elsewhere.test/**', (r) =>
+            r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>elsewhere</title>' }),
+          );
           await elsewhere.page.goto('http://elsewhere.test/page');
-          const refused = await elsewhere.page.evaluate(() => window.loopgate!.status().then(() => 'resolved', (e: Error) => e.message));
-          assert.equal(refused, "Error invoking remote method 'loopgate:status': Error: FORBIDDEN: status may only be called by Loopgate's own window (sender http://elsewhere.test/page)");
+          const refused = await elsewhere.page.evaluate(() =>
+            window.loopgate!.status().then(
+              () => 'resolved',
+              (e: Error) => e.message,
+            ),
+          );
+          assert.equal(
+            refused,
+            "Error invoking remote method 'loopgate:status': Error: FORBIDDEN: status may only be called by Loopgate's own window (sender http://elsewhere.test/page)",
+          );
         } finally {
           await elsewhere.close();
         }

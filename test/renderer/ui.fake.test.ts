@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { buildRenderer, HAVE_CHROMIUM, launchChromium, openWithFakeBridge, serveFolder } from '../helpers/ui-harness.ts';
+import {
+  buildRenderer,
+  HAVE_CHROMIUM,
+  launchChromium,
+  openWithFakeBridge,
+  serveFolder,
+} from '../helpers/ui-harness.ts';
 
 const skip = HAVE_CHROMIUM ? false : 'Chromium is not installed at /usr/bin/chromium';
 const N = 100_000;
@@ -40,18 +46,26 @@ describe('Watch tab with 100,000 frames (fake bridge)', { skip, timeout: 90_000 
   it('filters by regex, opcode and direction; a bad regex is reported', async () => {
     const search = page.getByLabel('Search frames (regular expression)');
     await search.fill('"id":4242,');
-    await count().filter({ hasText: /^1 \/ 100,000/ }).waitFor();
+    await count()
+      .filter({ hasText: /^1 \/ 100,000/ })
+      .waitFor();
     await page.locator('.frames .vrow', { hasText: '"id":4242,' }).waitFor();
     await search.fill('(');
     await page.locator('.inspector .error-text[role="alert"]').waitFor();
     await search.fill('');
     await page.getByRole('button', { name: 'binary', exact: true }).click();
-    await count().filter({ hasText: /^100 \/ 100,000/ }).waitFor();
+    await count()
+      .filter({ hasText: /^100 \/ 100,000/ })
+      .waitFor();
     await page.getByRole('button', { name: 'binary', exact: true }).click();
     await page.getByRole('radio', { name: '↑ Sent' }).click();
-    await count().filter({ hasText: /^50,000 \/ 100,000/ }).waitFor();
+    await count()
+      .filter({ hasText: /^50,000 \/ 100,000/ })
+      .waitFor();
     await page.getByRole('radio', { name: 'All' }).click();
-    await count().filter({ hasText: /^100,000 \/ 100,000/ }).waitFor();
+    await count()
+      .filter({ hasText: /^100,000 \/ 100,000/ })
+      .waitFor();
   });
 
   it('shows a binary frame as hex and base64', async () => {
@@ -81,7 +95,22 @@ describe('Watch tab with 100,000 frames (fake bridge)', { skip, timeout: 90_000 
   it('pause holds new rows until resumed', async () => {
     const emit = (id: number) =>
       page.evaluate((id) => {
-        const rec = { kind: 'http', id, startedAt: Date.now(), method: 'GET', url: `/pushed/${id}`, host: 'h', clientAddress: '127.0.0.1', handler: 'proxy', status: 200, timings: { end: 3 }, bytesIn: 0, bytesOut: 10, requestHeaders: {}, done: true };
+        const rec = {
+          kind: 'http',
+          id,
+          startedAt: Date.now(),
+          method: 'GET',
+          url: `/pushed/${id}`,
+          host: 'h',
+          clientAddress: '127.0.0.1',
+          handler: 'proxy',
+          status: 200,
+          timings: { end: 3 },
+          bytesIn: 0,
+          bytesOut: 10,
+          requestHeaders: {},
+          done: true,
+        };
         (window as unknown as { emit: (b: unknown[]) => void }).emit([{ type: 'http', record: rec }]);
       }, id);
     await page.getByRole('button', { name: /Pause/ }).click();
@@ -96,7 +125,25 @@ describe('Watch tab with 100,000 frames (fake bridge)', { skip, timeout: 90_000 
     await page.evaluate(() => {
       const batch = [];
       for (let id = 100; id < 400; id++) {
-        batch.push({ type: 'http', record: { kind: 'http', id, startedAt: Date.now(), method: 'GET', url: `/many/${id}`, host: 'h', clientAddress: '127.0.0.1', handler: 'proxy', status: 200, timings: { end: 1 }, bytesIn: 0, bytesOut: 1, requestHeaders: {}, done: true } });
+        batch.push({
+          type: 'http',
+          record: {
+            kind: 'http',
+            id,
+            startedAt: Date.now(),
+            method: 'GET',
+            url: `/many/${id}`,
+            host: 'h',
+            clientAddress: '127.0.0.1',
+            handler: 'proxy',
+            status: 200,
+            timings: { end: 1 },
+            bytesIn: 0,
+            bytesOut: 1,
+            requestHeaders: {},
+            done: true,
+          },
+        });
       }
       (window as unknown as { emit: (b: unknown[]) => void }).emit(batch);
     });
@@ -105,7 +152,22 @@ describe('Watch tab with 100,000 frames (fake bridge)', { skip, timeout: 90_000 
     await list.evaluate((el) => el.scrollTo({ top: 0 }));
     await page.getByRole('button', { name: '↓ Follow new requests' }).waitFor();
     await page.evaluate(() => {
-      const rec = { kind: 'http', id: 500, startedAt: Date.now(), method: 'GET', url: '/late/500', host: 'h', clientAddress: '127.0.0.1', handler: 'proxy', status: 200, timings: { end: 1 }, bytesIn: 0, bytesOut: 1, requestHeaders: {}, done: true };
+      const rec = {
+        kind: 'http',
+        id: 500,
+        startedAt: Date.now(),
+        method: 'GET',
+        url: '/late/500',
+        host: 'h',
+        clientAddress: '127.0.0.1',
+        handler: 'proxy',
+        status: 200,
+        timings: { end: 1 },
+        bytesIn: 0,
+        bytesOut: 1,
+        requestHeaders: {},
+        done: true,
+      };
       (window as unknown as { emit: (b: unknown[]) => void }).emit([{ type: 'http', record: rec }]);
     });
     await page.waitForTimeout(100);
@@ -117,8 +179,29 @@ describe('Watch tab with 100,000 frames (fake bridge)', { skip, timeout: 90_000 
 
   it('a request sent twice (a lost keep-alive connection) says so in its details', async () => {
     await page.evaluate(() => {
-      const rec = (id: number, retried: boolean) => ({ kind: 'http', id, startedAt: Date.now(), method: 'GET', url: `/twice/${id}`, host: 'h', clientAddress: '127.0.0.1', handler: 'proxy', route: '/', target: `http://127.0.0.1:9/twice/${id}`, status: 200, timings: { end: 1 }, bytesIn: 0, bytesOut: 1, requestHeaders: {}, done: true, ...(retried ? { retried: true } : {}) });
-      (window as unknown as { emit: (b: unknown[]) => void }).emit([{ type: 'http', record: rec(600, true) }, { type: 'http', record: rec(601, false) }]);
+      const rec = (id: number, retried: boolean) => ({
+        kind: 'http',
+        id,
+        startedAt: Date.now(),
+        method: 'GET',
+        url: `/twice/${id}`,
+        host: 'h',
+        clientAddress: '127.0.0.1',
+        handler: 'proxy',
+        route: '/',
+        target: `http://127.0.0.1:9/twice/${id}`,
+        status: 200,
+        timings: { end: 1 },
+        bytesIn: 0,
+        bytesOut: 1,
+        requestHeaders: {},
+        done: true,
+        ...(retried ? { retried: true } : {}),
+      });
+      (window as unknown as { emit: (b: unknown[]) => void }).emit([
+        { type: 'http', record: rec(600, true) },
+        { type: 'http', record: rec(601, false) },
+      ]);
     });
     await page.locator('.log-body .vrow', { hasText: '/twice/600' }).click();
     assert.match((await page.getByTestId('retried').textContent()) ?? '', /^once, on a fresh connection/);

@@ -45,19 +45,30 @@ test('errors name the field and the problem', () => {
   const r = validateConfig({
     maxBodySize: '15 megs',
     listen: { port: 70000 },
-    routes: [{ match: 'api', target: 'localhost:8888' }, { match: '~ (', target: 'http://h' }, { match: '~ ^/x', target: 'http://h/path' }],
+    routes: [
+      { match: 'api', target: 'localhost:8888' },
+      { match: '~ (', target: 'http://h' },
+      { match: '~ ^/x', target: 'http://h/path' },
+    ],
     colour: 'blue',
   });
   assert.ok(!r.ok);
   const paths = r.errors.map((e) => e.path);
   assert.ok(paths.includes('maxBodySize'), JSON.stringify(r.errors));
   assert.ok(paths.includes('listen.port'));
-  assert.ok(r.errors.some((e) => e.message.includes('colour')), 'unknown keys are named');
+  assert.ok(
+    r.errors.some((e) => e.message.includes('colour')),
+    'unknown keys are named',
+  );
 });
 
 test('route cross-checks: match form, target URL, regex with a URI part', () => {
   const r = validateConfig({
-    routes: [{ match: 'api', target: 'localhost:8888' }, { match: '~ (', target: 'http://h' }, { match: '~ ^/x', target: 'http://h/path' }],
+    routes: [
+      { match: 'api', target: 'localhost:8888' },
+      { match: '~ (', target: 'http://h' },
+      { match: '~ ^/x', target: 'http://h/path' },
+    ],
   });
   assert.ok(!r.ok);
   const byPath = Object.fromEntries(r.errors.map((e) => [e.path, e.message]));

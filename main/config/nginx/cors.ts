@@ -50,15 +50,27 @@ const isVaryOrigin = (h: AddHeader) => h.name.toLowerCase() === 'vary' && h.valu
  * Read a CORS policy from the add_headers of a location (`main`) and of its preflight
  * `if ($request_method = OPTIONS) { ...; return 204; }` block, when it has one.
  */
-export function readCors(main: AddHeader[], preflight: AddHeader[] | undefined, maps: OriginMaps, w: Warnings): CorsRead {
+export function readCors(
+  main: AddHeader[],
+  preflight: AddHeader[] | undefined,
+  maps: OriginMaps,
+  w: Warnings,
+): CorsRead {
   const acao = last(main, ACAO) ?? (preflight ? last(preflight, ACAO) : undefined);
   const origins = acao ? parseOrigins(acao.value, maps) : undefined;
   if (!acao || !origins) {
-    if (acao) w.at(acao.d, `Access-Control-Allow-Origin "${acao.value}" is not a CORS policy Loopgate knows ("*", $http_origin, one origin, or a map of origins): kept as a plain header`);
+    if (acao)
+      w.at(
+        acao.d,
+        `Access-Control-Allow-Origin "${acao.value}" is not a CORS policy Loopgate knows ("*", $http_origin, one origin, or a map of origins): kept as a plain header`,
+      );
     return { cors: null, rest: main };
   }
   if (!last(main, ACAO)) {
-    w.at(acao.d, 'Access-Control-Allow-Origin is only sent on preflight answers here; Loopgate sends it on every response');
+    w.at(
+      acao.d,
+      'Access-Control-Allow-Origin is only sent on preflight answers here; Loopgate sends it on every response',
+    );
   }
   const consumed = new Set<AddHeader>([acao]);
   const pick = (name: string, preferPreflight: boolean): AddHeader | undefined => {
@@ -75,7 +87,10 @@ export function readCors(main: AddHeader[], preflight: AddHeader[] | undefined, 
   }
   if (cors.origins === '*' && cors.credentials) {
     cors.origins = 'reflect';
-    w.at(acao.d, 'Access-Control-Allow-Origin "*" with credentials is refused by browsers; Loopgate echoes the Origin instead (origins: "reflect")');
+    w.at(
+      acao.d,
+      'Access-Control-Allow-Origin "*" with credentials is refused by browsers; Loopgate echoes the Origin instead (origins: "reflect")',
+    );
   }
   const expose = pick(ACEH, false);
   if (expose && !hasVariable(expose.value)) {
@@ -87,7 +102,10 @@ export function readCors(main: AddHeader[], preflight: AddHeader[] | undefined, 
     cors.methods = commaList(methods.value);
     consumed.add(methods);
   } else if (!methods && preflight) {
-    w.at(acao.d, `the preflight answer has no Access-Control-Allow-Methods: Loopgate sends its default (${CORS_DEFAULTS.methods.join(', ')})`);
+    w.at(
+      acao.d,
+      `the preflight answer has no Access-Control-Allow-Methods: Loopgate sends its default (${CORS_DEFAULTS.methods.join(', ')})`,
+    );
   }
   const headers = pick(ACAH, true);
   if (headers) {
@@ -109,10 +127,18 @@ export function readCors(main: AddHeader[], preflight: AddHeader[] | undefined, 
 
   for (const h of main) {
     if (consumed.has(h) && !h.always) {
-      w.at(h.d, `add_header ${h.name} without "always": nginx sends it only with 2xx/3xx answers, Loopgate's CORS answers every status`);
+      w.at(
+        h.d,
+        `add_header ${h.name} without "always": nginx sends it only with 2xx/3xx answers, Loopgate's CORS answers every status`,
+      );
     }
   }
-  const rest = main.filter((h) => !consumed.has(h) && !isVaryOrigin(h) && !(isCorsHeader(h.name) && consumed.has(last(main, h.name.toLowerCase())!)));
+  const rest = main.filter(
+    (h) =>
+      !consumed.has(h) &&
+      !isVaryOrigin(h) &&
+      !(isCorsHeader(h.name) && consumed.has(last(main, h.name.toLowerCase())!)),
+  );
   // Preflight-only headers: the same CORS headers are fine; anything else is reported, not kept.
   for (const h of preflight ?? []) {
     if (consumed.has(h) || isVaryOrigin(h) || main.includes(h)) continue;
@@ -121,9 +147,12 @@ export function readCors(main: AddHeader[], preflight: AddHeader[] | undefined, 
     if (isCorsHeader(h.name)) {
       const used = [...consumed].find((c) => c.name.toLowerCase() === lname);
       if (used && used.value.trim() === h.value.trim()) continue;
-      w.at(h.d, used
-        ? `add_header ${h.name} differs between preflight and other answers: Loopgate uses "${used.value}" for both`
-        : `add_header ${h.name} ${h.value}: not understood as CORS: dropped`);
+      w.at(
+        h.d,
+        used
+          ? `add_header ${h.name} differs between preflight and other answers: Loopgate uses "${used.value}" for both`
+          : `add_header ${h.name} ${h.value}: not understood as CORS: dropped`,
+      );
       continue;
     }
     if (rest.some((r) => r.name.toLowerCase() === lname && r.value === h.value)) continue;
@@ -139,7 +168,7 @@ function parseOrigins(value: string, maps: OriginMaps): FullCors['origins'] | un
   const m = /^\$\{?([A-Za-z0-9_]+)\}?$/.exec(v);
   if (m) {
     const list = maps.get(m[1]!);
-    return list && list.length ? list : undefined;
+    return list?.length ? list : undefined;
   }
   if (/^https?:\/\/[^\s/]+$/i.test(v)) return [v];
   return undefined;

@@ -2,7 +2,13 @@
 import { splitMatch } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
 import { CORS_RESPONSE_HEADERS, corsPreflightHeaders, corsResponseHeaders } from './cors.ts';
-import { TIMEOUT_DIRECTIVES, TIMEOUT_KEYS, type FullCors, type FullRoute, type ServerLevel } from '../../../shared/effective.ts';
+import {
+  TIMEOUT_DIRECTIVES,
+  TIMEOUT_KEYS,
+  type FullCors,
+  type FullRoute,
+  type ServerLevel,
+} from '../../../shared/effective.ts';
 import { hasVariable, quote, targetOrigin } from './values.ts';
 
 /** Lines of text with indentation. */
@@ -84,7 +90,7 @@ export function writeRoute(o: Lines, r: FullRoute, server: ServerLevel, x: Route
   if (r.rewriteOrigin) {
     const origin = targetOrigin(r.target);
     if (origin) header('Origin', origin);
-    o.line('# loopgate: Loopgate also rewrites Referer to the target\'s origin; nginx passes it unchanged');
+    o.line("# loopgate: Loopgate also rewrites Referer to the target's origin; nginx passes it unchanged");
     x.warn(`${label}: the Referer rewrite of rewriteOrigin has no plain nginx equivalent (Origin is rewritten)`);
   }
   for (const [k, v] of set.values()) {
@@ -120,7 +126,9 @@ export function writeRoute(o: Lines, r: FullRoute, server: ServerLevel, x: Route
       for (const h of CORS_RESPONSE_HEADERS) o.directive('proxy_hide_header', h);
     } else {
       o.line('# loopgate: cors.backendHeaders "keep" (prefer the backend\'s CORS headers) has no nginx equivalent');
-      x.warn(`${label}: cors.backendHeaders "keep" cannot be expressed; nginx sends the backend's and these CORS headers`);
+      x.warn(
+        `${label}: cors.backendHeaders "keep" cannot be expressed; nginx sends the backend's and these CORS headers`,
+      );
     }
     writeCors(o, r.cors, extra, x);
   }

@@ -2,9 +2,15 @@
 import type { Config, ConfigInput, RouteConfig } from '../../../shared/config.ts';
 import { formatConfigErrors, splitMatch, validateConfig } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
-import { fullCors, fullRoute, serverLevel, TIMEOUT_DIRECTIVES, TIMEOUT_KEYS, type ServerLevel } from '../../../shared/effective.ts';
+import {
+  fullCors,
+  fullRoute,
+  serverLevel,
+  TIMEOUT_DIRECTIVES,
+  TIMEOUT_KEYS,
+  type ServerLevel,
+} from '../../../shared/effective.ts';
 import { Lines, writeCors, writeRoute, type RouteExport } from './export-route.ts';
-
 
 export interface ExportResult {
   text: string;
@@ -36,7 +42,9 @@ export function exportNginx(config: Config | ConfigInput, opts: ExportOptions = 
   } else {
     cfg = config as Config;
     if (smallTimes(cfg)) {
-      warnings.push('times were read as milliseconds (a validated config); pass { units: "input" } if they are seconds');
+      warnings.push(
+        'times were read as milliseconds (a validated config); pass { units: "input" } if they are seconds',
+      );
     }
   }
 
@@ -84,7 +92,8 @@ function activeRoutes(cfg: Config, warnings: string[]): { routes: RouteConfig[];
   const names = Object.keys(cfg.profiles ?? {});
   if (cfg.activeProfile && cfg.profiles?.[cfg.activeProfile]) {
     const others = names.filter((n) => n !== cfg.activeProfile);
-    if (others.length) warnings.push(`only the active profile "${cfg.activeProfile}" is exported (not: ${others.join(', ')})`);
+    if (others.length)
+      warnings.push(`only the active profile "${cfg.activeProfile}" is exported (not: ${others.join(', ')})`);
     return { routes: cfg.profiles[cfg.activeProfile]!.routes, note: `# routes of the profile "${cfg.activeProfile}"` };
   }
   if (names.length) warnings.push(`profiles are not exported (no activeProfile): ${names.join(', ')}`);
@@ -153,7 +162,9 @@ function writeServer(
   for (const r of routes) {
     const key = canonicalMatch(r.match);
     if (r.enabled === false) {
-      o.line(`# loopgate: route ${r.name ? `"${r.name}" ` : ''}${r.match} is disabled (enabled: false) and not exported`);
+      o.line(
+        `# loopgate: route ${r.name ? `"${r.name}" ` : ''}${r.match} is disabled (enabled: false) and not exported`,
+      );
       warnings.push(`route ${r.match} is disabled: not exported`);
       continue;
     }
@@ -180,8 +191,12 @@ function hasStringUnits(config: Config | ConfigInput): boolean {
   const c = config as ConfigInput;
   const routeLists = [c.routes ?? [], ...Object.values(c.profiles ?? {}).map((p) => p.routes ?? [])];
   const values: unknown[] = [
-    c.maxBodySize, ...TIMEOUT_KEYS.map((k) => c.timeouts?.[k]), c.cors?.maxAge,
-    c.inspect?.bodyBytes, c.inspect?.storeBytes, c.inspect?.frameBytes,
+    c.maxBodySize,
+    ...TIMEOUT_KEYS.map((k) => c.timeouts?.[k]),
+    c.cors?.maxAge,
+    c.inspect?.bodyBytes,
+    c.inspect?.storeBytes,
+    c.inspect?.frameBytes,
   ];
   for (const list of routeLists) {
     for (const r of list) {
@@ -197,4 +212,3 @@ function smallTimes(cfg: Config): boolean {
   const times = [cfg.timeouts, ...routes.map((r) => r.timeouts)].flatMap((t) => TIMEOUT_KEYS.map((k) => t?.[k]));
   return times.some((t) => typeof t === 'number' && t > 0 && t < 1000);
 }
-

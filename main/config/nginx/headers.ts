@@ -22,7 +22,12 @@ const CLIENT_HOST = new Set(['$host', '$http_host', '$host:$server_port', '${hos
  * Read proxy_set_header lines (already the effective ones for the location).
  * `origin` is the target's origin; `upgradeVars` the `map $http_upgrade` variables.
  */
-export function readRequestHeaders(items: Directive[], origin: string | undefined, upgradeVars: Set<string>, w: Warnings): RequestHeaderSettings {
+export function readRequestHeaders(
+  items: Directive[],
+  origin: string | undefined,
+  upgradeVars: Set<string>,
+  w: Warnings,
+): RequestHeaderSettings {
   const s: RequestHeaderSettings = {
     setHeaders: {},
     removeHeaders: [],
@@ -53,7 +58,7 @@ export function readRequestHeaders(items: Directive[], origin: string | undefine
         } else if (value === '') {
           variable('an empty Host is not supported: ignored');
         } else if (hasVariable(value)) {
-          variable('this variable is not supported: Loopgate sends the target\'s Host (changeOrigin)');
+          variable("this variable is not supported: Loopgate sends the target's Host (changeOrigin)");
         } else {
           s.hostVariable = 'literal';
           s.setHeaders[name] = value;
@@ -72,7 +77,9 @@ export function readRequestHeaders(items: Directive[], origin: string | undefine
         }
         if (value === '$remote_addr') {
           s.forwarded.forwardedFor = true;
-          variable('mapped to forwarded.forwardedFor, which appends to an incoming X-Forwarded-For like $proxy_add_x_forwarded_for');
+          variable(
+            'mapped to forwarded.forwardedFor, which appends to an incoming X-Forwarded-For like $proxy_add_x_forwarded_for',
+          );
           continue;
         }
         break;

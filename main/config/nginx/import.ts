@@ -3,10 +3,26 @@ import type { ConfigInput, CorsInput } from '../../../shared/config.ts';
 import { validateConfig } from '../../../shared/config.ts';
 import { formatDuration, formatSize } from '../../../shared/units.ts';
 import { readCors, type OriginMaps } from './cors.ts';
-import { CORS_DEFAULTS, DEFAULTS, TIMEOUT_DIRECTIVES, TIMEOUT_KEYS, type FullCors, type Timeouts } from '../../../shared/effective.ts';
+import {
+  CORS_DEFAULTS,
+  DEFAULTS,
+  TIMEOUT_DIRECTIVES,
+  TIMEOUT_KEYS,
+  type FullCors,
+  type Timeouts,
+} from '../../../shared/effective.ts';
 import { flattenLocations, type LocNode } from './locations.ts';
 import { parseConfig, type Directive, type ReadFile } from './parse.ts';
-import { findPreflight, importRoute, preflightHeaders, readDuration, readSize, toAddHeaders, type ImportContext, type ServerContext } from './route.ts';
+import {
+  findPreflight,
+  importRoute,
+  preflightHeaders,
+  readDuration,
+  readSize,
+  toAddHeaders,
+  type ImportContext,
+  type ServerContext,
+} from './route.ts';
 import { list, scalar, Used, walk } from './scope.ts';
 import { readStatic } from './static.ts';
 import { collectUpstreams } from './target.ts';
@@ -35,14 +51,23 @@ export function importNginx(text: string, opts: { file: string; readFile?: ReadF
   let servers = http.filter((d) => d.name === 'server' && d.block);
   used.mark(...servers);
   let bodies = servers.map((s) => ({ d: s, body: s.block! }));
-  if (!servers.length && http.some((d) => ['location', 'proxy_pass', 'listen', 'root', 'server_name'].includes(d.name))) {
+  if (
+    !servers.length &&
+    http.some((d) => ['location', 'proxy_pass', 'listen', 'root', 'server_name'].includes(d.name))
+  ) {
     // A pasted server body without its `server {}`.
     bodies = [{ d: http[0]!, body: http }];
     http = [];
     servers = [];
   }
   const maps = collectMaps(https.length ? http : tree, used, w);
-  const ctx: ImportContext = { w, used, upstreams: collectUpstreams(http, used), originMaps: maps.origins, upgradeVars: maps.upgrade };
+  const ctx: ImportContext = {
+    w,
+    used,
+    upstreams: collectUpstreams(http, used),
+    originMaps: maps.origins,
+    upgradeVars: maps.upgrade,
+  };
 
   const sites = bodies.map(({ d, body }, i) => importServer(d, body, http, i, ctx));
   if (!bodies.length) {
@@ -87,7 +112,13 @@ function collectMaps(level: Directive[], used: Used, w: Warnings): { origins: Or
   return { origins, upgrade };
 }
 
-function importServer(server: Directive, body: Directive[], http: Directive[], index: number, ctx: ImportContext): { name: string; config: ConfigInput } {
+function importServer(
+  server: Directive,
+  body: Directive[],
+  http: Directive[],
+  index: number,
+  ctx: ImportContext,
+): { name: string; config: ConfigInput } {
   const { w, used } = ctx;
   const config: ConfigInput = {};
   const listen = readListen(body, w, used);
@@ -119,7 +150,8 @@ function importServer(server: Directive, body: Directive[], http: Directive[], i
   const staticChain = staticNode ? [http, body, staticNode.d.block!] : level;
   const staticAdds = toAddHeaders(list(staticChain, 'add_header', used).items, w);
   const staticIf = (staticNode && findPreflight(staticNode.d.block!, used)) ?? serverPreflight;
-  const inherited = staticIf === serverPreflight && staticNode ? toAddHeaders(list(level, 'add_header', used).items, w) : staticAdds;
+  const inherited =
+    staticIf === serverPreflight && staticNode ? toAddHeaders(list(level, 'add_header', used).items, w) : staticAdds;
   const staticRead = readCors(staticAdds, preflightHeaders(staticIf, inherited, w, used), ctx.originMaps, w);
   const topCors = staticRead.cors;
   if (topCors) config.cors = minimizeCors(topCors, CORS_DEFAULTS);
@@ -132,7 +164,13 @@ function importServer(server: Directive, body: Directive[], http: Directive[], i
   const allowed = readServerNames(body, w, used);
   if (allowed.hosts.length) config.allowedHosts = allowed.hosts;
 
-  const srv: ServerContext = { http, server: body, timeouts, maxBodySize: bytes ?? DEFAULTS.maxBodySize, preflight: serverPreflight };
+  const srv: ServerContext = {
+    http,
+    server: body,
+    timeouts,
+    maxBodySize: bytes ?? DEFAULTS.maxBodySize,
+    preflight: serverPreflight,
+  };
   const routes: NonNullable<ConfigInput['routes']> = [];
   const routeNodes: LocNode[] = [];
   for (const node of nodes) {
@@ -141,7 +179,8 @@ function importServer(server: Directive, body: Directive[], http: Directive[], i
       used.mark(pass);
       const r = importRoute(node, pass, ctx, srv);
       if (!r) continue;
-      if (!sameCors(r.cors, topCors)) r.route.cors = r.cors ? minimizeCors(r.cors, topCors ?? CORS_DEFAULTS) : { enabled: false };
+      if (!sameCors(r.cors, topCors))
+        r.route.cors = r.cors ? minimizeCors(r.cors, topCors ?? CORS_DEFAULTS) : { enabled: false };
       routes.push(r.route);
       routeNodes.push(node);
     } else if (node !== staticNode) {
@@ -150,7 +189,8 @@ function importServer(server: Directive, body: Directive[], http: Directive[], i
   }
   if (routes.length) config.routes = routes;
   ensureValid(config, server, routeNodes, w);
-  const name = allowed.first ?? (config.listen?.port !== undefined ? `server :${config.listen.port}` : `server ${index + 1}`);
+  const name =
+    allowed.first ?? (config.listen?.port !== undefined ? `server :${config.listen.port}` : `server ${index + 1}`);
   return { name, config };
 }
 
@@ -169,11 +209,22 @@ function warnStaticLocation(node: LocNode, nodes: LocNode[], w: Warnings): void 
   // A container of nested locations still answers the URIs its children do not take.
   const routes = nodes.filter((n) => n !== node && ownPass(n));
   const regexRoutes = routes.some((n) => n.flatModifier === '~' || n.flatModifier === '~*');
-  const shorter = routes.find((n) => (n.flatModifier === '' || n.flatModifier === '^~') && node.pattern.startsWith(n.flatPattern) && n.flatPattern.length < node.pattern.length);
+  const shorter = routes.find(
+    (n) =>
+      (n.flatModifier === '' || n.flatModifier === '^~') &&
+      node.pattern.startsWith(n.flatPattern) &&
+      n.flatPattern.length < node.pattern.length,
+  );
   if (node.modifier === '^~' && regexRoutes) {
-    w.at(node.d, `location ${node.match} (files) keeps regex locations away from its URIs in nginx; in Loopgate regex routes can take them`);
+    w.at(
+      node.d,
+      `location ${node.match} (files) keeps regex locations away from its URIs in nginx; in Loopgate regex routes can take them`,
+    );
   } else if (shorter) {
-    w.at(node.d, `location ${node.match} (files) wins over "${shorter.match}" in nginx; in Loopgate that route takes these URIs`);
+    w.at(
+      node.d,
+      `location ${node.match} (files) wins over "${shorter.match}" in nginx; in Loopgate that route takes these URIs`,
+    );
   }
 }
 
@@ -209,13 +260,23 @@ function readListen(body: Directive[], w: Warnings, used: Used): ConfigInput['li
   }
   const out: ConfigInput['listen'] = { port };
   if (host && ['*', '0.0.0.0', '::'].includes(host)) {
-    w.at(first, `listen ${addr}: nginx listens on every interface; Loopgate listens on 127.0.0.1 unless listen.host is set`);
+    w.at(
+      first,
+      `listen ${addr}: nginx listens on every interface; Loopgate listens on 127.0.0.1 unless listen.host is set`,
+    );
   } else if (host && (host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))) {
     out.host = host;
   } else if (host) {
-    w.at(first, `listen ${addr}: Loopgate is a local tool and listens on 127.0.0.1 (set listen.host to ${host} yourself if you need it)`);
+    w.at(
+      first,
+      `listen ${addr}: Loopgate is a local tool and listens on 127.0.0.1 (set listen.host to ${host} yourself if you need it)`,
+    );
   }
-  if (port > 0 && port < 1024) w.at(first, `port ${port} needs administrator rights on most systems: change listen.port if Loopgate cannot bind it`);
+  if (port > 0 && port < 1024)
+    w.at(
+      first,
+      `port ${port} needs administrator rights on most systems: change listen.port if Loopgate cannot bind it`,
+    );
   return out;
 }
 
@@ -303,7 +364,13 @@ function reportLeftovers(tree: Directive[], used: Used, w: Warnings): void {
   const visit = (items: Directive[]) => {
     for (const d of items) {
       if (!used.has(d)) {
-        w.at(d, LEFTOVER[d.name] ?? (d.name === 'map' ? `map ${d.args.join(' ')}: only the $http_upgrade and $http_origin maps are understood` : unsupportedMessage(d.name)));
+        w.at(
+          d,
+          LEFTOVER[d.name] ??
+            (d.name === 'map'
+              ? `map ${d.args.join(' ')}: only the $http_upgrade and $http_origin maps are understood`
+              : unsupportedMessage(d.name)),
+        );
         for (const inner of walk(d.block ?? [])) used.mark(inner);
         continue;
       }

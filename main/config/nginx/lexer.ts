@@ -138,7 +138,13 @@ export function tokenize(text: string, file: string): TokenStream {
       prevDollar = c === '$';
       advance();
     }
-    tokens.push({ kind: 'word', value: unescapeWord(text.slice(from, i)), quoted: false, line: startLine, column: startCol });
+    tokens.push({
+      kind: 'word',
+      value: unescapeWord(text.slice(from, i)),
+      quoted: false,
+      line: startLine,
+      column: startCol,
+    });
   }
   return { tokens, end: { line, column: col } };
 }

@@ -92,22 +92,34 @@ function flatten(node: LocNode, w: Warnings): void {
   const d = node.d;
   if (!isRegex(node.modifier)) {
     if (isRegex(parent.flatModifier)) {
-      w.at(d, `prefix location "${node.pattern}" inside regex location "${parent.match}": flattened as a plain prefix, the regex no longer applies`);
+      w.at(
+        d,
+        `prefix location "${node.pattern}" inside regex location "${parent.match}": flattened as a plain prefix, the regex no longer applies`,
+      );
     } else if (!node.pattern.startsWith(parent.pattern)) {
-      w.at(d, `location "${node.pattern}" is outside location "${parent.pattern}" (nginx rejects this): kept as a top-level location`);
+      w.at(
+        d,
+        `location "${node.pattern}" is outside location "${parent.pattern}" (nginx rejects this): kept as a top-level location`,
+      );
     }
     return;
   }
   if (isRegex(parent.flatModifier)) {
     if (parent.flatModifier !== node.modifier) {
-      w.at(d, `regex "${node.pattern}" (${node.modifier}) nested in "${parent.match}" (${parent.flatModifier}): flattened with ${node.modifier} for both`);
+      w.at(
+        d,
+        `regex "${node.pattern}" (${node.modifier}) nested in "${parent.match}" (${parent.flatModifier}): flattened with ${node.modifier} for both`,
+      );
     }
     node.flatPattern = `^(?=.*?(?:${parent.flatPattern})).*?(?:${node.pattern})`;
     return;
   }
   if (node.modifier === '~' && literalPrefix(node.pattern).startsWith(parent.pattern)) return;
   if (node.modifier === '~*') {
-    w.at(d, `case-insensitive regex nested in "${parent.match}": the flattened route matches "${parent.pattern}" case-insensitively too`);
+    w.at(
+      d,
+      `case-insensitive regex nested in "${parent.match}": the flattened route matches "${parent.pattern}" case-insensitively too`,
+    );
   }
   node.flatPattern = `^(?=${escapeRegExp(parent.pattern)}).*?(?:${node.pattern})`;
 }
@@ -152,7 +164,10 @@ function chooseModifier(node: LocNode, levels: Map<LocNode | undefined, LocNode[
     else checked = true;
   });
   if (checked && suppressed) {
-    w.at(node.d, `location "${node.pattern}": nginx checks some regex locations here and skips others (nested "^~"); Loopgate checks all or none, so matching can differ`);
+    w.at(
+      node.d,
+      `location "${node.pattern}": nginx checks some regex locations here and skips others (nested "^~"); Loopgate checks all or none, so matching can differ`,
+    );
     return;
   }
   if (suppressed) node.flatModifier = '^~';
@@ -169,7 +184,10 @@ function checkShadowing(node: LocNode, levels: Map<LocNode | undefined, LocNode[
       if (q === a || !isPrefix(q.modifier)) continue;
       if (q.pattern.length <= a.pattern.length || !q.pattern.startsWith(a.pattern)) continue;
       if (isRegex(node.modifier) || node.pattern.startsWith(q.pattern)) {
-        w.at(node.d, `location "${node.pattern}" is nested in "${a.pattern}", but nginx sends URIs under "${q.pattern}" to that location instead; flattened, this one can take them`);
+        w.at(
+          node.d,
+          `location "${node.pattern}" is nested in "${a.pattern}", but nginx sends URIs under "${q.pattern}" to that location instead; flattened, this one can take them`,
+        );
         return;
       }
     }

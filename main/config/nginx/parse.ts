@@ -17,17 +17,60 @@ export interface Directive {
 }
 
 /** Directives that always take a block (`server` is left out: inside `upstream` it is a plain directive). */
-const BLOCK = new Set(['http', 'location', 'upstream', 'map', 'if', 'events', 'types', 'limit_except', 'geo', 'split_clients']);
+const BLOCK = new Set([
+  'http',
+  'location',
+  'upstream',
+  'map',
+  'if',
+  'events',
+  'types',
+  'limit_except',
+  'geo',
+  'split_clients',
+]);
 
 /** Well-known directives that never take a block (nginx: `directive "x" is not terminated by ";"`). */
 const SIMPLE = new Set([
-  'listen', 'server_name', 'root', 'alias', 'index', 'charset', 'autoindex', 'try_files', 'include',
-  'client_max_body_size', 'proxy_pass', 'proxy_set_header', 'add_header', 'proxy_redirect',
-  'proxy_http_version', 'proxy_connect_timeout', 'proxy_send_timeout', 'proxy_read_timeout',
-  'client_body_timeout', 'send_timeout',
-  'proxy_cookie_domain', 'proxy_cookie_path', 'proxy_cookie_flags', 'return', 'rewrite', 'expires',
-  'gzip', 'access_log', 'error_log', 'proxy_hide_header', 'proxy_ssl_verify', 'proxy_ssl_server_name',
-  'proxy_ssl_name', 'proxy_buffering', 'keepalive', 'worker_processes', 'user', 'pid', 'sendfile',
+  'listen',
+  'server_name',
+  'root',
+  'alias',
+  'index',
+  'charset',
+  'autoindex',
+  'try_files',
+  'include',
+  'client_max_body_size',
+  'proxy_pass',
+  'proxy_set_header',
+  'add_header',
+  'proxy_redirect',
+  'proxy_http_version',
+  'proxy_connect_timeout',
+  'proxy_send_timeout',
+  'proxy_read_timeout',
+  'client_body_timeout',
+  'send_timeout',
+  'proxy_cookie_domain',
+  'proxy_cookie_path',
+  'proxy_cookie_flags',
+  'return',
+  'rewrite',
+  'expires',
+  'gzip',
+  'access_log',
+  'error_log',
+  'proxy_hide_header',
+  'proxy_ssl_verify',
+  'proxy_ssl_server_name',
+  'proxy_ssl_name',
+  'proxy_buffering',
+  'keepalive',
+  'worker_processes',
+  'user',
+  'pid',
+  'sendfile',
 ]);
 
 /** Parse one file's text into directives (no includes). */
@@ -41,7 +84,8 @@ export function parseText(text: string, file: string): Directive[] {
     for (;;) {
       const tok = tokens[pos++];
       if (!tok) {
-        if (args.length) throw new NginxSyntaxError('unexpected end of file, expecting ";" or "}"', file, end.line, end.column);
+        if (args.length)
+          throw new NginxSyntaxError('unexpected end of file, expecting ";" or "}"', file, end.line, end.column);
         if (depth > 0) throw new NginxSyntaxError('unexpected end of file, expecting "}"', file, end.line, end.column);
         return out;
       }
@@ -120,7 +164,10 @@ export function parseConfig(text: string, opts: ParseOptions): Directive[] {
         try {
           text = read(path);
         } catch (e) {
-          opts.warnings.at(d, `include "${pattern}" could not be read (${(e as Error).message ?? e}): its directives are missing`);
+          opts.warnings.at(
+            d,
+            `include "${pattern}" could not be read (${(e as Error).message ?? e}): its directives are missing`,
+          );
           continue;
         }
         out.push(...expand(parseText(text, path), depth + 1, [...seen, path]));

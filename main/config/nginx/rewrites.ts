@@ -42,7 +42,12 @@ export function readRedirects(items: Directive[], target: string, w: Warnings): 
 }
 
 /** proxy_cookie_domain / proxy_cookie_path / proxy_cookie_flags (effective lists) → cookies. */
-export function readCookies(domains: Directive[], paths: Directive[], flags: Directive[], w: Warnings): CookiesInput | undefined {
+export function readCookies(
+  domains: Directive[],
+  paths: Directive[],
+  flags: Directive[],
+  w: Warnings,
+): CookiesInput | undefined {
   const c: CookiesInput = {};
   for (const d of domains) {
     if (d.args.length === 1 && d.args[0] === 'off') continue;

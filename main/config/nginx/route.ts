@@ -37,7 +37,11 @@ export interface ImportedRoute {
   cors: FullCors | null;
 }
 
-const SYSTEM_CA = new Set(['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem']);
+const SYSTEM_CA = new Set([
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/ssl/cert.pem',
+]);
 
 /** The preflight `if` of a block, marked as understood, or undefined. */
 export function findPreflight(block: Directive[], used: Used): Directive | undefined {
@@ -76,7 +80,12 @@ export function toAddHeaders(items: Directive[], w: Warnings): AddHeader[] {
 }
 
 /** Preflight answer headers: the if block's own add_headers, or (nginx inheritance) the location's. */
-export function preflightHeaders(ifd: Directive | undefined, inherited: AddHeader[], w: Warnings, used: Used): AddHeader[] | undefined {
+export function preflightHeaders(
+  ifd: Directive | undefined,
+  inherited: AddHeader[],
+  w: Warnings,
+  used: Used,
+): AddHeader[] | undefined {
   if (!ifd?.block) return undefined;
   const own = ifd.block.filter((d) => d.name === 'add_header');
   used.mark(...own);
@@ -92,7 +101,10 @@ export function plainHeaders(rest: AddHeader[], w: Warnings): Record<string, str
       continue;
     }
     if (!h.always && !isCorsHeader(h.name)) {
-      w.at(h.d, `add_header ${h.name} without "always": nginx adds it only to 2xx/3xx answers, Loopgate to every status`);
+      w.at(
+        h.d,
+        `add_header ${h.name} without "always": nginx adds it only to 2xx/3xx answers, Loopgate to every status`,
+      );
     }
     const dup = Object.keys(out).find((k) => k.toLowerCase() === h.name.toLowerCase());
     if (dup) {
@@ -104,7 +116,12 @@ export function plainHeaders(rest: AddHeader[], w: Warnings): Record<string, str
   return Object.keys(out).length ? out : undefined;
 }
 
-export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, srv: ServerContext): ImportedRoute | undefined {
+export function importRoute(
+  node: LocNode,
+  pass: Directive,
+  ctx: ImportContext,
+  srv: ServerContext,
+): ImportedRoute | undefined {
   const { w, used } = ctx;
   const block = node.d.block ?? [];
   const resolved = resolveTarget(pass, ctx.upstreams, w, used);
@@ -115,7 +132,10 @@ export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, 
     try {
       new RegExp(node.flatPattern, node.flatModifier === '~*' ? 'i' : '');
     } catch (e) {
-      w.at(node.d, `regex "${node.flatPattern}" is not valid in JavaScript (${(e as Error).message}): location skipped`);
+      w.at(
+        node.d,
+        `regex "${node.flatPattern}" is not valid in JavaScript (${(e as Error).message}): location skipped`,
+      );
       return undefined;
     }
   }
@@ -124,7 +144,10 @@ export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, 
   if (folded) target = folded;
   if (isRegex && targetHasPath(target)) {
     const bare = target.replace(/^([a-z]+:\/\/[^/]+).*$/i, '$1');
-    w.at(pass, `proxy_pass cannot have a URI part in a regex location (nginx rejects it): "${target}" becomes "${bare}"`);
+    w.at(
+      pass,
+      `proxy_pass cannot have a URI part in a regex location (nginx rejects it): "${target}" becomes "${bare}"`,
+    );
     target = bare;
   }
 
@@ -132,7 +155,10 @@ export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, 
   const psh = list(chain, 'proxy_set_header', used);
   if (psh.shadowed.length && psh.level >= 2) {
     const names = [...new Set(psh.shadowed.map((d) => d.args[0] ?? ''))].join(', ');
-    w.at(psh.items[0]!, `this proxy_set_header replaces the outer ones (${names}) for this location: nginx does not merge them`);
+    w.at(
+      psh.items[0]!,
+      `this proxy_set_header replaces the outer ones (${names}) for this location: nginx does not merge them`,
+    );
   }
   const headers = readRequestHeaders(psh.items, targetOrigin(target), ctx.upgradeVars, w);
   if (resolved.upstream && headers.hostVariable === 'proxy') {
@@ -141,7 +167,10 @@ export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, 
   const version = scalar(chain, 'proxy_http_version', used)?.args[0] ?? '1.0';
   const ws = headers.upgrade && headers.connectionUpgrade;
   if (headers.upgrade !== headers.connectionUpgrade) {
-    w.at(node.d, 'WebSocket upgrades need both "proxy_set_header Upgrade $http_upgrade" and "Connection $connection_upgrade": ws is off');
+    w.at(
+      node.d,
+      'WebSocket upgrades need both "proxy_set_header Upgrade $http_upgrade" and "Connection $connection_upgrade": ws is off',
+    );
   } else if (ws && version !== '1.1') {
     w.at(node.d, 'nginx needs "proxy_http_version 1.1" to proxy WebSocket upgrades; Loopgate proxies them (ws: true)');
   }
@@ -157,8 +186,15 @@ export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, 
   if (https) {
     if (verify?.args[0] !== 'on') route.secure = false;
     const name = sslName?.args[0];
-    if (sslName && name !== '$proxy_host' && !(name && ['$host', '$http_host'].includes(name) && route.changeOrigin === false)) {
-      w.at(sslName, `proxy_ssl_name ${name ?? ''}: Loopgate sends the TLS name that goes with the Host it sends (changeOrigin)`);
+    if (
+      sslName &&
+      name !== '$proxy_host' &&
+      !(name && ['$host', '$http_host'].includes(name) && route.changeOrigin === false)
+    ) {
+      w.at(
+        sslName,
+        `proxy_ssl_name ${name ?? ''}: Loopgate sends the TLS name that goes with the Host it sends (changeOrigin)`,
+      );
     }
     if (trusted && verify?.args[0] === 'on' && !SYSTEM_CA.has(trusted.args[0] ?? '')) {
       w.at(trusted, 'Loopgate verifies backends against the system CA store: this bundle is not used');
@@ -168,7 +204,10 @@ export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, 
   const adds = list(chain, 'add_header', used);
   if (adds.shadowed.length && adds.level >= 2) {
     const names = [...new Set(adds.shadowed.map((d) => d.args[0] ?? ''))].join(', ');
-    w.at(adds.items[0]!, `this add_header replaces the outer ones (${names}) for this location: nginx does not merge them`);
+    w.at(
+      adds.items[0]!,
+      `this add_header replaces the outer ones (${names}) for this location: nginx does not merge them`,
+    );
   }
   const main = toAddHeaders(adds.items, w);
   const ownIf = findPreflight(block, used);
@@ -178,7 +217,8 @@ export function importRoute(node: LocNode, pass: Directive, ctx: ImportContext, 
   const addHeaders = plainHeaders(rest, w);
   if (addHeaders) route.addHeaders = addHeaders;
   for (const d of list(chain, 'proxy_hide_header', used).items) {
-    if (!isCorsHeader(d.args[0] ?? '')) w.at(d, `proxy_hide_header ${d.args[0] ?? ''}: hiding backend response headers is not supported`);
+    if (!isCorsHeader(d.args[0] ?? ''))
+      w.at(d, `proxy_hide_header ${d.args[0] ?? ''}: hiding backend response headers is not supported`);
   }
 
   const redirects = readRedirects(list(chain, 'proxy_redirect', used).items, target, w);

@@ -8,7 +8,13 @@ import type { Warnings } from './warnings.ts';
 type SiteFields = Pick<ConfigInput, 'root' | 'index' | 'spa' | 'autoindex' | 'charset'>;
 
 /** Read the static settings effective in `location /` (or at server level when it has none). */
-export function readStatic(http: Directive[], body: Directive[], staticNode: LocNode | undefined, w: Warnings, used: Used): { fields: SiteFields } {
+export function readStatic(
+  http: Directive[],
+  body: Directive[],
+  staticNode: LocNode | undefined,
+  w: Warnings,
+  used: Used,
+): { fields: SiteFields } {
   const own = staticNode?.d.block ?? [];
   const chain = staticNode ? [http, body, own] : [http, body];
   const fields: SiteFields = {};
@@ -27,7 +33,10 @@ export function readStatic(http: Directive[], body: Directive[], staticNode: Loc
   const root = rootD?.args[0];
   if (serveNothing || !root) {
     if (!serveNothing && staticNode && !own.some((d) => d.name === 'location')) {
-      w.at(staticNode.d, 'no root: nginx would serve its own html folder here; Loopgate serves no files until root is set');
+      w.at(
+        staticNode.d,
+        'no root: nginx would serve its own html folder here; Loopgate serves no files until root is set',
+      );
     }
     return { fields };
   }
@@ -74,6 +83,9 @@ function readTryFiles(d: Directive, indexFile: string, w: Warnings): boolean {
     w.at(d, `try_files ${args.join(' ')}: only $uri and $uri/ are probed by Loopgate; the SPA fallback is kept`);
     return true;
   }
-  w.at(d, `try_files ${args.join(' ')}: not supported (Loopgate serves the file, the folder's index, then the SPA fallback): spa is off`);
+  w.at(
+    d,
+    `try_files ${args.join(' ')}: not supported (Loopgate serves the file, the folder's index, then the SPA fallback): spa is off`,
+  );
   return false;
 }

@@ -27,14 +27,22 @@ export function collectUpstreams(http: Directive[], used: Used): Map<string, Ups
 }
 
 /** The route target of `proxy_pass`, or undefined (with a warning) when Loopgate cannot proxy it. */
-export function resolveTarget(pass: Directive, upstreams: Map<string, Upstream>, w: Warnings, used: Used): Target | undefined {
+export function resolveTarget(
+  pass: Directive,
+  upstreams: Map<string, Upstream>,
+  w: Warnings,
+  used: Used,
+): Target | undefined {
   const value = pass.args[0];
   if (pass.args.length !== 1 || !value) {
     w.at(pass, 'proxy_pass takes one URL: location skipped');
     return undefined;
   }
   if (hasVariable(value)) {
-    w.at(pass, `proxy_pass ${value}: variables in proxy_pass are not supported (write the backend URL): location skipped`);
+    w.at(
+      pass,
+      `proxy_pass ${value}: variables in proxy_pass are not supported (write the backend URL): location skipped`,
+    );
     return undefined;
   }
   const m = /^(https?):\/\/([^/?#]+)([^?#]*)$/i.exec(value);
@@ -87,7 +95,12 @@ export function resolveTarget(pass: Directive, upstreams: Map<string, Upstream>,
  * `rewrite ^/api/(.*)$ /$1 break;` before a proxy_pass without URI is the old spelling of a
  * prefix replacement: fold it into the target's path. Returns the new target, or undefined.
  */
-export function foldRewrite(block: Directive[], prefix: string | undefined, target: string, used: Used): string | undefined {
+export function foldRewrite(
+  block: Directive[],
+  prefix: string | undefined,
+  target: string,
+  used: Used,
+): string | undefined {
   const rewrites = block.filter((d) => d.name === 'rewrite');
   if (rewrites.length !== 1 || prefix === undefined) return undefined;
   const r = rewrites[0]!;

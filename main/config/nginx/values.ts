@@ -55,11 +55,7 @@ export function escapeRegExp(text: string): string {
  * backslashes and quotes escaped (nginx unescapes \\ \" \' \t \r \n in every word).
  */
 export function quote(word: string): string {
-  const bare =
-    word !== '' &&
-    !/[\s;{}"']/.test(word) &&
-    !word.startsWith('#') &&
-    !/\\([\\"'tnr]|$)/.test(word);
+  const bare = word !== '' && !/[\s;{}"']/.test(word) && !word.startsWith('#') && !/\\([\\"'tnr]|$)/.test(word);
   if (bare) return word;
   return `"${word.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }

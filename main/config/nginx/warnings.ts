@@ -135,10 +135,19 @@ export function unsupportedMessage(name: string): string {
   if (exact) return exact;
   if (name.startsWith('ssl_') || name.startsWith('proxy_ssl_')) return TLS;
   if (name.startsWith('gzip') || name.startsWith('brotli')) return GZIP;
-  if (name.startsWith('proxy_cache') || name.startsWith('open_file_cache') || name.startsWith('fastcgi_cache')) return CACHE;
-  if (name.startsWith('auth_basic') || name.startsWith('limit_req') || name.startsWith('limit_conn') || name.startsWith('limit_rate')) return ACCESS;
-  if (name.startsWith('worker_') || name.startsWith('accept_') || name === 'multi_accept' || name === 'use') return PROCESS;
-  if (/^(fastcgi|uwsgi|scgi|grpc|memcached)_/.test(name)) return `${name.split('_')[0]} backends are not supported: Loopgate proxies HTTP and WebSocket`;
+  if (name.startsWith('proxy_cache') || name.startsWith('open_file_cache') || name.startsWith('fastcgi_cache'))
+    return CACHE;
+  if (
+    name.startsWith('auth_basic') ||
+    name.startsWith('limit_req') ||
+    name.startsWith('limit_conn') ||
+    name.startsWith('limit_rate')
+  )
+    return ACCESS;
+  if (name.startsWith('worker_') || name.startsWith('accept_') || name === 'multi_accept' || name === 'use')
+    return PROCESS;
+  if (/^(fastcgi|uwsgi|scgi|grpc|memcached)_/.test(name))
+    return `${name.split('_')[0]} backends are not supported: Loopgate proxies HTTP and WebSocket`;
   if (name.startsWith('proxy_')) return 'not supported by Loopgate: ignored';
   return 'not supported by Loopgate: ignored';
 }

@@ -51,7 +51,11 @@ export class Capture {
       this.truncated = true;
     }
     // Small limits (and the first chunk of a large one) get a buffer of the whole limit.
-    if (this.#buf.length === 0) this.#buf = this.limit <= SPARE_MAX_BYTES / 4 ? takeBuffer(this.limit) : Buffer.allocUnsafe(Math.min(this.limit, Math.max(n, 16 * 1024)));
+    if (this.#buf.length === 0)
+      this.#buf =
+        this.limit <= SPARE_MAX_BYTES / 4
+          ? takeBuffer(this.limit)
+          : Buffer.allocUnsafe(Math.min(this.limit, Math.max(n, 16 * 1024)));
     const need = this.#size + n;
     if (need > this.#buf.length) {
       const grown = Buffer.allocUnsafe(Math.min(this.limit, Math.max(need, this.#buf.length * 2)));

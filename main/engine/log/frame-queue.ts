@@ -113,7 +113,15 @@ function dropBlock(b: Block): void {
  * frame) and they are a Buffer.
  */
 function packedData(f: FrameRecord, takeRaw: boolean): string | { raw: Buffer; encoding: LazyEncoding } | null {
-  if (('compressed' in f && f.compressed !== true) || ('truncated' in f && f.truncated !== true) || ('injected' in f && f.injected !== true) || 'closeCode' in f || 'closeReason' in f || 'problems' in f) return null;
+  if (
+    ('compressed' in f && f.compressed !== true) ||
+    ('truncated' in f && f.truncated !== true) ||
+    ('injected' in f && f.injected !== true) ||
+    'closeCode' in f ||
+    'closeReason' in f ||
+    'problems' in f
+  )
+    return null;
   const lazy = lazyRaw(f, 'data');
   if (lazy === undefined) return typeof f.data === 'string' ? f.data : null;
   return takeRaw && typeof lazy.raw !== 'string' ? { raw: lazy.raw, encoding: lazy.encoding } : null;
@@ -184,7 +192,20 @@ export class FrameQueue {
    * from the FrameRecord (no close code, reason or problems; not compressed or injected).
    * `src` is only read during the call. Returns the bytes the frame is counted as holding.
    */
-  pushBytes(seq: number, receive: boolean, opcode: number, time: number, length: number, wire: number, fragments: number, encoding: 'utf8' | 'base64', truncated: boolean, src: Buffer, start: number, end: number): number {
+  pushBytes(
+    seq: number,
+    receive: boolean,
+    opcode: number,
+    time: number,
+    length: number,
+    wire: number,
+    fragments: number,
+    encoding: 'utf8' | 'base64',
+    truncated: boolean,
+    src: Buffer,
+    start: number,
+    end: number,
+  ): number {
     const b = this.#tail();
     const i = b.item.length;
     const n = b.n;
@@ -196,11 +217,16 @@ export class FrameQueue {
     n[at + WIRE] = wire;
     n[at + FRAGMENTS] = fragments;
     n[at + BITS] =
-      (opcode & OPCODE) | (receive ? RECEIVE : 0) | (encoding === 'base64' ? BASE64 | RAW_BASE64 : RAW_UTF8) | (truncated ? TRUNCATED : 0);
+      (opcode & OPCODE) |
+      (receive ? RECEIVE : 0) |
+      (encoding === 'base64' ? BASE64 | RAW_BASE64 : RAW_UTF8) |
+      (truncated ? TRUNCATED : 0);
     n[at + ARENA_LEN] = size;
-    let off = b.arenaUsed;
+    const off = b.arenaUsed;
     if (off + size > b.arena.length) {
-      const grown = Buffer.allocUnsafeSlow(Math.max(b.capacity * ARENA_START_PER_FRAME, 2 * b.arena.length, off + size));
+      const grown = Buffer.allocUnsafeSlow(
+        Math.max(b.capacity * ARENA_START_PER_FRAME, 2 * b.arena.length, off + size),
+      );
       b.arena.copy(grown, 0, 0, off);
       b.arena = grown;
     }
@@ -301,7 +327,12 @@ export class FrameQueue {
   /** The frame at slot i of block b, rebuilt from its columns (or the whole frame, now exposed). */
   #frame(b: Block, i: number): FrameRecord {
     const item = b.item[i]!;
-    if (typeof item !== 'string' && typeof item !== 'number' && !(item instanceof ArrayBuffer) && !Buffer.isBuffer(item)) {
+    if (
+      typeof item !== 'string' &&
+      typeof item !== 'number' &&
+      !(item instanceof ArrayBuffer) &&
+      !Buffer.isBuffer(item)
+    ) {
       markExposed(item);
       return item;
     }

@@ -103,7 +103,8 @@ export function lazyLength(obj: object, key: string): number {
  */
 export function heldBytes(obj: object, key: string): number {
   const f = (obj as WithLazy)[LAZY]?.[key];
-  if (f !== undefined) return typeof f.raw === 'string' ? f.raw.length : Math.max(f.raw.length, f.raw.buffer.byteLength);
+  if (f !== undefined)
+    return typeof f.raw === 'string' ? f.raw.length : Math.max(f.raw.length, f.raw.buffer.byteLength);
   const v = (obj as Record<string, unknown>)[key];
   return typeof v === 'string' ? v.length : 0;
 }

@@ -8,8 +8,12 @@ export const MAX_LIMIT = 5000;
 export function statusClasses(r: RecordView): StatusClass[] {
   const out: StatusClass[] = [];
   if (r.kind === 'http' ? !r.done : r.state === 'connecting' || r.state === 'open') out.push('pending');
-  if (r.status !== undefined && r.status >= 100 && r.status < 600) out.push(`${Math.floor(r.status / 100)}xx` as StatusClass);
-  const failed = r.kind === 'http' ? r.done && (r.error !== undefined || r.status === undefined) : r.state === 'failed' || r.error !== undefined;
+  if (r.status !== undefined && r.status >= 100 && r.status < 600)
+    out.push(`${Math.floor(r.status / 100)}xx` as StatusClass);
+  const failed =
+    r.kind === 'http'
+      ? r.done && (r.error !== undefined || r.status === undefined)
+      : r.state === 'failed' || r.error !== undefined;
   if (failed) out.push('error');
   return out;
 }
@@ -33,7 +37,14 @@ export function matches(r: RecordView, q: ListQuery, kind: 'http' | 'ws' | 'all'
 }
 
 function haystack(r: RecordView): string {
-  const parts = [r.url, r.host, r.clientAddress, r.target ?? '', r.route ?? '', r.status === undefined ? '' : String(r.status)];
+  const parts = [
+    r.url,
+    r.host,
+    r.clientAddress,
+    r.target ?? '',
+    r.route ?? '',
+    r.status === undefined ? '' : String(r.status),
+  ];
   if (r.kind === 'http') parts.push(r.method, r.handler);
   else parts.push('GET', 'websocket', r.state, r.closeReason ?? '');
   if (r.error) parts.push(r.error.code, r.error.message);

@@ -33,18 +33,36 @@ function errorSize(e: ErrorInfo | undefined): number {
 export function httpSize(r: HttpRecord): number {
   return (
     RECORD_OVERHEAD +
-    str(r.method) + str(r.url) + str(r.host) + str(r.clientAddress) + str(r.route) + str(r.target) +
-    headersSize(r.requestHeaders) + headersSize(r.responseHeaders) +
-    held(r, 'requestBody') + held(r, 'responseBody') + errorSize(r.error)
+    str(r.method) +
+    str(r.url) +
+    str(r.host) +
+    str(r.clientAddress) +
+    str(r.route) +
+    str(r.target) +
+    headersSize(r.requestHeaders) +
+    headersSize(r.responseHeaders) +
+    held(r, 'requestBody') +
+    held(r, 'responseBody') +
+    errorSize(r.error)
   );
 }
 
 export function sessionSize(r: WsSessionRecord): number {
   return (
-    RECORD_OVERHEAD + 96 +
-    str(r.url) + str(r.host) + str(r.clientAddress) + str(r.route) + str(r.target) +
-    headersSize(r.requestHeaders) + headersSize(r.responseHeaders) + str(r.responseBody) +
-    str(r.subprotocol) + str(r.extensions) + str(r.closeReason) + errorSize(r.error)
+    RECORD_OVERHEAD +
+    96 +
+    str(r.url) +
+    str(r.host) +
+    str(r.clientAddress) +
+    str(r.route) +
+    str(r.target) +
+    headersSize(r.requestHeaders) +
+    headersSize(r.responseHeaders) +
+    str(r.responseBody) +
+    str(r.subprotocol) +
+    str(r.extensions) +
+    str(r.closeReason) +
+    errorSize(r.error)
   );
 }
 

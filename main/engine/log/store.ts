@@ -83,7 +83,7 @@ export class SessionLog implements Recorder {
   frame(frame: FrameRecord): void {
     const entry = this.#entries.get(frame.session);
     // Frames of a session the log does not hold (cleared, or never reported) have nowhere to go.
-    if (!entry || entry.record.kind !== 'ws') return;
+    if (entry?.record.kind !== 'ws') return;
     const queue = (entry.frames ??= new FrameQueue(frame.session));
     if (queue.length > 0 && queue.lastSeq() >= frame.seq) return; // replayed or out of order: keep the queue sorted
     // Without subscribers nobody else holds the frame: a raw payload can be kept packed and recycled.
@@ -103,12 +103,39 @@ export class SessionLog implements Recorder {
    * frame() for a frame given as its fields and payload bytes (FrameQueue.pushBytes says which
    * frames may come this way): the log keeps the bytes, and builds the record only for subscribers.
    */
-  frameBytes(session: number, seq: number, receive: boolean, opcode: number, time: number, length: number, wire: number, fragments: number, encoding: 'utf8' | 'base64', truncated: boolean, src: Buffer, start: number, end: number): void {
+  frameBytes(
+    session: number,
+    seq: number,
+    receive: boolean,
+    opcode: number,
+    time: number,
+    length: number,
+    wire: number,
+    fragments: number,
+    encoding: 'utf8' | 'base64',
+    truncated: boolean,
+    src: Buffer,
+    start: number,
+    end: number,
+  ): void {
     const entry = this.#entries.get(session);
-    if (!entry || entry.record.kind !== 'ws') return;
+    if (entry?.record.kind !== 'ws') return;
     const queue = (entry.frames ??= new FrameQueue(session));
     if (queue.length > 0 && queue.lastSeq() >= seq) return;
-    const size = queue.pushBytes(seq, receive, opcode, time, length, wire, fragments, encoding, truncated, src, start, end);
+    const size = queue.pushBytes(
+      seq,
+      receive,
+      opcode,
+      time,
+      length,
+      wire,
+      fragments,
+      encoding,
+      truncated,
+      src,
+      start,
+      end,
+    );
     entry.framesBytes += size;
     this.#bytes += size;
     this.#frameCount++;
@@ -206,7 +233,7 @@ export class SessionLog implements Recorder {
 
   getSession(id: number): SessionDetail | null {
     const e = this.#entries.get(id);
-    if (!e || e.record.kind !== 'ws') return null;
+    if (e?.record.kind !== 'ws') return null;
     return {
       session: view(e) as SessionView,
       framesKept: e.frames?.length ?? 0,
@@ -219,7 +246,7 @@ export class SessionLog implements Recorder {
   /** A page of a session's frames in seq order; null when the log holds no such session. */
   frames(sessionId: number, query: FramesQuery = {}): FramesPage | null {
     const e = this.#entries.get(sessionId);
-    if (!e || e.record.kind !== 'ws') return null;
+    if (e?.record.kind !== 'ws') return null;
     const q = e.frames;
     const limit = clampLimit(query.limit, DEFAULT_FRAMES_LIMIT, MAX_FRAMES_LIMIT);
     const { frames, more } = q ? q.page(query.after ?? 0, limit) : { frames: [], more: false };
@@ -276,7 +303,9 @@ export class SessionLog implements Recorder {
     }
     this.#batcher.push({ type: 'cleared' });
     for (const e of kept) {
-      this.#batcher.push(e.record.kind === 'http' ? { type: 'http', record: e.record } : { type: 'ws', record: e.record });
+      this.#batcher.push(
+        e.record.kind === 'http' ? { type: 'http', record: e.record } : { type: 'ws', record: e.record },
+      );
     }
   }
 
@@ -299,7 +328,15 @@ export class SessionLog implements Recorder {
       }
     } else {
       const bytes = size(record);
-      const entry: Entry = { record, bytes, frames: null, framesBytes: 0, framesEvicted: 0, gone: false, behind: false };
+      const entry: Entry = {
+        record,
+        bytes,
+        frames: null,
+        framesBytes: 0,
+        framesEvicted: 0,
+        gone: false,
+        behind: false,
+      };
       this.#entries.set(record.id, entry);
       this.#order.push(entry);
       this.#bytes += bytes;
@@ -362,7 +399,15 @@ export class SessionLog implements Recorder {
 }
 
 /** What an evicted entry's slot in the eviction order holds instead (at the head, or behind a live one). */
-const GONE: Entry = { record: null as unknown as HttpRecord, bytes: 0, frames: null, framesBytes: 0, framesEvicted: 0, gone: true, behind: false };
+const GONE: Entry = {
+  record: null as unknown as HttpRecord,
+  bytes: 0,
+  frames: null,
+  framesBytes: 0,
+  framesEvicted: 0,
+  gone: true,
+  behind: false,
+};
 const GONE_BEHIND: Entry = { ...GONE, behind: true };
 
 function finished(r: RecordView): boolean {

@@ -2,28 +2,78 @@
 
 /** Extension (lower case, no dot) → media type. Unknown extensions get application/octet-stream (nginx default_type). */
 const TYPES: Record<string, string> = {
-  html: 'text/html', htm: 'text/html', shtml: 'text/html', xhtml: 'application/xhtml+xml',
+  html: 'text/html',
+  htm: 'text/html',
+  shtml: 'text/html',
+  xhtml: 'application/xhtml+xml',
   css: 'text/css',
-  js: 'text/javascript', mjs: 'text/javascript', cjs: 'text/javascript',
-  json: 'application/json', map: 'application/json', jsonld: 'application/ld+json',
+  js: 'text/javascript',
+  mjs: 'text/javascript',
+  cjs: 'text/javascript',
+  json: 'application/json',
+  map: 'application/json',
+  jsonld: 'application/ld+json',
   webmanifest: 'application/manifest+json',
-  txt: 'text/plain', text: 'text/plain', md: 'text/markdown', csv: 'text/csv', tsv: 'text/tab-separated-values',
-  vtt: 'text/vtt', ics: 'text/calendar', yaml: 'text/yaml', yml: 'text/yaml',
-  xml: 'application/xml', xsl: 'application/xml', rss: 'application/rss+xml', atom: 'application/atom+xml',
+  txt: 'text/plain',
+  text: 'text/plain',
+  md: 'text/markdown',
+  csv: 'text/csv',
+  tsv: 'text/tab-separated-values',
+  vtt: 'text/vtt',
+  ics: 'text/calendar',
+  yaml: 'text/yaml',
+  yml: 'text/yaml',
+  xml: 'application/xml',
+  xsl: 'application/xml',
+  rss: 'application/rss+xml',
+  atom: 'application/atom+xml',
   svg: 'image/svg+xml',
   wasm: 'application/wasm',
-  woff: 'font/woff', woff2: 'font/woff2', ttf: 'font/ttf', otf: 'font/otf', eot: 'application/vnd.ms-fontobject',
-  png: 'image/png', apng: 'image/apng', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif',
-  webp: 'image/webp', avif: 'image/avif', ico: 'image/x-icon', bmp: 'image/bmp', tif: 'image/tiff', tiff: 'image/tiff',
-  mp4: 'video/mp4', m4v: 'video/mp4', webm: 'video/webm', ogv: 'video/ogg', mov: 'video/quicktime',
-  mp3: 'audio/mpeg', m4a: 'audio/mp4', aac: 'audio/aac', oga: 'audio/ogg', ogg: 'audio/ogg', opus: 'audio/ogg',
-  wav: 'audio/wav', flac: 'audio/flac',
-  pdf: 'application/pdf', zip: 'application/zip', gz: 'application/gzip', tar: 'application/x-tar',
-  glb: 'model/gltf-binary', gltf: 'model/gltf+json',
+  woff: 'font/woff',
+  woff2: 'font/woff2',
+  ttf: 'font/ttf',
+  otf: 'font/otf',
+  eot: 'application/vnd.ms-fontobject',
+  png: 'image/png',
+  apng: 'image/apng',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  avif: 'image/avif',
+  ico: 'image/x-icon',
+  bmp: 'image/bmp',
+  tif: 'image/tiff',
+  tiff: 'image/tiff',
+  mp4: 'video/mp4',
+  m4v: 'video/mp4',
+  webm: 'video/webm',
+  ogv: 'video/ogg',
+  mov: 'video/quicktime',
+  mp3: 'audio/mpeg',
+  m4a: 'audio/mp4',
+  aac: 'audio/aac',
+  oga: 'audio/ogg',
+  ogg: 'audio/ogg',
+  opus: 'audio/ogg',
+  wav: 'audio/wav',
+  flac: 'audio/flac',
+  pdf: 'application/pdf',
+  zip: 'application/zip',
+  gz: 'application/gzip',
+  tar: 'application/x-tar',
+  glb: 'model/gltf-binary',
+  gltf: 'model/gltf+json',
 };
 
 /** Media types that are text (get `; charset=`) besides text/*. */
-const TEXTUAL = new Set(['application/javascript', 'application/json', 'application/xml', 'image/svg+xml', 'application/xhtml+xml']);
+const TEXTUAL = new Set([
+  'application/javascript',
+  'application/json',
+  'application/xml',
+  'image/svg+xml',
+  'application/xhtml+xml',
+]);
 
 /** The media type of a file name, without parameters. */
 export function mediaType(fileName: string): string {
@@ -40,8 +90,15 @@ export function isTextual(type: string): boolean {
 
 /** Worth looking for a precompressed .br/.gz sibling (text, wasm, fonts without their own compression). */
 export function isCompressible(type: string): boolean {
-  return isTextual(type) || type === 'application/wasm' || type === 'font/ttf' || type === 'font/otf' ||
-    type === 'application/vnd.ms-fontobject' || type === 'image/x-icon' || type === 'image/bmp';
+  return (
+    isTextual(type) ||
+    type === 'application/wasm' ||
+    type === 'font/ttf' ||
+    type === 'font/otf' ||
+    type === 'application/vnd.ms-fontobject' ||
+    type === 'image/x-icon' ||
+    type === 'image/bmp'
+  );
 }
 
 /** The Content-Type header for a file: media type, plus `; charset=` on text types when a charset is set. */

@@ -21,9 +21,15 @@ describe('nginx client_body_timeout / send_timeout', () => {
   });
 
   test('import: a bad value is warned about with the directive named, and ignored', () => {
-    const r = importNginx('server { listen 8080; client_body_timeout soon; location /a { proxy_pass http://127.0.0.1:1; } }', { file: 'x.conf' });
+    const r = importNginx(
+      'server { listen 8080; client_body_timeout soon; location /a { proxy_pass http://127.0.0.1:1; } }',
+      { file: 'x.conf' },
+    );
     assert.equal(r.sites[0]!.config.timeouts, undefined);
-    assert.ok(r.warnings.some((w) => w.directive === 'client_body_timeout' && /not a time/.test(w.message)), JSON.stringify(r.warnings));
+    assert.ok(
+      r.warnings.some((w) => w.directive === 'client_body_timeout' && /not a time/.test(w.message)),
+      JSON.stringify(r.warnings),
+    );
   });
 
   const CONFIG: ConfigInput = {
@@ -41,21 +47,28 @@ describe('nginx client_body_timeout / send_timeout', () => {
     const server = text.slice(0, text.indexOf('location'));
     assert.match(server, /^\s*client_body_timeout 30s;$/m);
     assert.match(server, /^\s*send_timeout 90s;$/m);
-    const route = (m: string) => text.slice(text.indexOf(`location ${m} `), text.indexOf('}', text.indexOf(`location ${m} `)));
+    const route = (m: string) =>
+      text.slice(text.indexOf(`location ${m} `), text.indexOf('}', text.indexOf(`location ${m} `)));
     assert.match(route('/upload/'), /client_body_timeout 5m;/);
     assert.doesNotMatch(route('/same'), /send_timeout/, 'equal to the server: not written');
     assert.match(route('/off'), /send_timeout 0s;/);
   });
 
   test('export: defaults that were not set are not written', () => {
-    const { text } = exportNginx({ listen: { port: 8080 }, routes: [{ match: '/a', target: 'http://127.0.0.1:9000' }] });
+    const { text } = exportNginx({
+      listen: { port: 8080 },
+      routes: [{ match: '/a', target: 'http://127.0.0.1:9000' }],
+    });
     assert.doesNotMatch(text, /client_body_timeout|send_timeout/);
   });
 
   test('round trip: importing the export gives the same config', () => {
     const back = importNginx(exportNginx(CONFIG).text, { file: 'export.conf' }).sites[0]!.config;
     assert.deepEqual(back.timeouts, { clientBody: '30s', clientSend: '90s' });
-    assert.deepEqual(back.routes!.map((r) => r.timeouts), [{ clientBody: '5m' }, undefined, { clientSend: '0s' }]);
+    assert.deepEqual(
+      back.routes!.map((r) => r.timeouts),
+      [{ clientBody: '5m' }, undefined, { clientSend: '0s' }],
+    );
   });
 
   test('nginx -t accepts the export', { skip: nginxMissing }, () => {
@@ -64,11 +77,20 @@ describe('nginx client_body_timeout / send_timeout', () => {
   });
 
   test('validation names the field', () => {
-    const v = validateConfig({ timeouts: { clientBody: 'soon' }, routes: [{ match: '/a', target: 'http://h', timeouts: { clientSend: '-1' } }] });
+    const v = validateConfig({
+      timeouts: { clientBody: 'soon' },
+      routes: [{ match: '/a', target: 'http://h', timeouts: { clientSend: '-1' } }],
+    });
     assert.equal(v.ok, false);
     const errors = !v.ok ? v.errors : [];
-    assert.ok(errors.some((e) => e.path === 'timeouts.clientBody' && /"soon" is not a time/.test(e.message)), JSON.stringify(errors));
-    assert.ok(errors.some((e) => e.path === 'routes.0.timeouts.clientSend'), JSON.stringify(errors));
+    assert.ok(
+      errors.some((e) => e.path === 'timeouts.clientBody' && /"soon" is not a time/.test(e.message)),
+      JSON.stringify(errors),
+    );
+    assert.ok(
+      errors.some((e) => e.path === 'routes.0.timeouts.clientSend'),
+      JSON.stringify(errors),
+    );
     const ok = validateConfig({ timeouts: { clientBody: '1m', clientSend: 45 } });
     assert.ok(ok.ok && ok.config.timeouts?.clientBody === 60_000 && ok.config.timeouts?.clientSend === 45_000);
   });

@@ -21,10 +21,26 @@ interface Answer {
   body: string;
 }
 
-function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, method, path, headers: { host: `localhost:${port}`, ...headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: {
+          host: `localhost:${port}`,
+          ...headers,
+          ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}),
+        },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -78,7 +94,12 @@ describe('exported nginx config vs Loopgate', { skip: nginxMissing }, () => {
       cors: { enabled: true, origins: ['http://app.test'] },
       routes: [
         { match: '= /api/health', target: `${backend.url}/status/204` },
-        { match: '/api/', target: `${backend.url}/v1/`, setHeaders: { 'X-Env': 'dev' }, addHeaders: { 'X-Served-By': 'loopgate' } },
+        {
+          match: '/api/',
+          target: `${backend.url}/v1/`,
+          setHeaders: { 'X-Env': 'dev' },
+          addHeaders: { 'X-Served-By': 'loopgate' },
+        },
         { match: '^~ /static/', target: backend.url },
         { match: '~* \\.php$', target: backend.url },
         { match: '/redirect', target: backend.url },
@@ -103,7 +124,13 @@ describe('exported nginx config vs Loopgate', { skip: nginxMissing }, () => {
   });
 
   const good = { origin: 'http://app.test' };
-  const corpus: Array<{ name: string; method?: string; path: string; headers?: Record<string, string>; body?: string }> = [
+  const corpus: Array<{
+    name: string;
+    method?: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string;
+  }> = [
     { name: 'index', path: '/', headers: good },
     { name: 'asset', path: '/assets/app.js', headers: good },
     { name: 'SPA navigation', path: '/users/42', headers: { accept: 'text/html' } },
@@ -112,7 +139,12 @@ describe('exported nginx config vs Loopgate', { skip: nginxMissing }, () => {
     { name: 'regex beats a plain prefix', path: '/api/x.PHP' },
     { name: '^~ beats the regex', path: '/static/x.php' },
     { name: 'foreign origin is not allowed', path: '/api/users', headers: { origin: 'http://evil.test' } },
-    { name: 'preflight answered locally', method: 'OPTIONS', path: '/api/users', headers: { ...good, 'access-control-request-method': 'PUT' } },
+    {
+      name: 'preflight answered locally',
+      method: 'OPTIONS',
+      path: '/api/users',
+      headers: { ...good, 'access-control-request-method': 'PUT' },
+    },
     { name: 'body over the limit', method: 'POST', path: '/api/upload', body: 'x'.repeat(2048) },
     { name: 'body under the limit', method: 'POST', path: '/api/upload', body: 'x'.repeat(100) },
     { name: 'redirect back to the local origin', path: '/redirect?to=PLACEHOLDER' },

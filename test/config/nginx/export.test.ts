@@ -34,9 +34,25 @@ const KITCHEN: ConfigInput = {
       maxBodySize: '50m',
     },
     { match: '/socket', target: 'ws://127.0.0.1:3001', keepAlivePing: '25s', changeOrigin: false },
-    { match: '^~ /remote/', target: 'https://staging.example.com', remote: true, secure: false, cors: { enabled: false } },
-    { match: '~* \\.(png|jpg)$', target: 'http://127.0.0.1:3002', ws: false, rewriteRedirects: false, cookies: { path: { '/': '/img/' }, httpOnly: 'add' } },
-    { match: '= /health', target: 'https://127.0.0.1:8443/status', cors: { origins: 'reflect', preflight: 'forward', exposeHeaders: ['X-Total'] } },
+    {
+      match: '^~ /remote/',
+      target: 'https://staging.example.com',
+      remote: true,
+      secure: false,
+      cors: { enabled: false },
+    },
+    {
+      match: '~* \\.(png|jpg)$',
+      target: 'http://127.0.0.1:3002',
+      ws: false,
+      rewriteRedirects: false,
+      cookies: { path: { '/': '/img/' }, httpOnly: 'add' },
+    },
+    {
+      match: '= /health',
+      target: 'https://127.0.0.1:8443/status',
+      cors: { origins: 'reflect', preflight: 'forward', exposeHeaders: ['X-Total'] },
+    },
     { match: '~ ^/v[0-9]{1,2}/', target: 'http://127.0.0.1:3003', ws: false },
     { match: '/old/', target: 'http://127.0.0.1:1', enabled: false },
   ],
@@ -58,7 +74,10 @@ function behaviour(r: FullRoute) {
     changeOrigin: r.changeOrigin,
     secure: r.https ? r.secure : true,
     rewriteOrigin: r.rewriteOrigin,
-    set: r.setHeaders.filter(([, v]) => v !== '').map(([k, v]) => [k.toLowerCase(), v]).sort(),
+    set: r.setHeaders
+      .filter(([, v]) => v !== '')
+      .map(([k, v]) => [k.toLowerCase(), v])
+      .sort(),
     removed: lower([...r.removeHeaders, ...r.setHeaders.filter(([, v]) => v === '').map(([k]) => k)]),
     forwarded: r.forwarded,
     addHeaders: [...r.addHeaders].sort(),
@@ -116,7 +135,10 @@ describe('exportNginx', () => {
     assert.match(text, /^map \$http_upgrade \$connection_upgrade \{/m);
     const ws = block('/socket');
     assert.match(ws, /proxy_pass http:\/\/127\.0\.0\.1:3001;/);
-    assert.match(ws, /proxy_http_version 1\.1;\n\s+proxy_set_header Host \$http_host;\n\s+proxy_set_header Upgrade \$http_upgrade;\n\s+proxy_set_header Connection \$connection_upgrade;/);
+    assert.match(
+      ws,
+      /proxy_http_version 1\.1;\n\s+proxy_set_header Host \$http_host;\n\s+proxy_set_header Upgrade \$http_upgrade;\n\s+proxy_set_header Connection \$connection_upgrade;/,
+    );
     assert.match(ws, /# loopgate: keepAlivePing 25s/);
     assert.ok(out.warnings.some((w) => /keepAlivePing/.test(w)));
   });
@@ -126,11 +148,17 @@ describe('exportNginx', () => {
     const inIf = api.slice(api.indexOf('if ($request_method = OPTIONS) {'), api.indexOf('return 204;'));
     assert.match(inIf, /add_header Access-Control-Allow-Origin \$loopgate_cors_origin_1 always;/);
     assert.match(inIf, /add_header Access-Control-Allow-Credentials true always;/);
-    assert.match(inIf, /add_header Access-Control-Allow-Methods "GET, HEAD, PUT, PATCH, POST, DELETE, OPTIONS" always;/);
+    assert.match(
+      inIf,
+      /add_header Access-Control-Allow-Methods "GET, HEAD, PUT, PATCH, POST, DELETE, OPTIONS" always;/,
+    );
     assert.match(inIf, /add_header Access-Control-Allow-Headers \$http_access_control_request_headers always;/);
     assert.match(inIf, /add_header X-Frame-Options DENY always;/);
     assert.match(api, /proxy_hide_header Access-Control-Allow-Origin;/);
-    assert.match(text, /map \$http_origin \$loopgate_cors_origin_1 \{\n\s+default "";\n\s+https:\/\/a\.example \$http_origin;\n\s+https:\/\/b\.example \$http_origin;\n\}/);
+    assert.match(
+      text,
+      /map \$http_origin \$loopgate_cors_origin_1 \{\n\s+default "";\n\s+https:\/\/a\.example \$http_origin;\n\s+https:\/\/b\.example \$http_origin;\n\}/,
+    );
     assert.doesNotMatch(block('^~ /remote/'), /Access-Control/);
     const health = block('= /health');
     assert.doesNotMatch(health, /if \(/, 'preflight: forward has no local answer');
@@ -168,7 +196,10 @@ describe('exportNginx', () => {
 
   test('serverName option, no root, active profile', () => {
     const o = exportNginx(
-      { profiles: { a: { routes: [{ match: '/a/', target: 'http://127.0.0.1:1' }] }, b: { routes: [] } }, activeProfile: 'a' },
+      {
+        profiles: { a: { routes: [{ match: '/a/', target: 'http://127.0.0.1:1' }] }, b: { routes: [] } },
+        activeProfile: 'a',
+      },
       { serverName: 'example.com www.example.com' },
     );
     assert.match(o.text, /server_name example\.com www\.example\.com;/);
@@ -211,7 +242,12 @@ describe('exported CORS through real nginx', { skip: nginxMissing }, () => {
           match: '/api/',
           target: `${backend.url}/`,
           addHeaders: { 'X-Frame-Options': 'DENY' },
-          cors: { enabled: true, origins: ['http://a.test', 'http://b.test'], credentials: true, methods: ['GET', 'POST'] },
+          cors: {
+            enabled: true,
+            origins: ['http://a.test', 'http://b.test'],
+            credentials: true,
+            methods: ['GET', 'POST'],
+          },
         },
       ],
     });
@@ -223,20 +259,26 @@ describe('exported CORS through real nginx', { skip: nginxMissing }, () => {
   });
 
   const send = (method: string, path: string, headers: Record<string, string>) =>
-    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>(
+      (resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      },
+    );
 
   test('a preflight is answered by nginx with CORS and the route headers; the backend never sees it', async () => {
     const seen = backend.seen.length;
-    const r = await send('OPTIONS', '/api/items', { origin: 'http://b.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'x-token' });
+    const r = await send('OPTIONS', '/api/items', {
+      origin: 'http://b.test',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'x-token',
+    });
     assert.equal(r.status, 204);
     assert.equal(r.headers['access-control-allow-origin'], 'http://b.test');
     assert.equal(r.headers['access-control-allow-credentials'], 'true');

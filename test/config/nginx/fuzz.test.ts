@@ -19,9 +19,50 @@ function rng(seed: number): () => number {
   };
 }
 
-const PIECES = ['{', '}', ';', '"', "'", '\\', '#', '$', '${', ' ', '\n', 'location', '~', '~*', '^~', '=', '/', 'proxy_pass',
-  'http://', 'add_header', 'always', 'if', '(', ')', 'map', 'upstream', 'server', 'include x.conf;', 'listen', '0', '99999',
-  'proxy_set_header', '$http_upgrade', '$connection_upgrade', 'Access-Control-Allow-Origin', '*', 'rewrite', 'break', '[', '(?', '\u0000', 'é'];
+const PIECES = [
+  '{',
+  '}',
+  ';',
+  '"',
+  "'",
+  '\\',
+  '#',
+  '$',
+  '${',
+  ' ',
+  '\n',
+  'location',
+  '~',
+  '~*',
+  '^~',
+  '=',
+  '/',
+  'proxy_pass',
+  'http://',
+  'add_header',
+  'always',
+  'if',
+  '(',
+  ')',
+  'map',
+  'upstream',
+  'server',
+  'include x.conf;',
+  'listen',
+  '0',
+  '99999',
+  'proxy_set_header',
+  '$http_upgrade',
+  '$connection_upgrade',
+  'Access-Control-Allow-Origin',
+  '*',
+  'rewrite',
+  'break',
+  '[',
+  '(?',
+  '\u0000',
+  'é',
+];
 
 function mutate(text: string, r: () => number): string {
   let s = text;
@@ -57,7 +98,15 @@ test('mutated fixtures: a valid result or an NginxSyntaxError, within ~3 s', () 
     const base = corpus[seed % corpus.length]!;
     const text = mutate(base, r);
     try {
-      const result = importNginx(text, { file: 'fuzz.conf', readFile: (p) => (p.endsWith('x.conf') ? text.slice(0, 200) : (() => { throw new Error('no'); })()) });
+      const result = importNginx(text, {
+        file: 'fuzz.conf',
+        readFile: (p) =>
+          p.endsWith('x.conf')
+            ? text.slice(0, 200)
+            : (() => {
+                throw new Error('no');
+              })(),
+      });
       for (const site of result.sites) {
         const v = validateConfig(site.config);
         assert.ok(v.ok, `seed ${seed}: invalid config ${JSON.stringify(!v.ok && v.errors)}`);
@@ -73,5 +122,8 @@ test('mutated fixtures: a valid result or an NginxSyntaxError, within ~3 s', () 
     seed++;
   }
   assert.ok(runs > 50, `only ${runs} runs`);
-  assert.ok(syntax > 0 && syntax < runs, `syntax errors ${syntax} of ${runs}: the mutations should produce both outcomes`);
+  assert.ok(
+    syntax > 0 && syntax < runs,
+    `syntax errors ${syntax} of ${runs}: the mutations should produce both outcomes`,
+  );
 });

@@ -74,7 +74,13 @@ describe('fixture corpus', () => {
       charset: 'utf-8',
       allowedHosts: ['app.local'],
       routes: [
-        { match: '/api/', target: 'http://127.0.0.1:5000/', ws: false, changeOrigin: false, forwarded: { forwardedHost: false } },
+        {
+          match: '/api/',
+          target: 'http://127.0.0.1:5000/',
+          ws: false,
+          changeOrigin: false,
+          forwarded: { forwardedHost: false },
+        },
         {
           match: '/socket.io/',
           target: 'http://127.0.0.1:5000',
@@ -83,10 +89,19 @@ describe('fixture corpus', () => {
           forwarded: NO_FORWARDED,
           timeouts: { send: '1h', read: '1h' },
         },
-        { match: '= /ws', target: 'http://127.0.0.1:5001/live', ws: true, forwarded: NO_FORWARDED, timeouts: { read: '24h' } },
+        {
+          match: '= /ws',
+          target: 'http://127.0.0.1:5001/live',
+          ws: true,
+          forwarded: NO_FORWARDED,
+          timeouts: { read: '24h' },
+        },
       ],
     });
-    assert.deepEqual(r.warnings.map((w) => [w.line, w.directive, w.message]), [[34, 'proxy_buffering', 'not needed: Loopgate streams']]);
+    assert.deepEqual(
+      r.warnings.map((w) => [w.line, w.directive, w.message]),
+      [[34, 'proxy_buffering', 'not needed: Loopgate streams']],
+    );
   });
 
   test('upstreams.conf: upstream servers resolved, http-level headers inherited, Connection "" noted', () => {
@@ -115,8 +130,14 @@ describe('fixture corpus', () => {
       },
     ]);
     const several = warned(r, /several servers/);
-    assert.deepEqual(several.map((w) => [w.line, w.directive]), [[8, 'server']]);
-    assert.deepEqual(warned(r, /keeps upstream connections/).map((w) => w.line), [4]);
+    assert.deepEqual(
+      several.map((w) => [w.line, w.directive]),
+      [[8, 'server']],
+    );
+    assert.deepEqual(
+      warned(r, /keeps upstream connections/).map((w) => w.line),
+      [4],
+    );
   });
 
   test('cors-always.conf: server policy, a local preflight that inherits it, an origin map, a plain "*"', () => {
@@ -124,7 +145,12 @@ describe('fixture corpus', () => {
     assert.equal(c.root, undefined, 'location / { return 404; } serves no files');
     assert.deepEqual(c.cors, { enabled: true, origins: 'reflect', credentials: true, preflight: 'forward' });
     const [api, partners, pub] = c.routes!;
-    assert.deepEqual(api!.cors, { enabled: true, methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'], maxAge: '1h', preflight: 'local' });
+    assert.deepEqual(api!.cors, {
+      enabled: true,
+      methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      maxAge: '1h',
+      preflight: 'local',
+    });
     assert.deepEqual(partners!.cors, {
       enabled: true,
       origins: ['https://app.example.com', 'http://localhost:5173'],
@@ -140,18 +166,27 @@ describe('fixture corpus', () => {
     const r = importFixture('full-nginx.conf');
     const c = r.sites[0]!.config;
     assert.equal(r.sites[0]!.name, 'shop.example.com');
-    assert.deepEqual(c.routes, [{ match: '/api/', target: 'http://127.0.0.1:8080/api/', ws: false, changeOrigin: false }]);
+    assert.deepEqual(c.routes, [
+      { match: '/api/', target: 'http://127.0.0.1:8080/api/', ws: false, changeOrigin: false },
+    ]);
     const inc = r.warnings.filter((w) => w.file.endsWith('app-server.inc'));
     assert.ok(inc.some((w) => w.line === 3 && w.directive === 'listen'));
     assert.ok(inc.some((w) => w.line === 16 && w.directive === 'expires'));
-    assert.ok(r.warnings.some((w) => w.file.endsWith('full-nginx.conf') && w.line === 14 && /mime\.types/.test(w.message)));
+    assert.ok(
+      r.warnings.some((w) => w.file.endsWith('full-nginx.conf') && w.line === 14 && /mime\.types/.test(w.message)),
+    );
     assert.ok(r.warnings.some((w) => w.line === 2 && w.directive === 'user'));
   });
 
   test('multi-server.conf: one site per server block, named by server_name', () => {
     const r = importFixture('multi-server.conf');
-    assert.deepEqual(r.sites.map((s) => s.name), ['example.com', 'example.com:443', 'admin.example.com']);
-    assert.deepEqual(r.sites[1]!.config.routes, [{ match: '/api/', target: 'http://127.0.0.1:3000/', ws: false, forwarded: NO_FORWARDED }]);
+    assert.deepEqual(
+      r.sites.map((s) => s.name),
+      ['example.com', 'example.com:443', 'admin.example.com'],
+    );
+    assert.deepEqual(r.sites[1]!.config.routes, [
+      { match: '/api/', target: 'http://127.0.0.1:3000/', ws: false, forwarded: NO_FORWARDED },
+    ]);
     assert.equal(r.sites[2]!.config.autoindex, true);
     assert.deepEqual(r.sites[2]!.config.routes![0]!.setHeaders, { 'X-Forwarded-Proto': 'https' });
     assert.ok(warned(r, /return is not supported/).some((w) => w.line === 5));
@@ -172,7 +207,10 @@ describe('nginx inheritance', () => {
     assert.deepEqual(a!.forwarded, { forwardedFor: false, forwardedProto: false, forwardedHost: false });
     assert.equal(b!.changeOrigin, undefined);
     assert.deepEqual(b!.forwarded, { realIp: false, forwardedFor: false, forwardedHost: false });
-    assert.deepEqual(warned(result, /replaces the outer ones \(Host, X-Real-IP\)/).map((w) => w.line), [5]);
+    assert.deepEqual(
+      warned(result, /replaces the outer ones \(Host, X-Real-IP\)/).map((w) => w.line),
+      [5],
+    );
   });
 
   test('add_header: same rule; server-level headers reach locations without their own', () => {
@@ -181,7 +219,10 @@ describe('nginx inheritance', () => {
       location /a/ { proxy_pass http://127.0.0.1:1; }
       location /b/ { proxy_pass http://127.0.0.1:2; add_header X-B 1 always; }
     }`);
-    assert.deepEqual(config.routes!.map((r) => r.addHeaders), [{ 'X-Frame-Options': 'DENY' }, { 'X-B': '1' }]);
+    assert.deepEqual(
+      config.routes!.map((r) => r.addHeaders),
+      [{ 'X-Frame-Options': 'DENY' }, { 'X-B': '1' }],
+    );
   });
 
   test('timeouts and body size: server level becomes the default, locations only where they differ', () => {
@@ -209,8 +250,11 @@ describe('locations', () => {
         location ~ ^/api/raw/ { proxy_pass http://127.0.0.1:4; }
       }
     }`);
-    assert.deepEqual(config.routes!.map((r) => r.match), ['~ ^(?=\\/api\\/).*?(?:\\.csv$)', '/api/', '/api/v2/', '~ ^/api/raw/', '~ \\.php$']);
-    const flat = new RegExp('^(?=\\/api\\/).*?(?:\\.csv$)');
+    assert.deepEqual(
+      config.routes!.map((r) => r.match),
+      ['~ ^(?=\\/api\\/).*?(?:\\.csv$)', '/api/', '/api/v2/', '~ ^/api/raw/', '~ \\.php$'],
+    );
+    const flat = /^(?=\/api\/).*?(?:\.csv$)/;
     assert.ok(flat.test('/api/x/report.csv'));
     assert.ok(!flat.test('/other/report.csv'), 'the outer prefix still applies');
     assert.deepEqual(result.warnings, []);
@@ -221,7 +265,10 @@ describe('locations', () => {
       location ~ \\.js$ { proxy_pass http://127.0.0.1:9; }
       location ^~ /static/ { location /static/app/ { proxy_pass http://127.0.0.1:1; } }
     }`);
-    assert.deepEqual(config.routes!.map((r) => r.match), ['~ \\.js$', '^~ /static/app/']);
+    assert.deepEqual(
+      config.routes!.map((r) => r.match),
+      ['~ \\.js$', '^~ /static/app/'],
+    );
     assert.equal(warned(result, /keeps regex locations away/).length, 1);
   });
 
@@ -238,7 +285,10 @@ describe('locations', () => {
       location /a/ { location /a/b/c/ { proxy_pass http://127.0.0.1:1; } }
       location /a/b/ { proxy_pass http://127.0.0.1:2; }
     }`);
-    assert.deepEqual(warned(result, /nginx sends URIs under "\/a\/b\/"/).map((w) => w.line), [2]);
+    assert.deepEqual(
+      warned(result, /nginx sends URIs under "\/a\/b\/"/).map((w) => w.line),
+      [2],
+    );
   });
 
   test('named locations, variables in proxy_pass and URI parts in regex locations', () => {
@@ -247,7 +297,9 @@ describe('locations', () => {
       location /v/ { proxy_pass http://$upstream; }
       location ~ ^/r/ { proxy_pass http://127.0.0.1:3/x/; }
     }`);
-    assert.deepEqual(config.routes, [{ match: '~ ^/r/', target: 'http://127.0.0.1:3', ws: false, forwarded: NO_FORWARDED }]);
+    assert.deepEqual(config.routes, [
+      { match: '~ ^/r/', target: 'http://127.0.0.1:3', ws: false, forwarded: NO_FORWARDED },
+    ]);
     assert.equal(warned(result, /named location @app/).length, 1);
     assert.equal(warned(result, /variables in proxy_pass/).length, 1);
     assert.equal(warned(result, /cannot have a URI part/).length, 1);
@@ -258,8 +310,14 @@ describe('locations', () => {
       location /api/ { rewrite ^/api/(.*)$ /$1 break; proxy_pass http://127.0.0.1:1; }
       location /b/ { rewrite ^/other/(.*)$ /$1 break; proxy_pass http://127.0.0.1:2; }
     }`);
-    assert.deepEqual(config.routes!.map((r) => r.target), ['http://127.0.0.1:1/', 'http://127.0.0.1:2']);
-    assert.deepEqual(warned(result, /rewrite is not supported/).map((w) => w.line), [3]);
+    assert.deepEqual(
+      config.routes!.map((r) => r.target),
+      ['http://127.0.0.1:1/', 'http://127.0.0.1:2'],
+    );
+    assert.deepEqual(
+      warned(result, /rewrite is not supported/).map((w) => w.line),
+      [3],
+    );
   });
 });
 
@@ -309,13 +367,21 @@ describe('headers, cookies, TLS', () => {
       removeHeaders: ['Cookie'],
       forwarded: { realIp: false, forwardedFor: false, forwardedProto: false },
     });
-    assert.deepEqual(warned(result, /X-Request-Id/).map((w) => w.line), [9]);
+    assert.deepEqual(
+      warned(result, /X-Request-Id/).map((w) => w.line),
+      [9],
+    );
   });
 
   test('CORS "*" with credentials (refused by browsers) becomes "reflect", as the engine answers it', () => {
     const { config, result } = one(`server { location /a/ { proxy_pass http://127.0.0.1:1;
       add_header Access-Control-Allow-Origin * always; add_header Access-Control-Allow-Credentials true always; } }`);
-    assert.deepEqual(config.routes![0]!.cors, { enabled: true, origins: 'reflect', credentials: true, preflight: 'forward' });
+    assert.deepEqual(config.routes![0]!.cors, {
+      enabled: true,
+      origins: 'reflect',
+      credentials: true,
+      preflight: 'forward',
+    });
     assert.equal(warned(result, /refused by browsers/).length, 1);
     const out = exportNginx({ cors: { enabled: true, origins: '*', credentials: true } }).text;
     assert.match(out, /add_header Access-Control-Allow-Origin \$http_origin always;/);
@@ -323,10 +389,14 @@ describe('headers, cookies, TLS', () => {
   });
 
   test('WebSocket headers without the map, or without HTTP/1.1, are explained', () => {
-    const noMap = one('server { location /ws { proxy_pass http://127.0.0.1:1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; } }');
+    const noMap = one(
+      'server { location /ws { proxy_pass http://127.0.0.1:1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade; } }',
+    );
     assert.equal(noMap.config.routes![0]!.ws, false);
     assert.equal(warned(noMap.result, /not defined by a "map \$http_upgrade"/).length, 1);
-    const http10 = one('server { location /ws { proxy_pass http://127.0.0.1:1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection upgrade; } }');
+    const http10 = one(
+      'server { location /ws { proxy_pass http://127.0.0.1:1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection upgrade; } }',
+    );
     assert.equal(http10.config.routes![0]!.ws, true);
     assert.equal(warned(http10.result, /proxy_http_version 1\.1/).length, 1);
   });
@@ -358,7 +428,10 @@ describe('headers, cookies, TLS', () => {
 describe('input forms and errors', () => {
   test('a pasted server body without server {} is one site', () => {
     const r = importNginx('listen 8085;\nlocation /api/ { proxy_pass http://127.0.0.1:1/; }\n', { file: 'paste' });
-    assert.deepEqual(r.sites[0]!.config, { listen: { port: 8085 }, routes: [{ match: '/api/', target: 'http://127.0.0.1:1/', ws: false, forwarded: NO_FORWARDED }] });
+    assert.deepEqual(r.sites[0]!.config, {
+      listen: { port: 8085 },
+      routes: [{ match: '/api/', target: 'http://127.0.0.1:1/', ws: false, forwarded: NO_FORWARDED }],
+    });
   });
 
   test('nothing to import is a warning, not an error', () => {
@@ -370,7 +443,11 @@ describe('input forms and errors', () => {
   test('syntax errors throw NginxSyntaxError with file, line and column', () => {
     assert.throws(
       () => importNginx('server {\n  location / {\n    proxy_pass http://x;\n  }}\n}\n', { file: 'site.conf' }),
-      (e: unknown) => e instanceof NginxSyntaxError && e.message === 'unexpected "}" in site.conf:5' && e.line === 5 && e.column === 1,
+      (e: unknown) =>
+        e instanceof NginxSyntaxError &&
+        e.message === 'unexpected "}" in site.conf:5' &&
+        e.line === 5 &&
+        e.column === 1,
     );
   });
 
@@ -384,6 +461,10 @@ describe('input forms and errors', () => {
       },
     });
     assert.ok(seen.includes('/conf/h.conf'));
-    assert.deepEqual(r.sites[0]!.config.routes![0]!.forwarded, { forwardedFor: false, forwardedProto: false, forwardedHost: false });
+    assert.deepEqual(r.sites[0]!.config.routes![0]!.forwarded, {
+      forwardedFor: false,
+      forwardedProto: false,
+      forwardedHost: false,
+    });
   });
 });

@@ -24,7 +24,15 @@ function syntaxError(fn: () => unknown): NginxSyntaxError {
 
 describe('tokenize', () => {
   test('splits words and punctuation like nginx', () => {
-    assert.deepEqual(words('location /api { proxy_pass http://h:1/; }'), ['location', '/api', '{', 'proxy_pass', 'http://h:1/', ';', '}']);
+    assert.deepEqual(words('location /api { proxy_pass http://h:1/; }'), [
+      'location',
+      '/api',
+      '{',
+      'proxy_pass',
+      'http://h:1/',
+      ';',
+      '}',
+    ]);
   });
 
   test('double and single quotes keep spaces, semicolons, braces and #', () => {
@@ -32,7 +40,16 @@ describe('tokenize', () => {
   });
 
   test('escapes: \\" \\\' \\\\ lose the backslash, \\t \\n become control characters, others stay', () => {
-    assert.deepEqual(words(String.raw`x "a\"b" 'c\'d' "e\\f" "g\th" "i\.j" k\.l;`), ['x', 'a"b', "c'd", 'e\\f', 'g\th', 'i\\.j', 'k\\.l', ';']);
+    assert.deepEqual(words(String.raw`x "a\"b" 'c\'d' "e\\f" "g\th" "i\.j" k\.l;`), [
+      'x',
+      'a"b',
+      "c'd",
+      'e\\f',
+      'g\th',
+      'i\\.j',
+      'k\\.l',
+      ';',
+    ]);
     assert.equal(unescapeWord(String.raw`\n`), '\n');
     assert.equal(unescapeWord('tail\\'), 'tail\\');
   });
@@ -46,12 +63,29 @@ describe('tokenize', () => {
   });
 
   test('a closing quote may be followed by ")" (if conditions)', () => {
-    assert.deepEqual(words(`if ($request_method = 'OPTIONS') { }`), ['if', '($request_method', '=', 'OPTIONS', ')', '{', '}']);
+    assert.deepEqual(words(`if ($request_method = 'OPTIONS') { }`), [
+      'if',
+      '($request_method',
+      '=',
+      'OPTIONS',
+      ')',
+      '{',
+      '}',
+    ]);
   });
 
   test('tokens carry line and column', () => {
     const t = tokenize('a;\n  bb "c";', 'x.conf').tokens;
-    assert.deepEqual(t.map((x) => [x.value, x.line, x.column]), [['a', 1, 1], [';', 1, 2], ['bb', 2, 3], ['c', 2, 6], [';', 2, 9]]);
+    assert.deepEqual(
+      t.map((x) => [x.value, x.line, x.column]),
+      [
+        ['a', 1, 1],
+        [';', 1, 2],
+        ['bb', 2, 3],
+        ['c', 2, 6],
+        [';', 2, 9],
+      ],
+    );
     assert.equal(t[3]!.quoted, true);
   });
 
@@ -72,7 +106,14 @@ describe('parseText', () => {
     const tree = parseText('http {\n  server {\n    listen 80;\n  }\n}\n', 'n.conf');
     const server = tree[0]!.block![0]!;
     assert.equal(server.name, 'server');
-    assert.deepEqual(server.block![0], { name: 'listen', args: ['80'], quoted: [false], file: 'n.conf', line: 3, column: 5 });
+    assert.deepEqual(server.block![0], {
+      name: 'listen',
+      args: ['80'],
+      quoted: [false],
+      file: 'n.conf',
+      line: 3,
+      column: 5,
+    });
   });
 
   const cases: Array<[string, string, number, number]> = [
@@ -157,7 +198,13 @@ describe('parseConfig includes', () => {
       warnings: w,
     });
     assert.deepEqual(names(tree), ['listen']);
-    assert.deepEqual(w.list.map((x) => [x.file, x.line, x.directive]), [['/c/a.conf', 1, 'include'], ['/c/a.conf', 2, 'include']]);
+    assert.deepEqual(
+      w.list.map((x) => [x.file, x.line, x.directive]),
+      [
+        ['/c/a.conf', 1, 'include'],
+        ['/c/a.conf', 2, 'include'],
+      ],
+    );
     assert.match(w.list[0]!.message, /could not be read/);
     assert.match(w.list[1]!.message, /includes itself/);
   });
@@ -181,7 +228,10 @@ describe('parseConfig includes', () => {
     const main = join(dir, 'nginx.conf');
     const w = new Warnings();
     const tree = parseConfig('http { include sites/*.conf; }', { file: main, warnings: w });
-    assert.deepEqual(tree[0]!.block!.map((s) => s.block![0]!.args[0]), ['1', '2']);
+    assert.deepEqual(
+      tree[0]!.block!.map((s) => s.block![0]!.args[0]),
+      ['1', '2'],
+    );
     const pasted = new Warnings();
     parseConfig('include sites/*.conf;', { file: main, readFile: () => '', warnings: pasted });
     assert.match(pasted.list[0]!.message, /wildcard/);

@@ -29,9 +29,7 @@ describe('round trip of the fixture corpus', () => {
 
   test('all sites of a multi-server file export side by side in one http{} block', { skip: nginxMissing }, () => {
     const { sites } = importFixture('multi-server.conf');
-    const text = sites
-      .map((s, i) => exportNginx({ ...s.config, listen: { port: 18000 + i } }).text)
-      .join('\n');
+    const text = sites.map((s, i) => exportNginx({ ...s.config, listen: { port: 18000 + i } }).text).join('\n');
     const r = nginxTest(text);
     assert.ok(r.ok, `${r.stderr}\n${r.conf}`);
   });

@@ -1,7 +1,13 @@
 // The payload buffer pool: reuse by size class, only its own memory, no double hand-out; the session log recycles only what nobody saw.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { givePayloadBuffer, MIN_POOLED_BYTES, pooledBytes, sizeClass, takePayloadBuffer } from '../../../main/engine/log/buffers.ts';
+import {
+  givePayloadBuffer,
+  MIN_POOLED_BYTES,
+  pooledBytes,
+  sizeClass,
+  takePayloadBuffer,
+} from '../../../main/engine/log/buffers.ts';
 import { isLazy, setLazy } from '../../../main/engine/log/lazy.ts';
 import { SessionLog } from '../../../main/engine/log/store.ts';
 import { binaryFrame, wsRecord } from '../../helpers/records.ts';

@@ -55,7 +55,14 @@ describe('FrameQueue', () => {
     assert.deepStrictEqual(q.all(), input);
     assert.equal(JSON.stringify(q.all().map((f) => f.data)), JSON.stringify(input.map((f) => f.data)));
     // Packed frames count their data and a fixed overhead; whole ones what frameSize says.
-    const expected = input.reduce((n, f) => n + (f.seq % 7 === 2 || f.seq % 7 === 3 || f.seq % 7 === 5 || f.seq % 7 === 6 ? frameSize(f) : PACKED_FRAME_OVERHEAD + f.data.length), 0);
+    const expected = input.reduce(
+      (n, f) =>
+        n +
+        (f.seq % 7 === 2 || f.seq % 7 === 3 || f.seq % 7 === 5 || f.seq % 7 === 6
+          ? frameSize(f)
+          : PACKED_FRAME_OVERHEAD + f.data.length),
+      0,
+    );
     assert.equal(bytes, expected);
     let shifted = 0;
     while (q.length > 0) shifted += q.shift();
@@ -71,13 +78,22 @@ describe('FrameQueue', () => {
     for (let i = 0; i < 250; i++) q.shift();
     assert.equal(q.firstSeq(), 251);
     const first = q.page(0, 10);
-    assert.deepEqual(first.frames.map((f) => f.seq), [251, 252, 253, 254, 255, 256, 257, 258, 259, 260]);
+    assert.deepEqual(
+      first.frames.map((f) => f.seq),
+      [251, 252, 253, 254, 255, 256, 257, 258, 259, 260],
+    );
     assert.equal(first.more, true);
     const mid = q.page(333, 100);
-    assert.deepEqual(mid.frames.map((f) => f.seq), Array.from({ length: 100 }, (_, i) => 334 + i));
+    assert.deepEqual(
+      mid.frames.map((f) => f.seq),
+      Array.from({ length: 100 }, (_, i) => 334 + i),
+    );
     assert.deepStrictEqual(mid.frames, input.slice(333, 433));
     const tail = q.page(590, 100);
-    assert.deepEqual(tail.frames.map((f) => f.seq), [591, 592, 593, 594, 595, 596, 597, 598, 599, 600]);
+    assert.deepEqual(
+      tail.frames.map((f) => f.seq),
+      [591, 592, 593, 594, 595, 596, 597, 598, 599, 600],
+    );
     assert.equal(tail.more, false);
     assert.deepEqual(q.page(600, 5), { frames: [], more: false });
     // Exactly `limit` left: no more.
@@ -85,7 +101,10 @@ describe('FrameQueue', () => {
     // Push after draining keeps working.
     while (q.length > 0) q.shift();
     q.push(textFrame(9, 601, 'again'));
-    assert.deepEqual(q.page(0, 5).frames.map((f) => f.data), ['again']);
+    assert.deepEqual(
+      q.page(0, 5).frames.map((f) => f.data),
+      ['again'],
+    );
     assert.equal(q.firstSeq(), 601);
   });
 
@@ -204,14 +223,42 @@ describe('FrameQueue', () => {
           continue;
         }
         const text = seq % 2 === 0;
-        const bytes = text ? Buffer.from(`é${'x'.repeat(seq % 700)}`) : Buffer.from([seq & 0xff, 0, 255, 7].concat(Array(seq % 900).fill(seq & 0x7f)));
+        const bytes = text
+          ? Buffer.from(`é${'x'.repeat(seq % 700)}`)
+          : Buffer.from([seq & 0xff, 0, 255, 7].concat(Array(seq % 900).fill(seq & 0x7f)));
         // A source larger than the kept bytes: only src[start, end) is kept.
         const src = Buffer.concat([Buffer.from('[['), bytes, Buffer.from(']]')]);
         const truncated = seq % 3 === 0;
         const length = bytes.length + (truncated ? 10 : 0);
-        sizes.push(q.pushBytes(seq, seq % 4 === 1, text ? 1 : 2, 1_700_000_000 + seq / 3, length, length + 4, 1 + (seq % 2), text ? 'utf8' : 'base64', truncated, src, 2, 2 + bytes.length));
+        sizes.push(
+          q.pushBytes(
+            seq,
+            seq % 4 === 1,
+            text ? 1 : 2,
+            1_700_000_000 + seq / 3,
+            length,
+            length + 4,
+            1 + (seq % 2),
+            text ? 'utf8' : 'base64',
+            truncated,
+            src,
+            2,
+            2 + bytes.length,
+          ),
+        );
         src.fill(0);
-        const f: FrameRecord = { session: 9, seq, type: seq % 4 === 1 ? 'receive' : 'send', time: 1_700_000_000 + seq / 3, opcode: text ? 1 : 2, data: bytes.toString(text ? 'utf8' : 'base64'), encoding: text ? 'text' : 'base64', length, wireLength: length + 4, fragments: 1 + (seq % 2) };
+        const f: FrameRecord = {
+          session: 9,
+          seq,
+          type: seq % 4 === 1 ? 'receive' : 'send',
+          time: 1_700_000_000 + seq / 3,
+          opcode: text ? 1 : 2,
+          data: bytes.toString(text ? 'utf8' : 'base64'),
+          encoding: text ? 'text' : 'base64',
+          length,
+          wireLength: length + 4,
+          fragments: 1 + (seq % 2),
+        };
         if (truncated) f.truncated = true;
         assert.equal(sizes[sizes.length - 1], PACKED_FRAME_OVERHEAD + bytes.length);
         expected.push(f);

@@ -18,37 +18,81 @@ describe('SessionLog queries', () => {
   const ids = Array.from({ length: 6 }, () => log.nextId());
   log.http(httpRecord(ids[0]!, { status: 200 }));
   log.http(httpRecord(ids[1]!, { status: 404, route: '/static', handler: 'static', url: '/missing.png' }));
-  log.http(httpRecord(ids[2]!, { status: 502, error: { code: 'ECONNREFUSED', message: 'backend refused the connection', side: 'backend' } }));
+  log.http(
+    httpRecord(ids[2]!, {
+      status: 502,
+      error: { code: 'ECONNREFUSED', message: 'backend refused the connection', side: 'backend' },
+    }),
+  );
   log.http(httpRecord(ids[3]!, { status: undefined, done: false, responseHeaders: undefined, timings: {} }));
   log.ws(wsRecord(ids[4]!, { state: 'open' }));
   log.ws(wsRecord(ids[5]!, { state: 'failed', status: 403 }));
 
   it('lists requests newest last, sessions apart, both with kind "all"', () => {
-    assert.deepEqual(log.listHttp().items.map((r) => r.id), ids.slice(0, 4));
-    assert.deepEqual(log.listSessions().items.map((r) => r.id), ids.slice(4));
+    assert.deepEqual(
+      log.listHttp().items.map((r) => r.id),
+      ids.slice(0, 4),
+    );
+    assert.deepEqual(
+      log.listSessions().items.map((r) => r.id),
+      ids.slice(4),
+    );
     assert.equal(log.list({ kind: 'all' }).total, 6);
-    assert.deepEqual(log.list({ wsOnly: true }).items.map((r) => r.id), ids.slice(4));
+    assert.deepEqual(
+      log.list({ wsOnly: true }).items.map((r) => r.id),
+      ids.slice(4),
+    );
   });
 
   it('filters by status class, route, handler and text', () => {
-    assert.deepEqual(log.listHttp({ status: ['4xx', '5xx'] }).items.map((r) => r.id), [ids[1], ids[2]]);
-    assert.deepEqual(log.list({ status: ['error'] }).items.map((r) => r.id), [ids[2], ids[5]]);
-    assert.deepEqual(log.list({ status: ['pending'] }).items.map((r) => r.id), [ids[3], ids[4]]);
-    assert.deepEqual(log.listHttp({ route: '/static' }).items.map((r) => r.id), [ids[1]]);
-    assert.deepEqual(log.listHttp({ handler: 'static' }).items.map((r) => r.id), [ids[1]]);
-    assert.deepEqual(log.listHttp({ text: 'REFUSED' }).items.map((r) => r.id), [ids[2]]);
-    assert.deepEqual(log.listHttp({ text: 'missing.png' }).items.map((r) => r.id), [ids[1]]);
+    assert.deepEqual(
+      log.listHttp({ status: ['4xx', '5xx'] }).items.map((r) => r.id),
+      [ids[1], ids[2]],
+    );
+    assert.deepEqual(
+      log.list({ status: ['error'] }).items.map((r) => r.id),
+      [ids[2], ids[5]],
+    );
+    assert.deepEqual(
+      log.list({ status: ['pending'] }).items.map((r) => r.id),
+      [ids[3], ids[4]],
+    );
+    assert.deepEqual(
+      log.listHttp({ route: '/static' }).items.map((r) => r.id),
+      [ids[1]],
+    );
+    assert.deepEqual(
+      log.listHttp({ handler: 'static' }).items.map((r) => r.id),
+      [ids[1]],
+    );
+    assert.deepEqual(
+      log.listHttp({ text: 'REFUSED' }).items.map((r) => r.id),
+      [ids[2]],
+    );
+    assert.deepEqual(
+      log.listHttp({ text: 'missing.png' }).items.map((r) => r.id),
+      [ids[1]],
+    );
   });
 
   it('pages with limit (newest), after and before', () => {
     const newest = log.listHttp({ limit: 2 });
-    assert.deepEqual(newest.items.map((r) => r.id), [ids[2], ids[3]]);
+    assert.deepEqual(
+      newest.items.map((r) => r.id),
+      [ids[2], ids[3]],
+    );
     assert.equal(newest.more, true);
     assert.equal(newest.total, 4);
     const after = log.listHttp({ after: ids[0], limit: 2 });
-    assert.deepEqual(after.items.map((r) => r.id), [ids[1], ids[2]]);
+    assert.deepEqual(
+      after.items.map((r) => r.id),
+      [ids[1], ids[2]],
+    );
     assert.equal(after.more, true);
-    assert.deepEqual(log.listHttp({ before: ids[2] }).items.map((r) => r.id), [ids[0], ids[1]]);
+    assert.deepEqual(
+      log.listHttp({ before: ids[2] }).items.map((r) => r.id),
+      [ids[0], ids[1]],
+    );
   });
 });
 
@@ -77,12 +121,24 @@ describe('SessionLog records and frames', () => {
     for (let seq = 1; seq <= 25; seq++) log.frame(textFrame(id, seq, `m${seq}`));
     log.frame(textFrame(9999, 1, 'no such session'));
     const page = log.frames(id, { after: 10, limit: 5 })!;
-    assert.deepEqual(page.frames.map((f) => f.seq), [11, 12, 13, 14, 15]);
+    assert.deepEqual(
+      page.frames.map((f) => f.seq),
+      [11, 12, 13, 14, 15],
+    );
     assert.equal(page.more, true);
     const last = log.frames(id, { after: 20 })!;
-    assert.deepEqual(last.frames.map((f) => f.data), ['m21', 'm22', 'm23', 'm24', 'm25']);
+    assert.deepEqual(
+      last.frames.map((f) => f.data),
+      ['m21', 'm22', 'm23', 'm24', 'm25'],
+    );
     assert.equal(last.more, false);
-    assert.deepEqual(log.getSession(id), { session: log.get(id), framesKept: 25, firstSeq: 1, lastSeq: 25, framesEvicted: 0 });
+    assert.deepEqual(log.getSession(id), {
+      session: log.get(id),
+      framesKept: 25,
+      firstSeq: 1,
+      lastSeq: 25,
+      framesEvicted: 0,
+    });
     assert.equal(log.frames(9999), null);
     assert.equal(log.stats().frames, 25);
   });
@@ -174,7 +230,10 @@ describe('SessionLog byte cap', () => {
     assert.equal(log.get(live.id)?.id, live.id, 'the live session stays');
     const ids = log.listHttp({ limit: 5000 }).items.map((r) => r.id);
     assert.equal(ids[ids.length - 1], live.id + total, 'the newest request is kept');
-    assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+    );
     assert.equal(ids[0], live.id + total - ids.length + 1, 'what is kept is the newest, without gaps');
     // Evicted records are not held anywhere (no leak through the eviction order).
     await new Promise((r) => setTimeout(r, 0));
@@ -197,7 +256,11 @@ describe('SessionLog byte cap', () => {
     await new Promise((r) => setTimeout(r, 0));
     gc();
     const alive = refs.filter((w) => w.deref() !== undefined).length;
-    assert.equal(alive, records, `${alive - records} of ${evictedRecords} evicted records (and their bodies) still reachable`);
+    assert.equal(
+      alive,
+      records,
+      `${alive - records} of ${evictedRecords} evicted records (and their bodies) still reachable`,
+    );
   });
 });
 
@@ -219,7 +282,10 @@ describe('SessionLog events', () => {
     assert.equal(batches.length, 0, 'nothing is sent synchronously');
     await waitFor(() => batches.length === 1, 'the batch');
     const [batch] = batches;
-    assert.deepEqual(batch!.map((e) => e.type), ['http', 'ws', 'frame', 'frame']);
+    assert.deepEqual(
+      batch!.map((e) => e.type),
+      ['http', 'ws', 'frame', 'frame'],
+    );
     const first = batch![0] as Extract<LogEvent, { type: 'http' }>;
     assert.equal(first.record.done, true, 'the coalesced event carries the latest state');
     unsubscribe();
@@ -235,7 +301,10 @@ describe('SessionLog events', () => {
     const s = wsRecord(log.nextId());
     log.ws(s);
     for (let seq = 1; seq <= 1200; seq++) log.frame(textFrame(s.id, seq, 'x'));
-    assert.deepEqual(batches.map((b) => b.length), [500, 500]);
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [500, 500],
+    );
     log.flush();
     assert.equal(batches[2]!.length, 201);
   });
@@ -251,10 +320,16 @@ describe('SessionLog events', () => {
     log.ws(wsRecord(log.nextId(), { state: 'closed' }));
     log.clear();
     log.flush();
-    assert.deepEqual(log.list().items.map((r) => r.id), [open.id]);
+    assert.deepEqual(
+      log.list().items.map((r) => r.id),
+      [open.id],
+    );
     assert.equal(log.getSession(open.id)!.framesKept, 0);
     assert.equal(log.stats().frames, 0);
-    assert.deepEqual(batches.at(-1)!.map((e) => e.type), ['cleared', 'ws']);
+    assert.deepEqual(
+      batches.at(-1)!.map((e) => e.type),
+      ['cleared', 'ws'],
+    );
     log.frame(textFrame(open.id, 2, 'b'));
     assert.equal(log.getSession(open.id)!.firstSeq, 2, 'the live session keeps recording');
   });

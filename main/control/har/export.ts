@@ -1,0 +1,346 @@
+// HAR 1.2 export of the log (Chrome DevTools' format, WebSocket messages included) and JSON Lines of frames.
+import { STATUS_CODES } from 'node:http';
+import type { Har, HarEntry, HarWebSocketMessage, HttpView, RecordView, SessionView } from '../../../shared/api.ts';
+import type { FrameRecord, Headers } from '../../../shared/events.ts';
+import type { SessionLog } from '../../engine/log/store.ts';
+
+export { importHar } from './import.ts';
+
+export interface HarOptions {
+  /** Only this WebSocket session. */
+  session?: number;
+  /** Loopgate's version, for log.creator. */
+  version?: string;
+}
+
+/** Messages serialized per chunk when streaming a session's frames. */
+const CHUNK_FRAMES = 256;
+
+/** The HAR of the log (or of one session); null when the session is not in the log. */
+export function buildHar(log: SessionLog, opts: HarOptions = {}): Har | null {
+  const records = pick(log, opts);
+  if (!records) return null;
+  const entries = records.map((r) => (r.kind === 'http' ? httpEntry(r) : wsEntry(r, log.sessionFrames(r.id))));
+  return { log: { version: '1.2', creator: creator(opts), pages: [], entries } };
+}
+
+/**
+ * The same HAR as JSON text, in pieces (a long session's messages are not held as one string).
+ * Null when the session is not in the log.
+ */
+export function harChunks(log: SessionLog, opts: HarOptions = {}): Iterable<string> | null {
+  const records = pick(log, opts);
+  if (!records) return null;
+  return (function* () {
+    yield `{"log":{"version":"1.2","creator":${JSON.stringify(creator(opts))},"pages":[],"entries":[`;
+    let first = true;
+    for (const r of records) {
+      if (!first) yield ',';
+      first = false;
+      if (r.kind === 'http') {
+        yield JSON.stringify(httpEntry(r));
+        continue;
+      }
+      const head = JSON.stringify(wsEntry(r, []));
+      // Re-open the entry's empty message list and stream the messages into it.
+      const marker = '"_webSocketMessages":[]';
+      const at = head.lastIndexOf(marker);
+      yield head.slice(0, at + marker.length - 1);
+      let batch: string[] = [];
+      let n = 0;
+      for (const f of log.sessionFrames(r.id)) {
+        batch.push(JSON.stringify(message(f)));
+        if (batch.length === CHUNK_FRAMES) {
+          yield (n > 0 ? ',' : '') + batch.join(',');
+          n += batch.length;
+          batch = [];
+        }
+      }
+      if (batch.length) yield (n > 0 ? ',' : '') + batch.join(',');
+      yield head.slice(at + marker.length - 1);
+    }
+    yield ']}}';
+  })();
+}
+
+/** Frames as JSON Lines (one FrameRecord per line), of one session or of every session. */
+export function* framesJsonl(log: SessionLog, session?: number): Generator<string> {
+  const ids = session !== undefined ? [session] : [...log.records()].filter((r) => r.kind === 'ws').map((r) => r.id);
+  for (const id of ids) {
+    let batch: string[] = [];
+    for (const f of log.sessionFrames(id)) {
+      batch.push(JSON.stringify(f));
+      if (batch.length === CHUNK_FRAMES) {
+        yield batch.join('\n') + '\n';
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch.join('\n') + '\n';
+  }
+}
+
+function pick(log: SessionLog, opts: HarOptions): RecordView[] | null {
+  if (opts.session === undefined) return [...log.records()];
+  const r = log.get(opts.session);
+  return r && r.kind === 'ws' ? [r] : null;
+}
+
+function creator(opts: HarOptions) {
+  return { name: 'Loopgate', version: opts.version ?? '0' };
+}
+
+export function httpEntry(r: HttpView): HarEntry {
+  const reqType = first(r.requestHeaders['content-type']);
+  const resType = r.responseHeaders ? first(r.responseHeaders['content-type']) : undefined;
+  const headersAt = r.timings.headers;
+  const endAt = r.timings.end;
+  const wait = Math.max(0, headersAt ?? endAt ?? 0);
+  const receive = headersAt !== undefined && endAt !== undefined ? Math.max(0, endAt - headersAt) : 0;
+  const url = absoluteUrl('http', r.host, r.url);
+  const request: Record<string, unknown> = {
+    method: r.method,
+    url,
+    httpVersion: 'HTTP/1.1',
+    headers: harHeaders(r.requestHeaders),
+    queryString: queryString(url),
+    cookies: requestCookies(r.requestHeaders),
+    headersSize: -1,
+    bodySize: r.bytesIn,
+  };
+  if (r.requestBody !== undefined) {
+    const body = bodyText(r.requestBody, r.requestBodyTruncated);
+    request.postData = {
+      mimeType: reqType ?? 'application/octet-stream',
+      text: body.text,
+      ...(body.encoding ? { _encoding: body.encoding } : {}),
+    };
+  }
+  const answered = r.status !== undefined;
+  const response: Record<string, unknown> = {
+    status: r.status ?? 0,
+    statusText: answered ? (STATUS_CODES[r.status!] ?? '') : '',
+    httpVersion: answered ? 'HTTP/1.1' : '',
+    headers: harHeaders(r.responseHeaders),
+    cookies: responseCookies(r.responseHeaders),
+    content: content(r.bytesOut, resType, r.responseBody, r.responseBodyTruncated),
+    redirectURL: (r.responseHeaders && first(r.responseHeaders['location'])) ?? '',
+    headersSize: -1,
+    bodySize: answered ? r.bytesOut : -1,
+    _transferSize: r.bytesOut,
+    _error: r.error?.message ?? null,
+  };
+  return {
+    startedDateTime: new Date(r.startedAt).toISOString(),
+    time: wait + receive,
+    request,
+    response,
+    cache: {},
+    timings: { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait, receive },
+    _resourceType: resourceType(resType),
+    _loopgate: {
+      id: r.id,
+      kind: 'http',
+      handler: r.handler,
+      route: r.route,
+      routeIndex: r.routeIndex,
+      target: r.target,
+      clientAddress: r.clientAddress,
+      bytesIn: r.bytesIn,
+      bytesOut: r.bytesOut,
+      requestBodyTruncated: r.requestBodyTruncated,
+      responseBodyTruncated: r.responseBodyTruncated,
+      error: r.error,
+      ...(r.retried ? { retried: true } : {}),
+      done: r.done,
+      imported: r.imported,
+    },
+  };
+}
+
+export function wsEntry(r: SessionView, frames: Iterable<FrameRecord>): HarEntry {
+  const messages: HarWebSocketMessage[] = [];
+  for (const f of frames) messages.push(message(f));
+  const opened = r.openedAt !== undefined ? Math.max(0, r.openedAt - r.startedAt) : 0;
+  const endAt = r.closedAt ?? r.openedAt ?? r.startedAt;
+  const receive = r.openedAt !== undefined ? Math.max(0, endAt - r.openedAt) : 0;
+  const url = absoluteUrl('ws', r.host, r.url);
+  const resType = r.responseHeaders ? first(r.responseHeaders['content-type']) : undefined;
+  const entry: HarEntry = {
+    startedDateTime: new Date(r.startedAt).toISOString(),
+    time: opened + receive,
+    request: {
+      method: 'GET',
+      url,
+      httpVersion: 'HTTP/1.1',
+      headers: harHeaders(r.requestHeaders),
+      queryString: queryString(url),
+      cookies: requestCookies(r.requestHeaders),
+      headersSize: -1,
+      bodySize: 0,
+    },
+    response: {
+      status: r.status ?? 0,
+      statusText: r.status !== undefined ? (STATUS_CODES[r.status] ?? '') : '',
+      httpVersion: r.status !== undefined ? 'HTTP/1.1' : '',
+      headers: harHeaders(r.responseHeaders),
+      cookies: responseCookies(r.responseHeaders),
+      content: content(
+        r.responseBody ? Buffer.byteLength(r.responseBody, 'base64') : 0,
+        resType,
+        r.responseBody,
+        false,
+      ),
+      redirectURL: '',
+      headersSize: -1,
+      bodySize: -1,
+      _transferSize: r.counts.bytesToClient,
+      _error: r.error?.message ?? null,
+    },
+    cache: {},
+    timings: { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait: opened, receive },
+    _resourceType: 'websocket',
+    _webSocketMessages: messages,
+  };
+  if (r.closeCode !== undefined || r.closedAt !== undefined || r.closedBy !== undefined) {
+    entry._webSocketClose = { code: r.closeCode, reason: r.closeReason, by: r.closedBy };
+  }
+  entry._loopgate = {
+    id: r.id,
+    kind: 'ws',
+    state: r.state,
+    route: r.route,
+    routeIndex: r.routeIndex,
+    target: r.target,
+    clientAddress: r.clientAddress,
+    subprotocol: r.subprotocol,
+    extensions: r.extensions,
+    openedAt: r.openedAt,
+    closedAt: r.closedAt,
+    closedBy: r.closedBy,
+    error: r.error,
+    counts: r.counts,
+    framesEvicted: r.framesEvicted,
+    imported: r.imported,
+  };
+  return entry;
+}
+
+/** Chrome's message shape, with Loopgate's exact frame details under `_loopgate`. */
+function message(f: FrameRecord): HarWebSocketMessage {
+  return {
+    type: f.type,
+    time: f.time,
+    opcode: f.opcode,
+    data: f.data,
+    _loopgate: {
+      seq: f.seq,
+      encoding: f.encoding,
+      length: f.length,
+      wireLength: f.wireLength,
+      fragments: f.fragments,
+      compressed: f.compressed,
+      truncated: f.truncated,
+      injected: f.injected,
+      closeCode: f.closeCode,
+      closeReason: f.closeReason,
+      problems: f.problems,
+    },
+  };
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function absoluteUrl(scheme: 'http' | 'ws', host: string, path: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
+  return `${scheme}://${host || 'localhost'}${path.startsWith('/') ? '' : '/'}${path}`;
+}
+
+export function harHeaders(h: Headers | undefined): Array<{ name: string; value: string }> {
+  const out: Array<{ name: string; value: string }> = [];
+  if (!h) return out;
+  for (const [name, v] of Object.entries(h)) {
+    if (Array.isArray(v)) for (const value of v) out.push({ name, value });
+    else out.push({ name, value: v });
+  }
+  return out;
+}
+
+function queryString(url: string): Array<{ name: string; value: string }> {
+  try {
+    return [...new URL(url).searchParams].map(([name, value]) => ({ name, value }));
+  } catch {
+    return [];
+  }
+}
+
+function requestCookies(h: Headers): Array<{ name: string; value: string }> {
+  const raw = h['cookie'];
+  const text = Array.isArray(raw) ? raw.join('; ') : raw;
+  if (!text) return [];
+  return text
+    .split(';')
+    .map((p) => p.trim())
+    .filter((p) => p.includes('='))
+    .map((p) => ({ name: p.slice(0, p.indexOf('=')).trim(), value: p.slice(p.indexOf('=') + 1).trim() }));
+}
+
+function responseCookies(h: Headers | undefined): Array<Record<string, unknown>> {
+  const raw = h?.['set-cookie'];
+  if (!raw) return [];
+  return (Array.isArray(raw) ? raw : [raw]).flatMap((line) => {
+    const [pair, ...attrs] = line.split(';');
+    const eq = pair!.indexOf('=');
+    if (eq < 1) return [];
+    const cookie: Record<string, unknown> = { name: pair!.slice(0, eq).trim(), value: pair!.slice(eq + 1).trim() };
+    for (const a of attrs) {
+      const [k, ...rest] = a.split('=');
+      const key = k!.trim().toLowerCase();
+      const val = rest.join('=').trim();
+      if (key === 'path') cookie.path = val;
+      else if (key === 'domain') cookie.domain = val;
+      else if (key === 'expires' && !Number.isNaN(Date.parse(val))) cookie.expires = new Date(val).toISOString();
+      else if (key === 'httponly') cookie.httpOnly = true;
+      else if (key === 'secure') cookie.secure = true;
+      else if (key === 'samesite') cookie.sameSite = val;
+    }
+    return [cookie];
+  });
+}
+
+/** Base64 body → text when it is valid UTF-8 (a cut-off last character is allowed when truncated). */
+function bodyText(base64: string, truncated: boolean | undefined): { text: string; encoding?: 'base64' } {
+  const buf = Buffer.from(base64, 'base64');
+  try {
+    // stream: true tolerates a multi-byte character cut in half at the end of a truncated excerpt.
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(buf, { stream: truncated === true });
+    if (!/[\x00-\x08\x0e-\x1f\x7f]/.test(text)) return { text };
+  } catch {
+    // not UTF-8: keep it base64
+  }
+  return { text: base64, encoding: 'base64' };
+}
+
+function content(size: number, mimeType: string | undefined, body: string | undefined, truncated: boolean | undefined) {
+  const c: Record<string, unknown> = { size, mimeType: mimeType ?? 'x-unknown' };
+  if (body !== undefined) {
+    const b = bodyText(body, truncated);
+    c.text = b.text;
+    if (b.encoding) c.encoding = b.encoding;
+  }
+  return c;
+}
+
+function resourceType(mime: string | undefined): string {
+  const m = (mime ?? '').toLowerCase();
+  if (m.startsWith('text/html')) return 'document';
+  if (m.startsWith('text/css')) return 'stylesheet';
+  if (m.includes('javascript') || m.includes('ecmascript')) return 'script';
+  if (m.startsWith('image/')) return 'image';
+  if (m.startsWith('font/') || m.includes('font-')) return 'font';
+  if (m.startsWith('audio/') || m.startsWith('video/')) return 'media';
+  if (m.startsWith('text/event-stream')) return 'eventsource';
+  if (m.includes('manifest')) return 'manifest';
+  return 'fetch';
+}
