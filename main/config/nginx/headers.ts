@@ -16,7 +16,20 @@ export interface RequestHeaderSettings {
   hostVariable: 'proxy' | 'client' | 'literal';
 }
 
-const CLIENT_HOST = new Set(['$host', '$http_host', '$host:$server_port', '${host}', '$server_name']);
+/** Variables the engine fills in per request (main/engine/http/variables.ts), so a value using only these is kept. */
+const ENGINE_VARIABLES = new Set([
+  'host',
+  'http_host',
+  'server_port',
+  'remote_addr',
+  'scheme',
+  'proxy_host',
+  'request_uri',
+]);
+
+function onlyEngineVariables(value: string): boolean {
+  return [...value.matchAll(/\$\{?([A-Za-z_0-9]+)\}?/g)].every((m) => ENGINE_VARIABLES.has(m[1]!));
+}
 
 /**
  * Read proxy_set_header lines (already the effective ones for the location).
@@ -27,6 +40,8 @@ export function readRequestHeaders(
   origin: string | undefined,
   upgradeVars: Set<string>,
   w: Warnings,
+  /** The server's first server_name (nginx's $server_name), "" when it has none. */
+  serverName = '',
 ): RequestHeaderSettings {
   const s: RequestHeaderSettings = {
     setHeaders: {},
@@ -52,9 +67,21 @@ export function readRequestHeaders(
     switch (lname) {
       case 'host':
         if (value === '$proxy_host') s.hostVariable = 'proxy';
-        else if (CLIENT_HOST.has(value)) {
+        else if (value === '$http_host' || value === '${http_host}') {
+          // The client's Host header as sent (with its port).
           s.hostVariable = 'client';
           s.changeOrigin = false;
+        } else if (value === '$server_name' || value === '${server_name}') {
+          s.hostVariable = 'client';
+          s.changeOrigin = false;
+          s.setHeaders[name] = serverName;
+          if (serverName === '')
+            variable('this server has no server_name: nginx sends an empty Host, and so does Loopgate');
+        } else if (hasVariable(value) && onlyEngineVariables(value)) {
+          // $host (no port), $host:$server_port, ...: filled in per request, as nginx does.
+          s.hostVariable = 'client';
+          s.changeOrigin = false;
+          s.setHeaders[name] = value;
         } else if (value === '') {
           variable('an empty Host is not supported: ignored');
         } else if (hasVariable(value)) {
@@ -90,7 +117,7 @@ export function readRequestHeaders(
         }
         break;
       case 'x-forwarded-host':
-        if (CLIENT_HOST.has(value)) {
+        if (value === '$http_host' || value === '${http_host}') {
           s.forwarded.forwardedHost = true;
           continue;
         }
@@ -126,6 +153,8 @@ export function readRequestHeaders(
     }
     if (value === '') {
       if (!s.removeHeaders.some((h) => h.toLowerCase() === lname)) s.removeHeaders.push(name);
+    } else if (hasVariable(value) && onlyEngineVariables(value)) {
+      s.setHeaders[name] = value;
     } else if (hasVariable(value)) {
       variable('variables in header values are not supported: header not set');
     } else {

@@ -164,7 +164,9 @@ function importServer(
   const allowed = readServerNames(body, w, used);
   if (allowed.hosts.length) config.allowedHosts = allowed.hosts;
 
+  const serverName = body.find((d) => d.name === 'server_name')?.args[0] ?? '';
   const srv: ServerContext = {
+    serverName,
     http,
     server: body,
     timeouts,

@@ -28,6 +28,8 @@ export interface ServerContext {
   timeouts: Timeouts;
   /** bytes, effective at server level */
   maxBodySize: number;
+  /** nginx's $server_name: the first name of the first server_name ("" when none). */
+  serverName: string;
   /** A server-level `if ($request_method = OPTIONS) { ... return 204; }`. */
   preflight: Directive | undefined;
 }
@@ -160,9 +162,14 @@ export function importRoute(
       `this proxy_set_header replaces the outer ones (${names}) for this location: nginx does not merge them`,
     );
   }
-  const headers = readRequestHeaders(psh.items, targetOrigin(target), ctx.upgradeVars, w);
-  if (resolved.upstream && headers.hostVariable === 'proxy') {
-    w.at(pass, `nginx sends "Host: ${resolved.upstream}" (the upstream's name); Loopgate sends the target's host`);
+  const headers = readRequestHeaders(psh.items, targetOrigin(target), ctx.upgradeVars, w, srv.serverName);
+  if (
+    resolved.upstream &&
+    headers.hostVariable === 'proxy' &&
+    !Object.keys(headers.setHeaders).some((h) => h.toLowerCase() === 'host')
+  ) {
+    // nginx's $proxy_host is the upstream's name, not the server it picked.
+    headers.setHeaders.Host = resolved.upstream;
   }
   const version = scalar(chain, 'proxy_http_version', used)?.args[0] ?? '1.0';
   const ws = headers.upgrade && headers.connectionUpgrade;

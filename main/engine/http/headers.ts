@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { rewriteSetCookies } from './cookies.ts';
 import { clientOrigin, redirectRule, rewriteLocation, rewriteRefresh, type RedirectRule } from './redirects.ts';
 import type { CompiledRoute } from '../types.ts';
+import { expandVariables, hasRequestVariable } from './variables.ts';
 
 /** A response header object as node's writeHead takes it (lower-case names). */
 export type OutgoingHeaders = Record<string, string | string[] | number | undefined>;
@@ -35,8 +36,8 @@ interface Prepared {
   replaced: Set<string>;
   /** Names in setHeaders (they win over the forwarded headers too). */
   setNames: Set<string>;
-  /** setHeaders with a value (the "" ones only remove). */
-  set: Array<[string, string]>;
+  /** setHeaders with a value (the "" ones only remove); `true` when the value names a variable ($host…). */
+  set: Array<[string, string, boolean]>;
   redirect: RedirectRule;
   add: Array<[string, string]>;
 }
@@ -54,7 +55,7 @@ function prepare(route: CompiledRoute): Prepared {
   p = {
     replaced,
     setNames,
-    set: route.setHeaders.filter(([, v]) => v !== ''),
+    set: route.setHeaders.filter(([, v]) => v !== '').map(([k, v]) => [k, v, hasRequestVariable(v)]),
     redirect: redirectRule(route),
     add: route.addHeaders.map(([k, v]) => [k.toLowerCase(), v]),
   };
@@ -126,7 +127,7 @@ export function buildRequestHeaders(req: IncomingMessage, route: CompiledRoute):
       (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
     );
   if (fwd.forwardedHost) addForwarded(out, p, remove, 'X-Forwarded-Host', 'x-forwarded-host', req.headers.host);
-  for (const [k, v] of p.set) if (!remove.has(k)) out.push(k, v);
+  for (const [k, v, variable] of p.set) if (!remove.has(k)) out.push(k, variable ? expandVariables(v, req, route) : v);
   return out;
 }
 

@@ -5,6 +5,7 @@ import { connect as tlsConnect } from 'node:tls';
 import type { Headers } from '../../../shared/events.ts';
 import { REASONS } from '../errors.ts';
 import { withReusedReads } from './socket-read.ts';
+import { expandVariables, hasRequestVariable } from '../http/variables.ts';
 import type { CompiledRoute, UpgradeExchange } from '../types.ts';
 
 /** Request headers never passed on as received (Upgrade and Connection are re-sent by us). */
@@ -45,7 +46,11 @@ function rewriteReferer(value: string, origin: string): string {
 /** The upgrade request sent to the backend (nginx proxy_pass semantics, see the route options). */
 export function buildRequestHead(ex: UpgradeExchange): Buffer {
   const { req, route } = ex;
-  const set = new Map(route.setHeaders.filter(([k]) => k !== 'connection' && k !== 'upgrade'));
+  const set = new Map(
+    route.setHeaders
+      .filter(([k]) => k !== 'connection' && k !== 'upgrade')
+      .map(([k, v]) => [k, hasRequestVariable(v) ? expandVariables(v, req, route) : v]),
+  );
   const fw = route.forwarded;
   const listed = new Set(
     String(req.headers.connection ?? '')

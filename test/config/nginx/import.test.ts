@@ -79,6 +79,7 @@ describe('fixture corpus', () => {
           target: 'http://127.0.0.1:5000/',
           ws: false,
           changeOrigin: false,
+          setHeaders: { Host: '$host' },
           forwarded: { forwardedHost: false },
         },
         {
@@ -86,6 +87,7 @@ describe('fixture corpus', () => {
           target: 'http://127.0.0.1:5000',
           ws: true,
           changeOrigin: false,
+          setHeaders: { Host: '$host' },
           forwarded: NO_FORWARDED,
           timeouts: { send: '1h', read: '1h' },
         },
@@ -112,6 +114,7 @@ describe('fixture corpus', () => {
         target: 'http://127.0.0.1:8081',
         ws: false,
         changeOrigin: false,
+        setHeaders: { Host: '$host' },
         forwarded: { realIp: false, forwardedProto: false, forwardedHost: false },
       },
       {
@@ -119,6 +122,7 @@ describe('fixture corpus', () => {
         target: 'http://127.0.0.1:9001/oauth/',
         ws: false,
         changeOrigin: false,
+        setHeaders: { Host: '$host' },
         forwarded: { realIp: false, forwardedProto: false, forwardedHost: false },
       },
       {
@@ -126,6 +130,7 @@ describe('fixture corpus', () => {
         target: 'http://localhost:80',
         ws: false,
         changeOrigin: false,
+        setHeaders: { Host: '$host' },
         forwarded: { realIp: false, forwardedProto: false, forwardedHost: false },
       },
     ]);
@@ -167,7 +172,14 @@ describe('fixture corpus', () => {
     const c = r.sites[0]!.config;
     assert.equal(r.sites[0]!.name, 'shop.example.com');
     assert.deepEqual(c.routes, [
-      { match: '/api/', target: 'http://127.0.0.1:8080/api/', ws: false, changeOrigin: false },
+      {
+        match: '/api/',
+        target: 'http://127.0.0.1:8080/api/',
+        ws: false,
+        changeOrigin: false,
+        setHeaders: { Host: '$host', 'X-Forwarded-Host': '$host' },
+        forwarded: { forwardedHost: false },
+      },
     ]);
     const inc = r.warnings.filter((w) => w.file.endsWith('app-server.inc'));
     assert.ok(inc.some((w) => w.line === 3 && w.directive === 'listen'));
@@ -363,9 +375,9 @@ describe('headers, cookies, TLS', () => {
       target: 'https://api.example.com',
       ws: true,
       changeOrigin: false,
-      setHeaders: { 'X-Env': 'staging' },
+      setHeaders: { Host: '$host', 'X-Forwarded-Host': '$host', 'X-Env': 'staging' },
       removeHeaders: ['Cookie'],
-      forwarded: { realIp: false, forwardedFor: false, forwardedProto: false },
+      forwarded: { realIp: false, forwardedFor: false, forwardedProto: false, forwardedHost: false },
     });
     assert.deepEqual(
       warned(result, /X-Request-Id/).map((w) => w.line),
@@ -467,4 +479,25 @@ describe('input forms and errors', () => {
       forwardedHost: false,
     });
   });
+});
+
+test('Host: $host, $http_host, $host:$server_port, $server_name and an upstream name are four different things', () => {
+  const r = importNginx(
+    `upstream api { server 127.0.0.1:9000; server 127.0.0.1:9001; }
+    server { server_name shop.test; listen 8080;
+      location /a/ { proxy_pass http://127.0.0.1:1; proxy_set_header Host $host; }
+      location /b/ { proxy_pass http://127.0.0.1:1; proxy_set_header Host $http_host; }
+      location /c/ { proxy_pass http://127.0.0.1:1; proxy_set_header Host $host:$server_port; }
+      location /d/ { proxy_pass http://127.0.0.1:1; proxy_set_header Host $server_name; }
+      location /e/ { proxy_pass http://api; }
+    }`,
+    { file: 'hosts.conf' },
+  );
+  const routes = r.sites[0]!.config.routes!;
+  const host = (i: number) => [routes[i]!.changeOrigin, routes[i]!.setHeaders?.Host];
+  assert.deepEqual(host(0), [false, '$host']);
+  assert.deepEqual(host(1), [false, undefined]);
+  assert.deepEqual(host(2), [false, '$host:$server_port']);
+  assert.deepEqual(host(3), [false, 'shop.test']);
+  assert.deepEqual(host(4), [undefined, 'api']);
 });
