@@ -113,6 +113,8 @@ export interface FrameRecord {
   /** Number of wire frames the message was assembled from. */
   fragments: number;
   compressed?: boolean;
+  /** The inspector stopped inflating this message at `length` bytes (a decompression bomb guard): it is longer. */
+  inflateCapped?: boolean;
   truncated?: boolean;
   injected?: boolean;
   /** For close frames. */

@@ -56,7 +56,8 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
         />
         <span class="frame-meta mono">
           #{frame.seq} {frame.type === 'send' ? '↑ client → backend' : '↓ backend → client'} ·{' '}
-          {OPCODE_NAMES[frame.opcode]} · {formatBytes(frame.length)}
+          {OPCODE_NAMES[frame.opcode]} · {frame.inflateCapped && 'over '}
+          {formatBytes(frame.length)}
           {frame.wireLength !== frame.length && ` (${formatBytes(frame.wireLength)} on the wire)`}
           {frame.fragments > 1 && ` · ${frame.fragments} fragments`}
           {frame.compressed && ' · deflated'}
@@ -68,8 +69,13 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
       </div>
       {(frame.truncated || (frame.problems && frame.problems.length > 0)) && (
         <div class="frame-notes">
-          {frame.truncated && (
+          {frame.truncated && !frame.inflateCapped && (
             <span class="badge warn">truncated: {formatBytes(frame.length)} sent, first part kept</span>
+          )}
+          {frame.inflateCapped && (
+            <span class="badge warn">
+              inflated only up to {formatBytes(frame.length)} (bomb guard), first part kept
+            </span>
           )}
           {frame.problems?.map((p) => (
             <span key={p} class="badge error">

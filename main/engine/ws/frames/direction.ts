@@ -295,6 +295,7 @@ export class Direction implements FrameSink {
       const kept = Math.min(keep, r.data.length);
       setPayload(rec, opcode, r.data, 0, kept, r.length);
       if (r.error !== undefined) addProblem(rec, r.error);
+      if (r.capped === true) rec.inflateCapped = true;
       if (note !== null) addProblem(rec, note);
       if (slot !== null) queue.resolve(slot, rec);
       else ready = true;

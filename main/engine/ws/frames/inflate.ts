@@ -15,6 +15,12 @@ import { copyUnmasked } from './mask.ts';
  *   (plus the window tail) are retained, so memory stays bounded whatever the message inflates to.
  *   While such a stream is busy, later messages of the same direction go through it too (they need
  *   its context); once it drains, the direction returns to the synchronous path.
+ * - Decompression bombs (docs/hardening.md): the inspector stops inflating a message past
+ *   MESSAGE_CAP bytes (the record keeps its first bytes, its length so far and `inflateCapped`), and
+ *   all inflaters of the process share a budget of inflated bytes (a bucket of BUDGET_BYTES refilled at
+ *   BUDGET_BYTES per second) checked before each message: past it, messages are not inflated. Either way
+ *   a direction with context takeover cannot decode later messages (their context was never produced),
+ *   and says so. Forwarding never waits on any of this.
  */
 
 export interface InflateResult {
@@ -24,6 +30,8 @@ export interface InflateResult {
   length: number;
   /** Why inflation failed (the data/length are then what could be decoded). */
   error?: string;
+  /** Inflation stopped at MESSAGE_CAP bytes: `length` is what was inflated, the message is longer. */
+  capped?: boolean;
 }
 
 export interface InflaterOptions {
@@ -48,6 +56,30 @@ const RETAIN_BYTES = 64 * 1024;
 export const STREAM_MAX_BACKLOG = 32 * 1024 * 1024;
 /** Concurrent streams (only without context takeover can there be more than one). */
 const MAX_JOBS = 4;
+/** The inspector inflates at most this much of one message (or `keep`, if larger). */
+export const MESSAGE_CAP = 16 * 1024 * 1024;
+/** Inflated bytes per second the whole process may produce, and the burst it may spend at once. */
+export const BUDGET_BYTES = 128 * 1024 * 1024;
+
+const MiB = (n: number) => `${Math.round(n / (1024 * 1024))} MiB`;
+const CONTEXT_LOST = 'compression context lost, later compressed messages not decoded';
+
+/** The process-wide budget of inflated bytes (a token bucket shared by every direction of every session). */
+const budget = { tokens: BUDGET_BYTES, at: 0 };
+
+/** True when there is budget left to inflate a message (refilled for the time elapsed). */
+function budgetLeft(): boolean {
+  const now = performance.now();
+  budget.tokens = Math.min(BUDGET_BYTES, budget.tokens + ((now - budget.at) / 1000) * BUDGET_BYTES);
+  budget.at = now;
+  return budget.tokens > 0;
+}
+
+/** Reset the shared budget (tests). */
+export function resetInflateBudget(): void {
+  budget.tokens = BUDGET_BYTES;
+  budget.at = performance.now();
+}
 
 /** The output of one message inflated through a stream. */
 class Collector {
@@ -55,6 +87,7 @@ class Collector {
   kept: Buffer = EMPTY;
   keptLen = 0;
   done: Done | null = null;
+  capped = false;
   constructor(private readonly keep: number) {}
 
   add(chunk: Buffer): void {
@@ -76,6 +109,7 @@ class Collector {
   result(error?: string): InflateResult {
     const r: InflateResult = { data: this.kept.subarray(0, this.keptLen), length: this.length };
     if (error !== undefined) r.error = error;
+    if (this.capped) r.capped = true;
     return r;
   }
 }
@@ -93,6 +127,7 @@ interface Job {
 export class Inflater {
   private readonly noContext: boolean;
   private readonly keep: number;
+  private readonly cap: number;
   private readonly winSize: number;
   /** Last winSize bytes of inflated output (context takeover only), in win[winLen - winSize, winLen). */
   private win: Buffer = EMPTY;
@@ -110,10 +145,13 @@ export class Inflater {
   private failed: string | null = null;
   /** Only the current message failed (no context takeover: the next one starts afresh). */
   private messageFailed: string | null = null;
+  /** The current message passed the cap while its frames were still arriving. */
+  private cappedCurrent: Collector | null = null;
 
   constructor(opts: InflaterOptions) {
     this.noContext = opts.noContextTakeover;
     this.keep = opts.keep;
+    this.cap = Math.max(MESSAGE_CAP, opts.keep);
     this.winSize = 1 << Math.min(15, Math.max(8, opts.windowBits));
   }
 
@@ -133,12 +171,20 @@ export class Inflater {
     this.messageFailed = null;
     this.job = null;
     this.collector = null;
-    if (this.failed === null && this.activeJob !== null) this.streamCurrent(this.activeJob);
+    this.cappedCurrent = null;
+    if (this.failed !== null) return;
+    if (!budgetLeft()) {
+      const why = `not inflated: the inspector's inflate budget (${MiB(BUDGET_BYTES)}/s for all sessions) is spent; forwarded unchanged`;
+      if (this.noContext) this.messageFailed = why;
+      else this.failed = `${why}; ${CONTEXT_LOST}`;
+      return;
+    }
+    if (this.activeJob !== null) this.streamCurrent(this.activeJob);
   }
 
   /** Payload bytes src[start, end) of the current message; `mask`/`maskOff` as on the wire. */
   write(src: Buffer, start: number, end: number, mask: Buffer | null, maskOff: number): void {
-    if (this.failed !== null || this.messageFailed !== null) return;
+    if (this.failed !== null || this.messageFailed !== null || this.cappedCurrent !== null) return;
     const n = end - start;
     if (this.job === null) {
       if (this.zlen + n <= SYNC_MAX_INPUT) {
@@ -161,6 +207,12 @@ export class Inflater {
    * what arrived.
    */
   finish(done: Done, partial = false): void {
+    if (this.cappedCurrent !== null) {
+      const c = this.cappedCurrent;
+      this.cappedCurrent = null;
+      done(c.result(this.capNote()));
+      return;
+    }
     const failed = this.failed ?? this.messageFailed;
     if (failed !== null) {
       done({ data: EMPTY, length: 0, error: failed });
@@ -227,11 +279,15 @@ export class Inflater {
       out = zlib.inflateRawSync(input, opts);
     } catch (err) {
       const e = err as { code?: string; message?: string };
-      if (e.code === 'ERR_BUFFER_TOO_LARGE') return null;
+      if (e.code === 'ERR_BUFFER_TOO_LARGE') {
+        budget.tokens -= opts.maxOutputLength!;
+        return null;
+      }
       const message = `inflate failed: ${e.message ?? String(err)}`;
       if (!this.noContext) this.failed = `${message}; compression context lost, later compressed messages not decoded`;
       return message;
     }
+    budget.tokens -= out.length;
     if (!this.noContext) this.remember(out);
     return out;
   }
@@ -284,7 +340,13 @@ export class Inflater {
     const stream = zlib.createInflateRaw(dictionary ? { windowBits: 15, dictionary } : { windowBits: 15 });
     const job: Job = { stream, collectors: [], batch: null, batchLen: 0, closed: false };
     stream.on('data', (chunk: Buffer) => {
-      job.collectors[0]?.add(chunk);
+      if (job.closed) return;
+      budget.tokens -= chunk.length;
+      const c = job.collectors[0];
+      if (c !== undefined) {
+        c.add(chunk);
+        if (c.length > this.cap) return this.capJob(job, c);
+      }
       if (!this.noContext && this.activeJob === job) this.remember(chunk);
     });
     stream.on('error', (err: Error) => {
@@ -331,6 +393,31 @@ export class Inflater {
       if (this.activeJob === job) this.activeJob = null;
       this.closeJob(job);
     }
+  }
+
+  private capNote(): string {
+    return `inflates to over ${MiB(this.cap)}: the inspector stopped inflating it there (forwarded unchanged)`;
+  }
+
+  /**
+   * The job's first message passed the cap: it ends with what was inflated; the job's stream is
+   * dropped, so with context takeover every later message fails (its context is never produced).
+   */
+  private capJob(job: Job, c: Collector): void {
+    c.capped = true;
+    job.collectors.shift();
+    if (!this.noContext && this.failed === null) {
+      this.failed = `an earlier message inflated past the inspector's ${MiB(this.cap)} cap; ${CONTEXT_LOST}`;
+    }
+    if (this.job === job && this.collector === c) {
+      // Still arriving: finish() reports it; its remaining frames are not inflated.
+      this.cappedCurrent = c;
+      this.job = null;
+      this.collector = null;
+    } else {
+      c.done?.(c.result(this.capNote()));
+    }
+    this.fail(job, this.failed ?? this.capNote());
   }
 
   private fail(job: Job, reason: string): void {
