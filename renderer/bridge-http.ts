@@ -1,25 +1,16 @@
 // LoopgateBridge over the control server's HTTP routes and its /api/events WebSocket (browser mode).
-import type {
-  ApiError,
-  CloseRequest,
-  FramesPage,
-  FramesQuery,
-  Har,
-  ImportResult,
-  ListPage,
-  ListQuery,
-  LoopgateBridge,
-  NginxExportResult,
-  NginxImportResult,
-  RecordView,
-  SendRequest,
-  SendResult,
-  SessionDetail,
-  SessionView,
-  StatusInfo,
-  StreamEvent,
+import {
+  API_METHODS,
+  bridgeMethodNames,
+  HTTP_ONLY_ROUTES,
+  TOKEN_QUERY,
+  type ApiError,
+  type ApiMethod,
+  type BridgeMethod,
+  type LoopgateBridge,
+  type StreamEvent,
 } from '../shared/api.ts';
-import type { ConfigInput, ConfigResult } from '../shared/config.ts';
+import type { ConfigResult } from '../shared/config.ts';
 
 /** A refused call: the control server's code and message (or NETWORK when it could not be reached). */
 export class BridgeError extends Error {
@@ -102,15 +93,20 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
     return { status: res.status, body: parsed };
   }
 
-  async function ok<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const a = await call(method, path, body);
-    if (a.status >= 400) throw apiError(a);
-    return a.body as T;
+  /** A refusal as the bridge's outcome answers it: the body when it is one, else from ApiError. */
+  function outcome(a: Answer): unknown {
+    const b = a.body as { ok?: unknown; code?: unknown; error?: unknown } | null;
+    if (b && typeof b === 'object' && (b.ok === true || (b.ok === false && typeof b.code === 'string'))) {
+      const { error: _, ...result } = b;
+      return result;
+    }
+    if (a.status < 400) return a.body;
+    const e = apiError(a);
+    return { ok: false, code: e.code, message: e.message };
   }
 
   /** Config writes answer a ConfigResult on 400 too. */
-  async function configCall(method: string, path: string, body: unknown): Promise<ConfigResult> {
-    const a = await call(method, path, body);
+  function configResult(a: Answer): ConfigResult {
     const b = a.body as Partial<ConfigResult> | null;
     if (b && typeof b === 'object' && 'ok' in b && (b.ok === true || Array.isArray((b as { errors?: unknown }).errors)))
       return b as ConfigResult;
@@ -118,58 +114,43 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
     return { ok: false, errors: [{ path: '(config)', message: err.message }] };
   }
 
-  async function maybe<T>(path: string): Promise<T | null> {
-    const a = await call('GET', path);
-    if (a.status === 404) return null;
-    if (a.status >= 400) throw apiError(a);
-    return a.body as T;
-  }
-
-  async function result(path: string, body: unknown): Promise<SendResult> {
-    const a = await call('POST', path, body);
-    if (a.status < 400) return { ok: true };
-    const e = apiError(a);
-    return { ok: false, code: e.code, message: e.message };
-  }
-
-  return {
-    status: () => ok<StatusInfo>('GET', '/api/status'),
-    getConfig: () => ok<ConfigInput>('GET', '/api/config'),
-    putConfig: (input) => configCall('PUT', '/api/config', input),
-    setProfile: (name) => configCall('POST', '/api/profile', { name }),
-    listRequests: (q?: ListQuery) => ok<ListPage<RecordView>>('GET', `/api/requests${query(q)}`),
-    listSessions: (q?: ListQuery) => ok<ListPage<SessionView>>('GET', `/api/sessions${query(q)}`),
-    getSession: (id) => maybe<SessionDetail>(`/api/sessions/${id}`),
-    frames: (id, q?: FramesQuery) => maybe<FramesPage>(`/api/sessions/${id}/frames${query(q)}`),
-    send: (id, message: SendRequest) => result(`/api/sessions/${id}/send`, message),
-    close: (id, request: CloseRequest) => result(`/api/sessions/${id}/close`, request),
-    exportHar: (o) => ok<Har>('GET', `/api/export.har${query(o)}`),
-    async importHar(har): Promise<ImportResult> {
-      const a = await call('POST', '/api/import.har', har);
-      if (a.status < 400) return a.body as ImportResult;
-      const e = apiError(a);
-      return { ok: false, code: e.code, message: e.message };
-    },
-    async importNginx(request): Promise<NginxImportResult> {
-      const a = await call('POST', '/api/nginx/import', request);
-      const b = a.body as Partial<NginxImportResult> | null;
-      if (b && typeof b === 'object' && (b.ok === true || (b.ok === false && typeof b.code === 'string'))) {
-        const { error: _, ...result } = b as NginxImportResult & { error?: unknown };
-        return result as NginxImportResult;
+  /** One bridge method from its line in API_METHODS: arguments into path, query and body; the answer back. */
+  function method(name: BridgeMethod): (...args: unknown[]) => Promise<unknown> {
+    const spec: ApiMethod = API_METHODS[name];
+    const [verb, template] = (spec.route ?? '').split(' ') as [string, string];
+    return async (...args) => {
+      let path = template;
+      let search = '';
+      let body: unknown = verb === 'GET' ? undefined : {};
+      spec.args.forEach((kind, i) => {
+        const arg = args[i];
+        if (kind === 'id') path = path.replace(':id', String(arg));
+        else if (kind === 'query' || kind === 'options') search = query(arg as object | undefined);
+        else if (kind === 'body') body = spec.bodyKey ? { [spec.bodyKey]: arg } : arg;
+      });
+      const a = await call(verb, path + search, body);
+      switch (spec.answer) {
+        case 'config':
+          return configResult(a);
+        case 'outcome':
+        case 'result':
+          return outcome(a);
+        case 'found':
+          if (a.status === 404) return null;
       }
-      const e = apiError(a);
-      return { ok: false, code: e.code, message: e.message };
-    },
-    exportNginx: (o) => ok<NginxExportResult>('GET', `/api/nginx/export${query(o)}`),
-    async clear() {
-      await ok('POST', '/api/clear', {});
-    },
-    // No route: `loopgate serve` runs the one config it was started with (StatusInfo.canOpenConfig is absent).
-    openConfig: async () => {
-      throw new BridgeError('NOT_SUPPORTED', OPEN_CONFIG_NOT_SUPPORTED);
-    },
-    subscribe: (onEvents) => subscribeEvents(base, opts, onEvents),
+      if (a.status >= 400) throw apiError(a);
+      return spec.answer === 'none' ? undefined : a.body;
+    };
+  }
+
+  const bridge: Record<string, unknown> = {};
+  for (const name of bridgeMethodNames()) if (API_METHODS[name].route) bridge[name] = method(name);
+  // No route: `loopgate serve` runs the one config it was started with (StatusInfo.canOpenConfig is absent).
+  bridge.openConfig = async () => {
+    throw new BridgeError('NOT_SUPPORTED', OPEN_CONFIG_NOT_SUPPORTED);
   };
+  bridge.subscribe = (onEvents: (batch: StreamEvent[]) => void) => subscribeEvents(base, opts, onEvents);
+  return bridge as unknown as LoopgateBridge;
 }
 
 /**
@@ -178,9 +159,9 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
  */
 function subscribeEvents(base: string, opts: HttpBridgeOptions, onEvents: (batch: StreamEvent[]) => void): () => void {
   const origin = base || location.origin;
-  const url = new URL('/api/events', origin);
+  const url = new URL(HTTP_ONLY_ROUTES.events.split(' ')[1]!, origin);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  if (opts.token) url.searchParams.set('token', opts.token);
+  if (opts.token) url.searchParams.set(TOKEN_QUERY, opts.token);
   let ws: WebSocket | null = null;
   let stopped = false;
   let delay = opts.reconnectMs ?? 250;

@@ -283,66 +283,94 @@ export const TOKEN_QUERY = 'token';
 export const EVENTS_HIGH_WATER = 4 * 1024 * 1024;
 
 /**
- * The control server's routes. Every call needs `Authorization: Bearer <token>` (or the cookie set by
- * opening the UI with `?token=`); POST/PUT need `content-type: application/json`; errors answer
- * `{"error":{"code","message"}}` (ApiError) with a 4xx/5xx status.
+ * How a bridge method's arguments travel, in order. `id`: a session id (a positive integer; `:id` in
+ * the route). `query` / `options`: an optional object (the query string over HTTP). `body`: any JSON
+ * (the request body). `local`: checked and used by the desktop bridge only, never sent over HTTP.
  */
-export const API_ROUTES = {
+export type ApiArg = 'id' | 'query' | 'options' | 'body' | 'local';
+
+/**
+ * How a method answers. `value`: the answer, or a refusal ({ok: false, code, message}) the bridge
+ * rejects with. `found`: like value, and null for an unknown session (HTTP 404 NO_SESSION).
+ * `outcome`: a refusal is an answer, not a rejection (HTTP: an error status with its code).
+ * `result`: like outcome, and over HTTP a refusal is the body too, beside ApiError (line, column). `config`: a ConfigResult (HTTP 400 INVALID_CONFIG with its errors). `none`: nothing (HTTP {ok: true}).
+ */
+export type ApiAnswer = 'value' | 'found' | 'outcome' | 'result' | 'config' | 'none';
+
+export interface ApiMethod {
+  /** "METHOD /path" on the control server (`:id`: the session id); null: no route of its own. */
+  route: string | null;
+  args: readonly ApiArg[];
+  answer: ApiAnswer;
+  /** Largest request body the server reads, in bytes (default API_BODY_LIMIT). */
+  bodyLimit?: number;
+  /** The body is `{[bodyKey]: argument}` (setProfile's {"name": ...}) rather than the argument itself. */
+  bodyKey?: string;
+}
+
+/** Largest JSON request body the control server reads unless a method says otherwise. */
+export const API_BODY_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * Every LoopgateBridge method, one line each: the control server's routes, the HTTP bridge, the IPC
+ * bridge's channels and argument checks all come from this table. Every route needs
+ * `Authorization: Bearer <token>` (or the cookie set by opening the UI with `?token=`); POST/PUT need
+ * `content-type: application/json`; errors answer `{"error":{"code","message"}}` (ApiError) with a
+ * 4xx/5xx status. Adding a method: its line here, its signature in LoopgateBridge, its Controller method.
+ */
+export const API_METHODS = {
   /** → StatusInfo */
-  status: 'GET /api/status',
+  status: { route: 'GET /api/status', args: [], answer: 'value' },
   /** → ConfigInput */
-  getConfig: 'GET /api/config',
+  getConfig: { route: 'GET /api/config', args: [], answer: 'value' },
   /** body: ConfigInput → 200 ConfigResult (ok) | 400 ConfigResult (ok: false, errors) + ApiError */
-  putConfig: 'PUT /api/config',
+  putConfig: { route: 'PUT /api/config', args: ['body', 'local'], answer: 'config' },
   /** body: {"name": string | null} → ConfigResult like putConfig */
-  setProfile: 'POST /api/profile',
+  setProfile: { route: 'POST /api/profile', args: ['body'], answer: 'config', bodyKey: 'name' },
   /** ?kind=http|ws|all&route=&handler=&status=2xx,4xx&text=&after=&before=&limit= → ListPage<RecordView> */
-  listRequests: 'GET /api/requests',
+  listRequests: { route: 'GET /api/requests', args: ['query'], answer: 'value' },
   /** same query (kind is ws) → ListPage<SessionView> */
-  listSessions: 'GET /api/sessions',
+  listSessions: { route: 'GET /api/sessions', args: ['query'], answer: 'value' },
   /** → SessionDetail | 404 */
-  getSession: 'GET /api/sessions/:id',
+  getSession: { route: 'GET /api/sessions/:id', args: ['id'], answer: 'found' },
   /** ?after=&limit= → FramesPage | 404 */
-  frames: 'GET /api/sessions/:id/frames',
-  /** body: SendRequest → {ok: true} | ApiError (400 bad input, 404 unknown, 409 not open) */
-  send: 'POST /api/sessions/:id/send',
+  frames: { route: 'GET /api/sessions/:id/frames', args: ['id', 'query'], answer: 'found' },
+  /** body: SendRequest → {ok: true} | ApiError (400 bad input, 404 unknown, 409 not open, 413 too large) */
+  send: { route: 'POST /api/sessions/:id/send', args: ['id', 'body'], answer: 'outcome', bodyLimit: 24 << 20 },
   /** body: CloseRequest → like send */
-  close: 'POST /api/sessions/:id/close',
+  close: { route: 'POST /api/sessions/:id/close', args: ['id', 'body'], answer: 'outcome' },
   /** ?session=id → Har (application/json, as an attachment) */
-  exportHar: 'GET /api/export.har',
+  exportHar: { route: 'GET /api/export.har', args: ['options'], answer: 'value' },
+  /** body: Har → ImportResult (400 with code BAD_HAR when malformed) */
+  importHar: { route: 'POST /api/import.har', args: ['body'], answer: 'outcome', bodyLimit: 512 << 20 },
+  /** body: NginxImportRequest → 200 NginxImportResult | 400 NginxImportResult (ok: false) + ApiError */
+  importNginx: { route: 'POST /api/nginx/import', args: ['body'], answer: 'result' },
+  /** ?serverName= → NginxExportResult | 400 ApiError (BAD_REQUEST) */
+  exportNginx: { route: 'GET /api/nginx/export', args: ['options'], answer: 'value' },
+  /** → {ok: true} */
+  clear: { route: 'POST /api/clear', args: [], answer: 'none' },
+  /** Desktop only: the HTTP bridge refuses it (NOT_SUPPORTED) without asking the server. */
+  openConfig: { route: null, args: ['options'], answer: 'value' },
+  /** The HTTP bridge uses the events socket below; the IPC bridge a channel of its own. */
+  subscribe: { route: null, args: [], answer: 'none' },
+} as const satisfies Record<keyof LoopgateBridge, ApiMethod>;
+
+export type BridgeMethod = keyof typeof API_METHODS;
+
+/** Routes of the control server that are no bridge method (the raw frame stream, the event socket). */
+export const HTTP_ONLY_ROUTES = {
   /** ?session=id → one FrameRecord per line (application/x-ndjson) */
   framesJsonl: 'GET /api/frames.jsonl',
-  /** body: Har → ImportResult (400 with code BAD_HAR when malformed) */
-  importHar: 'POST /api/import.har',
-  /** body: NginxImportRequest → 200 NginxImportResult | 400 NginxImportResult (ok: false) + ApiError */
-  importNginx: 'POST /api/nginx/import',
-  /** ?serverName= → NginxExportResult | 400 ApiError (BAD_REQUEST) */
-  exportNginx: 'GET /api/nginx/export',
-  /** → {ok: true} */
-  clear: 'POST /api/clear',
   /** WebSocket (token by header, cookie or ?token=): each message a JSON array of StreamEvent */
   events: 'GET /api/events',
 } as const;
 
-/** Routes of the control server that are no bridge method (the raw frame stream, the event socket). */
-export const HTTP_ONLY_ROUTES = ['framesJsonl', 'events'] as const satisfies readonly (keyof typeof API_ROUTES)[];
+/** LoopgateBridge's method names at run time, in the order the interface declares them. */
+export function bridgeMethodNames(): BridgeMethod[] {
+  return Object.keys(API_METHODS) as BridgeMethod[];
+}
 
-/**
- * Bridge methods without a route of their own: subscribe (the HTTP bridge uses the events socket) and
- * openConfig (desktop only; the HTTP bridge refuses it without asking the server).
- */
-export const BRIDGE_ONLY_METHODS = ['subscribe', 'openConfig'] as const satisfies readonly (keyof LoopgateBridge)[];
-
-// Compile-time check that the routes (less the HTTP-only ones) plus the bridge-only methods are exactly
-// LoopgateBridge's methods, so a list derived at run time from these two constants stays honest.
-type RouteMethods =
-  | Exclude<keyof typeof API_ROUTES, (typeof HTTP_ONLY_ROUTES)[number]>
-  | (typeof BRIDGE_ONLY_METHODS)[number];
-type Mismatch = Exclude<RouteMethods, keyof LoopgateBridge> | Exclude<keyof LoopgateBridge, RouteMethods>;
-export const BRIDGE_ROUTES_COMPLETE: [Mismatch] extends [never] ? true : Mismatch = true;
-
-/** LoopgateBridge's method names at run time, derived from API_ROUTES and the two lists above. */
-export function bridgeMethodNames(): string[] {
-  const httpOnly: readonly string[] = HTTP_ONLY_ROUTES;
-  return [...Object.keys(API_ROUTES).filter((k) => !httpOnly.includes(k)), ...BRIDGE_ONLY_METHODS];
+/** A session id as the API takes it: a positive safe integer. */
+export function isSessionId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 }

@@ -3,7 +3,15 @@ import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse }
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { TOKEN_QUERY } from '../../shared/api.ts';
+import {
+  API_BODY_LIMIT,
+  API_METHODS,
+  HTTP_ONLY_ROUTES,
+  TOKEN_QUERY,
+  type ApiAnswer,
+  type ApiMethod,
+} from '../../shared/api.ts';
+import type { ConfigResult } from '../../shared/config.ts';
 import {
   checkHost,
   checkJsonWrite,
@@ -46,12 +54,6 @@ export class ControlError extends Error {
     super(message);
   }
 }
-
-const JSON_LIMIT = 4 * 1024 * 1024;
-const SEND_LIMIT = 24 * 1024 * 1024;
-const IMPORT_LIMIT = 512 * 1024 * 1024;
-
-const SESSION_PATH = /^\/api\/sessions\/(\d{1,15})(\/frames|\/send|\/close)?$/;
 
 export async function createControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -123,94 +125,54 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
   async function api(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
     const path = url.pathname;
     const q = Object.fromEntries(url.searchParams);
-    const route = `${method} ${path}`;
-    switch (route) {
-      case 'GET /api/status':
-        return sendJson(res, 200, controller.status());
-      case 'GET /api/config':
-        return sendJson(res, 200, controller.getConfig());
-      case 'PUT /api/config':
-        return configAnswer(res, await controller.putConfig(await readJson(req, JSON_LIMIT)));
-      case 'POST /api/profile': {
-        const body = await readJson(req, JSON_LIMIT);
-        const name = isObj(body) ? body.name : undefined;
-        if (name === undefined)
-          return sendError(res, 400, 'BAD_REQUEST', 'send {"name": "<profile>"} or {"name": null}');
-        return configAnswer(res, await controller.setProfile(name));
+    const found = ROUTES.find((r) => r.method === method && r.path.test(path));
+    if (!found) {
+      if (ROUTES.some((r) => r.path.test(path)))
+        return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
+      return sendError(res, 404, 'NOT_FOUND', `no API route ${method} ${path}`);
+    }
+    const id = Number(found.path.exec(path)?.[1]);
+    switch (found.name) {
+      case 'events':
+        return sendError(res, 426, 'UPGRADE_REQUIRED', '/api/events is a WebSocket: connect with ws://');
+      case 'framesJsonl': {
+        const session = optionalId(q.session);
+        const chunks = controller.framesJsonl(session);
+        if (!chunks) return sendError(res, 404, 'NO_SESSION', `no WebSocket session ${q.session} in the log`);
+        const name = `loopgate-frames-${session ?? 'all'}.jsonl`;
+        return sendStream(res, 'application/x-ndjson; charset=utf-8', chunks, name);
       }
-      case 'GET /api/requests':
-        return pageAnswer(res, controller.listRequests(q));
-      case 'GET /api/sessions':
-        return pageAnswer(res, controller.listSessions(q));
-      case 'GET /api/export.har': {
+      case 'exportHar': {
+        // Streamed: a big log is never one string.
         const session = optionalId(q.session);
         const chunks = controller.exportHarChunks(session === undefined ? {} : { session });
         if (!chunks) return sendError(res, 404, 'NO_SESSION', `no WebSocket session ${q.session} in the log`);
         const name = session === undefined ? `loopgate-${stamp()}.har` : `loopgate-session-${session}.har`;
         return sendStream(res, 'application/json; charset=utf-8', chunks, name);
       }
-      case 'GET /api/frames.jsonl': {
-        const session = optionalId(q.session);
-        const chunks = controller.framesJsonl(session);
-        if (!chunks) return sendError(res, 404, 'NO_SESSION', `no WebSocket session ${q.session} in the log`);
-        return sendStream(
-          res,
-          'application/x-ndjson; charset=utf-8',
-          chunks,
-          `loopgate-frames-${session ?? 'all'}.jsonl`,
-        );
-      }
-      case 'POST /api/import.har': {
-        const result = controller.importHar(await readJson(req, IMPORT_LIMIT));
-        if (!result.ok) return sendError(res, 400, result.code, result.message);
-        return sendJson(res, 200, result);
-      }
-      case 'POST /api/nginx/import': {
-        const result = controller.importNginx(await readJson(req, JSON_LIMIT));
-        if (result.ok) return sendJson(res, 200, result);
-        return sendError(res, 400, result.code, result.message, result);
-      }
-      case 'GET /api/nginx/export':
-        return pageAnswer(res, controller.exportNginx(q));
-      case 'GET /api/events':
-        return sendError(res, 426, 'UPGRADE_REQUIRED', '/api/events is a WebSocket: connect with ws://');
-      case 'POST /api/clear':
-        await readJson(req, JSON_LIMIT);
-        controller.clear();
-        return sendJson(res, 200, { ok: true });
     }
-    const m = SESSION_PATH.exec(path);
-    if (m) {
-      const id = Number(m[1]);
-      const sub = m[2] ?? '';
-      if (method === 'GET' && sub === '') {
-        const detail = controller.getSession(id);
-        return detail
-          ? sendJson(res, 200, detail)
-          : sendError(res, 404, 'NO_SESSION', `no WebSocket session ${id} in the log`);
-      }
-      if (method === 'GET' && sub === '/frames') {
-        const frames = controller.frames(id, { after: q.after, limit: q.limit });
-        if (frames === null) return sendError(res, 404, 'NO_SESSION', `no WebSocket session ${id} in the log`);
-        if ('ok' in frames) return sendError(res, 400, frames.code, frames.message);
-        return sendJson(res, 200, frames);
-      }
-      if (method === 'POST' && (sub === '/send' || sub === '/close')) {
-        const body = await readJson(req, sub === '/send' ? SEND_LIMIT : JSON_LIMIT);
-        const result = sub === '/send' ? controller.send(id, body) : controller.close(id, body);
-        if (result.ok) return sendJson(res, 200, result);
-        return sendError(res, statusOf(result.code), result.code, result.message);
+    const spec: ApiMethod = API_METHODS[found.name];
+    const body = method === 'GET' ? undefined : await readJson(req, spec.bodyLimit ?? API_BODY_LIMIT);
+    const args: unknown[] = [];
+    for (const arg of spec.args) {
+      if (arg === 'id') args.push(id);
+      else if (arg === 'query' || arg === 'options') args.push(q);
+      else if (arg === 'body' && spec.bodyKey === undefined) args.push(body);
+      else if (arg === 'body' && spec.bodyKey !== undefined) {
+        const key = spec.bodyKey;
+        const value = isObj(body) ? body[key] : undefined;
+        if (value === undefined) return sendError(res, 400, 'BAD_REQUEST', `send {"${key}": …}`);
+        args.push(value);
       }
     }
-    const known = knownPath(path);
-    if (known) return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
-    return sendError(res, 404, 'NOT_FOUND', `no API route ${method} ${path}`);
+    const call = (controller as unknown as Record<string, (...a: unknown[]) => unknown>)[found.name]!;
+    answer(res, spec.answer, await call.apply(controller, args), id);
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://control.invalid');
-    if (url.pathname !== '/api/events')
+    if (`GET ${url.pathname}` !== HTTP_ONLY_ROUTES.events)
       return refuseUpgrade(socket, 404, 'NOT_FOUND', 'the only WebSocket here is /api/events');
     const g = guard(req, url, true);
     if ('status' in g) return refuseUpgrade(socket, g.status, g.code, g.message);
@@ -243,7 +205,21 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
   };
 }
 
-function configAnswer(res: ServerResponse, result: import('../../shared/config.ts').ConfigResult): void {
+/** A controller answer over HTTP, by the method's answer kind (shared/api.ts). */
+function answer(res: ServerResponse, kind: ApiAnswer, result: unknown, id: number): void {
+  if (kind === 'none') return sendJson(res, 200, { ok: true });
+  if (kind === 'config') return configAnswer(res, result as ConfigResult);
+  if (kind === 'found' && result === null)
+    return sendError(res, 404, 'NO_SESSION', `no WebSocket session ${id} in the log`);
+  const refusal = result as Partial<Refusal> | null;
+  if (refusal?.ok === false && typeof refusal.code === 'string') {
+    const extra = kind === 'result' ? refusal : {};
+    return sendError(res, statusOf(refusal.code), refusal.code, String(refusal.message), extra);
+  }
+  sendJson(res, 200, result);
+}
+
+function configAnswer(res: ServerResponse, result: ConfigResult): void {
   if (result.ok) return sendJson(res, 200, result);
   const first = result.errors[0];
   const message = first
@@ -252,15 +228,10 @@ function configAnswer(res: ServerResponse, result: import('../../shared/config.t
   sendError(res, 400, 'INVALID_CONFIG', message, result);
 }
 
-function pageAnswer(res: ServerResponse, result: object | Refusal): void {
-  if ('ok' in result && result.ok === false) return sendError(res, 400, result.code, result.message);
-  sendJson(res, 200, result);
-}
-
 /** HTTP status for a refusal code from the controller or the tunnel registry. */
 export function statusOf(code: string): number {
   if (code === 'NO_SESSION' || code === 'NOT_FOUND') return 404;
-  if (code === 'BAD_REQUEST') return 400;
+  if (code === 'BAD_REQUEST' || code === 'BAD_HAR' || code === 'NGINX_SYNTAX' || code === 'IMPORT_FAILED') return 400;
   if (code === 'TOO_LARGE') return 413;
   return 409; // NOT_OPEN, BROKEN_STREAM: the session cannot take it now
 }
@@ -271,25 +242,18 @@ function optionalId(v: string | undefined): number | undefined {
   return Number(v);
 }
 
-function knownPath(path: string): boolean {
-  return (
-    SESSION_PATH.test(path) ||
-    [
-      '/api/status',
-      '/api/config',
-      '/api/profile',
-      '/api/requests',
-      '/api/sessions',
-      '/api/export.har',
-      '/api/frames.jsonl',
-      '/api/import.har',
-      '/api/nginx/import',
-      '/api/nginx/export',
-      '/api/clear',
-      '/api/events',
-    ].includes(path)
-  );
-}
+type RouteName = keyof typeof API_METHODS | keyof typeof HTTP_ONLY_ROUTES;
+
+/** The routes of API_METHODS and HTTP_ONLY_ROUTES, each as its method and a path pattern (`:id`: a session id). */
+const ROUTES: { name: RouteName; method: string; path: RegExp }[] = [
+  ...Object.entries(API_METHODS).map(([name, spec]) => [name, spec.route] as const),
+  ...Object.entries(HTTP_ONLY_ROUTES),
+].flatMap(([name, route]) => {
+  if (!route) return [];
+  const [method, path] = route.split(' ') as [string, string];
+  const pattern = path.replace(/[.]/g, '\\.').replace(':id', '(\\d{1,15})');
+  return [{ name: name as RouteName, method, path: new RegExp(`^${pattern}$`) }];
+});
 
 function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
   const body = JSON.stringify({ error: { code, message } });

@@ -1,36 +1,13 @@
-// The IPC contract of the Electron bridge: the method list (exactly LoopgateBridge's), channel names, reply envelope.
-import type { LoopgateBridge } from '../../../shared/api.ts';
+// The IPC contract of the Electron bridge: channel names and the reply envelope (methods: shared/api.ts's table).
+import { bridgeMethodNames, type BridgeMethod } from '../../../shared/api.ts';
+
+export type { BridgeMethod };
 
 /** The global the preload defines in the page: `window.loopgate`. */
 export const BRIDGE_GLOBAL = 'loopgate';
 
-/** Every method of LoopgateBridge, in the order shared/api.ts declares them. */
-export const BRIDGE_METHODS = [
-  'status',
-  'getConfig',
-  'putConfig',
-  'setProfile',
-  'listRequests',
-  'listSessions',
-  'getSession',
-  'frames',
-  'send',
-  'close',
-  'exportHar',
-  'importHar',
-  'importNginx',
-  'exportNginx',
-  'clear',
-  'openConfig',
-  'subscribe',
-] as const satisfies readonly (keyof LoopgateBridge)[];
-
-export type BridgeMethod = (typeof BRIDGE_METHODS)[number];
-
-// Compile-time check that the list misses no method of the interface (the `satisfies` above checks
-// that it names no method the interface lacks).
-type Missing = Exclude<keyof LoopgateBridge, BridgeMethod>;
-export const BRIDGE_METHODS_COMPLETE: [Missing] extends [never] ? true : Missing = true;
+/** Every method of LoopgateBridge, in the order shared/api.ts declares them (its API_METHODS table). */
+export const BRIDGE_METHODS: readonly BridgeMethod[] = bridgeMethodNames();
 
 /** ipcMain.handle / ipcRenderer.invoke channel of a method. `subscribe` takes `{ on: boolean }`. */
 export function channelOf(method: BridgeMethod): string {

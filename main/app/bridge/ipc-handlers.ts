@@ -1,6 +1,14 @@
 // The main half of the bridge: one IPC handler per bridge method, each checking its sender, calling the Controller.
 import { isAbsolute } from 'node:path';
-import type { OpenConfigResult, StatusInfo, StreamEvent } from '../../../shared/api.ts';
+import {
+  API_METHODS,
+  isSessionId,
+  type ApiArg,
+  type ApiMethod,
+  type OpenConfigResult,
+  type StatusInfo,
+  type StreamEvent,
+} from '../../../shared/api.ts';
 import type { Controller } from '../../control/controller.ts';
 import { isAppUrl } from '../window/app-origin.ts';
 import { BRIDGE_METHODS, channelOf, type BridgeMethod, type Reply } from './bridge-methods.ts';
@@ -52,10 +60,6 @@ export function isTrustedSender(event: InvokeEventLike): boolean {
   return isAppUrl(event?.senderFrame?.url);
 }
 
-function validId(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
-}
-
 /** openConfig's untrusted argument → the path (undefined: the dialog), or a refusal. */
 function openConfigPath(request: unknown): { path?: string } | Reply {
   if (request === undefined) return {};
@@ -104,13 +108,13 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
     }
     return fn(c);
   };
-  const table: Record<BridgeMethod, (...args: unknown[]) => Reply | Promise<Reply>> = {
+  // The methods whose checks or answers are the desktop's own; every other one comes from API_METHODS.
+  const special: Partial<Record<BridgeMethod, (...args: unknown[]) => Reply | Promise<Reply>>> = {
     status: () =>
       ok({
         ...(source.controller()?.status() ?? source.status()),
         canOpenConfig: typeof source.openProject === 'function',
       }),
-    getConfig: () => withController((c) => ok(c.getConfig())),
     putConfig: (input, expect) => {
       if (!optionalObject(expect)) return refuse('BAD_REQUEST', 'the second argument must be {"configFile": …}');
       const wanted = expect?.configFile;
@@ -128,54 +132,16 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
         return ok(await c.putConfig(input));
       });
     },
-    setProfile: (name) => withController(async (c) => ok(await c.setProfile(name))),
-    listRequests: (query) =>
-      optionalObject(query)
-        ? withController((c) => pageOrRefusal(c.listRequests(query ?? {})))
-        : refuse('BAD_REQUEST', 'the query must be an object'),
-    listSessions: (query) =>
-      optionalObject(query)
-        ? withController((c) => pageOrRefusal(c.listSessions(query ?? {})))
-        : refuse('BAD_REQUEST', 'the query must be an object'),
-    getSession: (id) =>
-      validId(id)
-        ? withController((c) => ok(c.getSession(id)))
-        : refuse('BAD_REQUEST', 'the session id must be a positive integer'),
-    frames: (id, query) =>
-      !validId(id)
-        ? refuse('BAD_REQUEST', 'the session id must be a positive integer')
-        : optionalObject(query)
-          ? withController((c) => pageOrRefusal(c.frames(id, query ?? {})))
-          : refuse('BAD_REQUEST', 'the query must be an object'),
-    send: (id, message) =>
-      validId(id)
-        ? withController((c) => ok(c.send(id, message)))
-        : refuse('BAD_REQUEST', 'the session id must be a positive integer'),
-    close: (id, request) =>
-      validId(id)
-        ? withController((c) => ok(c.close(id, request ?? {})))
-        : refuse('BAD_REQUEST', 'the session id must be a positive integer'),
     exportHar: (options) => {
       if (!optionalObject(options)) return refuse('BAD_REQUEST', 'the options must be an object');
       const session = options?.session;
-      if (session !== undefined && !validId(session))
+      if (session !== undefined && !isSessionId(session))
         return refuse('BAD_REQUEST', '"session" must be a positive integer');
       return withController((c) => {
         const har = c.exportHar(session === undefined ? {} : { session });
         return har ? ok(har) : refuse('NOT_FOUND', `session ${session} is not in the log`);
       });
     },
-    importHar: (har) => withController((c) => ok(c.importHar(har))),
-    importNginx: (request) => withController((c) => ok(c.importNginx(request))),
-    exportNginx: (options) =>
-      optionalObject(options)
-        ? withController((c) => pageOrRefusal(c.exportNginx(options ?? {})))
-        : refuse('BAD_REQUEST', 'the options must be an object'),
-    clear: () =>
-      withController((c) => {
-        c.clear();
-        return ok(undefined);
-      }),
     // Not through withController: opening another config is how a user gets out of a failed start.
     openConfig: (request) => {
       const checked = openConfigPath(request);
@@ -186,6 +152,9 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
     },
     subscribe: () => refuse('INTERNAL', 'handled below'),
   };
+  const table = Object.fromEntries(
+    BRIDGE_METHODS.map((m) => [m, special[m] ?? fromTable(m, withController)]),
+  ) as Record<BridgeMethod, (...args: unknown[]) => Reply | Promise<Reply>>;
   const handlers = {} as Record<BridgeMethod, Handler>;
   for (const method of BRIDGE_METHODS) {
     handlers[method] = async (event, ...args) => {
@@ -208,6 +177,37 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
     };
   }
   return handlers;
+}
+
+/** What each argument kind of API_METHODS must be, checked before the Controller is called. */
+const ARG_CHECKS: Record<ApiArg, { ok: (v: unknown) => boolean; message: string } | null> = {
+  id: { ok: isSessionId, message: 'the session id must be a positive integer' },
+  query: { ok: optionalObject, message: 'the query must be an object' },
+  options: { ok: optionalObject, message: 'the options must be an object' },
+  body: null,
+  local: null,
+};
+
+/** A method's handler from its line in API_METHODS: checked arguments in, the Controller's answer out. */
+function fromTable(
+  method: BridgeMethod,
+  withController: (fn: (c: Controller) => Reply | Promise<Reply>) => Promise<Reply>,
+): (...args: unknown[]) => Reply | Promise<Reply> {
+  const spec: ApiMethod = API_METHODS[method];
+  return (...args) => {
+    for (const [i, kind] of spec.args.entries()) {
+      const check = ARG_CHECKS[kind];
+      if (check && !check.ok(args[i])) return refuse('BAD_REQUEST', check.message);
+    }
+    return withController(async (c) => {
+      const result = await (c[method as keyof Controller] as (...a: unknown[]) => unknown).apply(
+        c,
+        args.slice(0, spec.args.length),
+      );
+      // A refusal where the bridge promises a value rejects; an outcome's refusal is its answer.
+      return spec.answer === 'value' || spec.answer === 'found' ? pageOrRefusal(result) : ok(result);
+    });
+  };
 }
 
 /** Register every handler on ipcMain; returns the function that removes them. */
