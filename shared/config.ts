@@ -1,7 +1,7 @@
 // The loopgate.json schema: what users write by hand, validated, with nginx units normalized.
 import { z } from 'zod';
 import { splitMatch, targetHasPath } from './match.ts';
-import { parseDuration, parseSize } from './units.ts';
+import { parseDuration, parseExpires, parseSize } from './units.ts';
 
 // Moved to the zod-free match.ts (the UI imports it from there); re-exported so every importer keeps working.
 export { splitMatch, targetHasPath } from './match.ts';
@@ -146,7 +146,19 @@ export const ConfigSchema = z.strictObject({
   /** SPA history fallback (try_files $uri $uri/ /index.html). */
   spa: z.boolean().optional(),
   autoindex: z.boolean().optional(),
+  /** nginx charset: added to text types; "off" adds none (nginx's default). */
   charset: z.string().optional(),
+  /** nginx gzip_static: serve a file's precompressed .gz sibling to clients that accept gzip. */
+  gzipStatic: z.boolean().optional(),
+  /** nginx brotli_static (ngx_brotli): serve a file's precompressed .br sibling to clients that accept br. */
+  brotliStatic: z.boolean().optional(),
+  /** nginx expires for static files: "off", a time ("1y", "30d", "-1"), "epoch" or "max"; unset: HTML gets no-cache. */
+  expires: z
+    .string()
+    .refine((v) => parseExpires(v) !== undefined, 'use "off", "epoch", "max" or a time like "1y", "30d", "-1"')
+    .optional(),
+  /** nginx types: file extension → media type, over Loopgate's built-in table. */
+  types: z.record(z.string().regex(/^[A-Za-z0-9_+.-]+$/, 'an extension without the dot'), z.string().min(1)).optional(),
   /** nginx client_max_body_size; 0 turns the check off. */
   maxBodySize: size.optional(),
   timeouts: TimeoutsSchema.optional(),

@@ -8,6 +8,9 @@ export const DEFAULTS = {
   port: 8080,
   index: ['index.html'],
   charset: 'utf-8',
+  // Loopgate serves precompressed .br/.gz siblings unless told otherwise (nginx: gzip_static / brotli_static off).
+  gzipStatic: true,
+  brotliStatic: true,
   maxBodySize: 1024 * 1024, // nginx client_max_body_size 1m
   // nginx: proxy_connect/send/read_timeout, client_body_timeout, send_timeout are 60s each.
   timeouts: { connect: 60_000, send: 60_000, read: 60_000, clientBody: 60_000, clientSend: 60_000 },

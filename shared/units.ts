@@ -63,3 +63,34 @@ export function formatDuration(ms: number): string {
   if (s >= 60 && s % 60 === 0) return `${s / 60}m`;
   return `${s}s`;
 }
+
+/** A parsed nginx `expires`: off, epoch, max, or seconds from now (negative: in the past). */
+export type Expires = { kind: 'off' } | { kind: 'epoch' } | { kind: 'max' } | { kind: 'seconds'; seconds: number };
+
+/** Parse an nginx `expires` value: "off", "epoch", "max", or a time with nginx's units (y = 365d, M = 30d). */
+export function parseExpires(value: string): Expires | undefined {
+  const v = value.trim();
+  if (v === 'off' || v === 'epoch' || v === 'max') return { kind: v };
+  const m = /^(-?)(.+)$/.exec(v)!;
+  let rest = m[2]!;
+  let seconds = 0;
+  const part = /^(\d+)(ms|y|M|w|d|h|m|s)?\s*/;
+  const unit: Record<string, number> = {
+    ms: 0.001,
+    y: 31_536_000,
+    M: 2_592_000,
+    w: 604_800,
+    d: 86_400,
+    h: 3600,
+    m: 60,
+    s: 1,
+  };
+  if (rest === '') return undefined;
+  while (rest.length > 0) {
+    const p = part.exec(rest);
+    if (!p) return undefined;
+    seconds += Number(p[1]) * unit[p[2] ?? 's']!;
+    rest = rest.slice(p[0].length);
+  }
+  return { kind: 'seconds', seconds: Math.floor(m[1] ? -seconds : seconds) };
+}

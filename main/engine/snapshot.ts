@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import type { Config, RouteConfig } from '../../shared/config.ts';
 import { splitMatch } from '../../shared/config.ts';
 import { DEFAULTS, fullCors, fullRoute, serverLevel, type ServerLevel } from '../../shared/effective.ts';
+import { parseExpires } from '../../shared/units.ts';
+import { wireValue } from './http/header-value.ts';
 import type { CompiledRoute, MatchKind, Snapshot } from './types.ts';
 
 export { DEFAULTS };
@@ -30,7 +32,13 @@ export function compileSnapshot(config: Config, opts: CompileOptions): Snapshot 
           index: config.index ?? DEFAULTS.index,
           spa: config.spa ?? true,
           autoindex: config.autoindex ?? false,
-          charset: config.charset ?? DEFAULTS.charset,
+          charset: config.charset === 'off' ? '' : (config.charset ?? DEFAULTS.charset),
+          codings: [
+            ...((config.brotliStatic ?? DEFAULTS.brotliStatic) ? (['br'] as const) : []),
+            ...((config.gzipStatic ?? DEFAULTS.gzipStatic) ? (['gzip'] as const) : []),
+          ],
+          expires: config.expires !== undefined ? (parseExpires(config.expires) ?? null) : null,
+          types: Object.fromEntries(Object.entries(config.types ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
           addHeaders: [],
           sendTimeout: server.timeouts.clientSend,
         }
@@ -83,10 +91,11 @@ export function compileRoute(r: RouteConfig, index: number, server: ServerLevel)
     changeOrigin: full.changeOrigin,
     secure: full.secure,
     rewriteOrigin: full.rewriteOrigin,
-    setHeaders: full.setHeaders.map(([k, v]) => [k.toLowerCase(), v]),
+    // Values go out as their UTF-8 bytes, as nginx sends its config's (http/header-value.ts).
+    setHeaders: full.setHeaders.map(([k, v]) => [k.toLowerCase(), wireValue(v)]),
     removeHeaders: new Set(full.removeHeaders.map((h) => h.toLowerCase())),
     forwarded: full.forwarded,
-    addHeaders: full.addHeaders,
+    addHeaders: full.addHeaders.map(([k, v]) => [k, wireValue(v)]),
     rewriteRedirects: full.rewriteRedirects,
     cookies: full.cookies,
     timeouts: full.timeouts,

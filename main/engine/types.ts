@@ -54,13 +54,23 @@ export interface CompiledRoute {
   cors: CorsPolicy | null;
 }
 
+export type { Expires } from '../../shared/units.ts';
+import type { Expires } from '../../shared/units.ts';
+
 export interface StaticSite {
   /** Absolute, real path of the folder served. */
   root: string;
   index: string[];
   spa: boolean;
   autoindex: boolean;
+  /** "" adds no charset (nginx charset off). */
   charset: string;
+  /** Precompressed siblings looked for, best first allowed: nginx brotli_static / gzip_static. */
+  codings: Array<'br' | 'gzip'>;
+  /** nginx expires; null: Loopgate's own (index and SPA answers get no-cache). */
+  expires: Expires | null;
+  /** Extension → media type, over the built-in table (nginx types). */
+  types: Record<string, string>;
   /** Response headers added to static answers too (nginx add_header at server level). */
   addHeaders: Array<[string, string]>;
   /** ms the client may take none of a file while bytes wait for it (nginx send_timeout); 0 = off. */

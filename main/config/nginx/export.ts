@@ -132,6 +132,17 @@ function writeServer(
     if (cfg.index) o.directive('index', ...cfg.index);
     if (cfg.charset !== undefined) o.directive('charset', cfg.charset);
     if (cfg.autoindex !== undefined) o.directive('autoindex', cfg.autoindex ? 'on' : 'off');
+    if (cfg.gzipStatic ?? true) o.directive('gzip_static', 'on');
+    if (cfg.brotliStatic ?? true) {
+      o.line('# brotli_static on;  (ngx_brotli: Loopgate serves .br siblings; stock nginx does not)');
+    }
+    if (cfg.expires !== undefined) o.directive('expires', cfg.expires);
+    // nginx's stock mime.types already says these; a types block would replace its whole table.
+    const stock: Record<string, string> = { js: 'application/javascript', xml: 'text/xml' };
+    for (const [ext, type] of Object.entries(cfg.types ?? {})) {
+      if (stock[ext] !== type)
+        o.line(`# types: ${type} ${ext};  (add to your mime.types: a types block here replaces it)`);
+    }
   }
   if (cfg.maxBodySize !== undefined) o.directive('client_max_body_size', formatSize(cfg.maxBodySize));
   for (const key of TIMEOUT_KEYS) {

@@ -1,11 +1,18 @@
-// The static site of a server: root, index, try_files (SPA fallback), autoindex, charset.
+// The static site of a server: root, index, try_files (SPA fallback), autoindex, charset, expires, gzip_static, types.
 import type { ConfigInput } from '../../../shared/config.ts';
 import type { LocNode } from './locations.ts';
 import type { Directive } from './parse.ts';
+import { parseExpires } from '../../../shared/units.ts';
 import { scalar, type Used } from './scope.ts';
 import type { Warnings } from './warnings.ts';
 
-type SiteFields = Pick<ConfigInput, 'root' | 'index' | 'spa' | 'autoindex' | 'charset'>;
+type SiteFields = Pick<
+  ConfigInput,
+  'root' | 'index' | 'spa' | 'autoindex' | 'charset' | 'gzipStatic' | 'brotliStatic' | 'expires' | 'types'
+>;
+
+/** Where the stock mime.types nginx ships (and every distribution includes) names a type Loopgate's table does not. */
+const NGINX_STOCK_TYPES: Record<string, string> = { js: 'application/javascript', xml: 'text/xml' };
 
 /** Read the static settings effective in `location /` (or at server level when it has none). */
 export function readStatic(
@@ -60,11 +67,47 @@ export function readStatic(
     else if (autoD.args[0] === 'off') fields.autoindex = false;
   }
   const charset = charsetD?.args[0];
-  if (charset && charset !== 'off') fields.charset = charset;
+  // Literal: nginx adds no charset, serves no precompressed sibling and sets no caching headers unless told.
+  fields.charset = charset && charset !== 'off' ? charset : 'off';
+  const gz = scalar(chain, 'gzip_static', used);
+  fields.gzipStatic = gz?.args[0] === 'on' || gz?.args[0] === 'always';
+  fields.brotliStatic = scalar(chain, 'brotli_static', used)?.args[0] === 'on';
+  const expiresD = scalar(chain, 'expires', used);
+  const expires = expiresD?.args.length === 1 ? expiresD.args[0]! : expiresD ? undefined : 'off';
+  if (expires !== undefined && parseExpires(expires) !== undefined) fields.expires = expires;
+  else {
+    fields.expires = 'off';
+    w.at(
+      expiresD!,
+      `expires ${expiresD!.args.join(' ')}: only "off", "epoch", "max" or a time is understood: no caching headers`,
+    );
+  }
+  fields.types = { ...NGINX_STOCK_TYPES, ...readTypes(chain, used, w) };
   return { fields };
 }
 
 const LOOPGATE_INDEX = ['index.html'];
+
+/** `types { application/javascript js mjs; }` blocks (the innermost level that has one wins, as in nginx). */
+function readTypes(chain: Directive[][], used: Used, w: Warnings): Record<string, string> {
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const blocks = chain[i]!.filter((d) => d.name === 'types' && d.block);
+    if (!blocks.length) continue;
+    const out: Record<string, string> = {};
+    for (const b of blocks) {
+      used.mark(b);
+      for (const entry of b.block!) {
+        used.mark(entry);
+        for (const ext of entry.args) {
+          if (/^[A-Za-z0-9_+.-]+$/.test(ext)) out[ext.toLowerCase()] = entry.name;
+          else w.at(entry, `types: "${ext}" is not a file extension: ignored`);
+        }
+      }
+    }
+    return out;
+  }
+  return {};
+}
 
 /** `try_files $uri $uri/ /index.html` → SPA fallback; `$uri $uri/ =404` → none; others warn. */
 function readTryFiles(d: Directive, indexFile: string, w: Warnings): boolean {

@@ -75,12 +75,13 @@ const TEXTUAL = new Set([
   'application/xhtml+xml',
 ]);
 
-/** The media type of a file name, without parameters. */
-export function mediaType(fileName: string): string {
+/** The media type of a file name, without parameters; `types` (nginx types) goes over the built-in table. */
+export function mediaType(fileName: string, types?: Record<string, string>): string {
   const slash = fileName.lastIndexOf('/');
   const dot = fileName.lastIndexOf('.');
   if (dot <= slash + 1) return 'application/octet-stream'; // no extension, or a bare dotfile
-  return TYPES[fileName.slice(dot + 1).toLowerCase()] ?? 'application/octet-stream';
+  const ext = fileName.slice(dot + 1).toLowerCase();
+  return types?.[ext] ?? TYPES[ext] ?? 'application/octet-stream';
 }
 
 /** Does this media type carry text (so a charset applies and compression pays)? */
@@ -102,7 +103,7 @@ export function isCompressible(type: string): boolean {
 }
 
 /** The Content-Type header for a file: media type, plus `; charset=` on text types when a charset is set. */
-export function contentType(fileName: string, charset: string): string {
-  const type = mediaType(fileName);
+export function contentType(fileName: string, charset: string, types?: Record<string, string>): string {
+  const type = mediaType(fileName, types);
   return charset && isTextual(type) ? `${type}; charset=${charset}` : type;
 }

@@ -8,15 +8,23 @@ import { SendWatch } from '../send-watch.ts';
 import { notModified, rangeOf, validatorsOf } from './conditional.ts';
 import { acceptedCodings, type Coding } from './encoding.ts';
 import { contentType, isCompressible, mediaType } from './mime.ts';
-import { resolvePath } from './resolve.ts';
+import { expiresHeaders } from './expires.ts';
+import { openedInRoot, resolvePath } from './resolve.ts';
+import type { Expires } from '../../../shared/units.ts';
 
 export interface FileAnswer {
   root: string;
   /** Real path of the file (already checked to be inside root). */
   real: string;
   charset: string;
-  /** Cache-Control: no-cache (index.html and the SPA fallback). */
+  /** Cache-Control: no-cache (index.html and the SPA fallback), when no `expires` is set. */
   noCache: boolean;
+  /** nginx expires (null: none; noCache decides). */
+  expires: Expires | null;
+  /** Precompressed siblings allowed (nginx brotli_static / gzip_static). */
+  codings: readonly Coding[];
+  /** nginx types over the built-in table. */
+  types: Record<string, string>;
   /** Headers put on every answer (CORS, add_header). */
   extra: Array<[string, string]>;
   /** nginx send_timeout (ms; 0 = off): a client that takes none of the file for this long is cut. */
@@ -32,20 +40,21 @@ const SIBLING: Record<Coding, string> = { br: '.br', gzip: '.gz' };
  * caller can answer 404.
  */
 export async function sendFile(req: IncomingMessage, res: ServerResponse, a: FileAnswer): Promise<boolean> {
-  const type = mediaType(a.real);
-  const compressible = isCompressible(type);
+  const type = mediaType(a.real, a.types);
+  const compressible = a.codings.length > 0 && isCompressible(type);
   let opened: Opened | null = null;
   let coding: Coding | undefined;
   if (compressible) {
     for (const c of acceptedCodings(header(req.headers['accept-encoding']))) {
+      if (!a.codings.includes(c)) continue;
       const sibling = await resolvePath(a.root, a.real + SIBLING[c]);
-      if (sibling.kind === 'file' && (opened = await openRegular(sibling.real))) {
+      if (sibling.kind === 'file' && (opened = await openRegular(a.root, sibling.real))) {
         coding = c;
         break;
       }
     }
   }
-  opened ??= await openRegular(a.real);
+  opened ??= await openRegular(a.root, a.real);
   if (!opened) return false;
   const { fh, stats } = opened;
   let handedOff = false;
@@ -54,7 +63,9 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, a: Fil
     const v = validatorsOf(stats);
     res.setHeader('etag', v.etag);
     res.setHeader('last-modified', v.lastModified);
-    if (a.noCache) res.setHeader('cache-control', 'no-cache');
+    if (a.expires) {
+      for (const [k, val] of expiresHeaders(a.expires, 200)) res.setHeader(k, val);
+    } else if (a.noCache) res.setHeader('cache-control', 'no-cache');
     if (compressible) res.setHeader('vary', 'Accept-Encoding');
     if (notModified(req.headers, v)) {
       res.statusCode = 304;
@@ -73,7 +84,7 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, a: Fil
     const end = range.kind === 'single' ? range.end : stats.size - 1;
     res.statusCode = range.kind === 'single' ? 206 : 200;
     if (range.kind === 'single') res.setHeader('content-range', `bytes ${start}-${end}/${stats.size}`);
-    res.setHeader('content-type', contentType(a.real, a.charset));
+    res.setHeader('content-type', contentType(a.real, a.charset, a.types));
     if (coding) res.setHeader('content-encoding', coding);
     res.setHeader('content-length', end - start + 1);
     for (const [k, val] of a.extra) res.appendHeader(k, val);
@@ -108,13 +119,16 @@ function cutStalled({ res, ms }: { res: ServerResponse; ms: number }): void {
   res.destroy();
 }
 
-/** Open a path that must still be a regular file (not swapped for a symlink, FIFO or directory since it was checked). */
+/**
+ * Open a path that must still be a regular file inside root (not swapped for a symlink, FIFO or
+ * directory since it was checked, nor reached through a folder or root swapped for a symlink).
+ */
 interface Opened {
   fh: FileHandle;
   stats: Stats;
 }
 
-async function openRegular(path: string): Promise<Opened | null> {
+async function openRegular(root: string, path: string): Promise<Opened | null> {
   let fh: FileHandle;
   try {
     fh = await open(path, OPEN_FLAGS);
@@ -123,7 +137,7 @@ async function openRegular(path: string): Promise<Opened | null> {
   }
   try {
     const stats = await fh.stat();
-    if (stats.isFile()) return { fh, stats };
+    if (stats.isFile() && (await openedInRoot(root, fh.fd, path, stats))) return { fh, stats };
   } catch {
     /* fall through */
   }

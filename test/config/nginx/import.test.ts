@@ -46,6 +46,11 @@ describe('fixture corpus', () => {
           index: ['index.html'],
           spa: false,
           autoindex: false,
+          charset: 'off',
+          gzipStatic: false,
+          brotliStatic: false,
+          expires: 'off',
+          types: { js: 'application/javascript', xml: 'text/xml' },
           maxBodySize: '15m',
           timeouts: { connect: '90s', send: '2m', read: '2m' },
           cors: { enabled: true, preflight: 'forward' },
@@ -72,6 +77,10 @@ describe('fixture corpus', () => {
       index: ['index.html'],
       spa: true,
       charset: 'utf-8',
+      gzipStatic: false,
+      brotliStatic: false,
+      expires: 'off',
+      types: { js: 'application/javascript', xml: 'text/xml' },
       allowedHosts: ['app.local'],
       routes: [
         {
