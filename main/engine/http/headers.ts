@@ -1,5 +1,6 @@
 // Request and response header passes of the HTTP proxy: hop-by-hop, Host, X-Forwarded-*, set/remove, rewrites.
 import type { IncomingMessage } from 'node:http';
+import { TOKEN_COOKIE_PREFIX } from '../../../shared/api.ts';
 import { rewriteSetCookies } from './cookies.ts';
 import { clientOrigin, redirectRule, rewriteLocation, rewriteRefresh, type RedirectRule } from './redirects.ts';
 import type { CompiledRoute } from '../types.ts';
@@ -28,6 +29,37 @@ export function connectionTokens(value: string | string[] | undefined): Set<stri
 
 export function isHopByHop(lowerName: string, named: Set<string> | null): boolean {
   return HOP_BY_HOP.has(lowerName) || lowerName.startsWith('proxy-') || named?.has(lowerName) === true;
+}
+
+/** A `name=value` pair of a Cookie header that is Loopgate's own control cookie (an older UI set it on the site's host). */
+function isControlCookie(pair: string): boolean {
+  return pair.trimStart().startsWith(TOKEN_COOKIE_PREFIX);
+}
+
+/**
+ * Defense in depth for the control credential: the UI no longer sets a cookie, but one left by an older
+ * Loopgate (cookies ignore ports, so the site's requests carry it) is taken out of the request before
+ * anything reads it: never forwarded (HTTP or WebSocket handshake), never logged, never exported.
+ */
+export function dropControlCookie(req: IncomingMessage): void {
+  const raw = req.rawHeaders;
+  let found = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.length !== 6 || raw[i]!.toLowerCase() !== 'cookie' || !raw[i + 1]!.includes(TOKEN_COOKIE_PREFIX))
+      continue;
+    found = true;
+    raw[i + 1] = raw[i + 1]!.split(';')
+      .filter((p) => !isControlCookie(p))
+      .join(';')
+      .trim();
+  }
+  if (!found) return;
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    if (raw[i]!.toLowerCase() === 'cookie' && raw[i + 1] === '') raw.splice(i, 2);
+  }
+  const kept = raw.filter((_, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase() === 'cookie');
+  if (kept.length) req.headers.cookie = kept.join('; ');
+  else delete req.headers.cookie;
 }
 
 /** Per-route values derived once (routes are immutable within a snapshot). */
@@ -105,7 +137,9 @@ export function buildRequestHeaders(req: IncomingMessage, route: CompiledRoute):
     }
     out.push(name, value);
   }
-  if (!sawHost && route.changeOrigin && !remove.has('host')) out.unshift('Host', route.target.host);
+  // A Host from setHeaders replaces this one (two Host headers make backends answer 400).
+  if (!sawHost && route.changeOrigin && !remove.has('host') && !p.setNames.has('host'))
+    out.unshift('Host', route.target.host);
   const remote = req.socket.remoteAddress;
   if (fwd.realIp) addForwarded(out, p, remove, 'X-Real-IP', 'x-real-ip', remote);
   if (fwd.forwardedFor)

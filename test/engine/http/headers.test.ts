@@ -161,6 +161,14 @@ describe('buildRequestHeaders', () => {
     assert.deepEqual(get(out, 'x-real-ip'), ['9.9.9.9']);
   });
 
+  it('a Host in setHeaders is the only Host sent, literal or $host (also when the client sent none)', () => {
+    const literal = route({ match: '/', target: 'http://b:1', setHeaders: { Host: 'backend' } });
+    assert.deepEqual(get(buildRequestHeaders(fakeReq(['Host', 'App:8080']), literal), 'host'), ['backend']);
+    assert.deepEqual(get(buildRequestHeaders(fakeReq([]), literal), 'host'), ['backend']);
+    const variable = route({ match: '/', target: 'http://b:1', changeOrigin: false, setHeaders: { Host: '$host' } });
+    assert.deepEqual(get(buildRequestHeaders(fakeReq(['Host', 'App:8080']), variable), 'host'), ['app']);
+  });
+
   it('rewrites Origin and Referer to the target origin with rewriteOrigin', () => {
     const req = fakeReq([
       'Host',
