@@ -1,6 +1,6 @@
 // Maps a request path to a real file inside the site root: refuses dotfiles and anything that resolves outside it.
 import type { Stats } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readlink, realpath, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 
 /** A request path split into checked segments. */
@@ -74,6 +74,35 @@ export async function resolvePath(root: string, path: string): Promise<Resolved>
   if (stats.isDirectory()) return { kind: 'dir', real, stats };
   return { kind: 'missing' };
 }
+
+/**
+ * After `real` was opened (O_NOFOLLOW) as `fd`: is the file actually opened still inside root? A
+ * folder on the path, or the root itself, swapped for a symlink between resolvePath and the open would
+ * otherwise hand out a file from elsewhere (docs/hardening.md, "Symlink swaps"). On Linux
+ * /proc/self/fd/N names the opened file itself, so the answer is certain; elsewhere the path is
+ * resolved again and must still be inside root and name the same file (device and inode).
+ */
+export async function openedInRoot(root: string, fd: number, real: string, stats: Stats): Promise<boolean> {
+  if (procFd) {
+    try {
+      return insideRoot(root, await readlink(`/proc/self/fd/${fd}`));
+    } catch {
+      procFd = false;
+    }
+  }
+  try {
+    const again = await realpath(real);
+    if (!insideRoot(root, again)) return false;
+    const now = await stat(again);
+    // The stat followed the path as it was then: it must still resolve to the same place afterwards.
+    return now.dev === stats.dev && now.ino === stats.ino && (await realpath(again)) === again;
+  } catch {
+    return false;
+  }
+}
+
+/** /proc/self/fd is there (Linux); cleared at the first failure. */
+let procFd = process.platform === 'linux';
 
 /** Does the root folder itself exist (as a directory)? Only asked on the way to a 404. */
 export async function rootExists(root: string): Promise<boolean> {
