@@ -1,6 +1,7 @@
 // CORS policy on the hot path: preflight answers, headers for actual responses, backend header merge, origin checks.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendError } from './errors.ts';
+import { headerProblem } from './http/header-value.ts';
 import type { CompiledRoute, CorsPolicy } from './types.ts';
 
 /**
@@ -186,6 +187,13 @@ export function answerPreflight(
     return;
   }
   const { headers, vary } = preflightHeaders(policy, c, req, allowed);
+  // A configured value Node cannot send (it got past validation) fails this one answer, not the process.
+  for (const [k, v] of [...headers, ...extra]) {
+    const problem = headerProblem(k, v);
+    if (problem === null) continue;
+    sendError(res, 500, `the CORS preflight answer cannot be sent: ${problem}`);
+    return;
+  }
   res.statusCode = 204;
   for (const [k, v] of headers) res.setHeader(k, v);
   if (vary.length) res.setHeader('vary', vary.join(', '));

@@ -2,6 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorInfo, Side } from '../../shared/events.ts';
 import { formatDuration } from '../../shared/units.ts';
+import { headerProblem } from './http/header-value.ts';
 
 export const REASONS: Record<number, string> = {
   400: 'Bad Request',
@@ -144,9 +145,25 @@ export function sendError(
   }
   const body = `${status} ${REASONS[status] ?? ''}\n${message}\n(Loopgate)\n`;
   res.statusCode = status;
-  for (const [k, v] of extra) res.appendHeader(k, v);
+  const left = appendSendable(res, extra);
   res.setHeader('content-type', 'text/plain; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(body));
-  res.setHeader('x-loopgate-error', message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
+  const shown = left === null ? message : `${message} (${left})`;
+  res.setHeader('x-loopgate-error', shown.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
   res.end(res.req?.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Append the headers Node can send; one it refuses (a configured value that got past validation) is
+ * left out rather than thrown, since this runs on error paths where a throw would end the process.
+ * Returns a sentence naming what was left out, or null.
+ */
+function appendSendable(res: ServerResponse, extra: Array<[string, string]>): string | null {
+  let left: string | null = null;
+  for (const [k, v] of extra) {
+    const problem = headerProblem(k, v);
+    if (problem === null) res.appendHeader(k, v);
+    else left ??= `header left out: ${problem}`;
+  }
+  return left;
 }

@@ -12,6 +12,7 @@ import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
 import { cutReason, sendError } from './errors.ts';
 import { checkRequest, checkUpgrade, refuseSocket, wsOriginAllowed } from './guard.ts';
+import { dropControlCookie } from './http/headers.ts';
 import { HttpProxy } from './http/proxy.ts';
 import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router.ts';
 import { serveStatic } from './static/site.ts';
@@ -169,6 +170,7 @@ export class Engine {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
+    dropControlCookie(req);
     const snapshot = this.#snapshot!;
     const rawUrl = req.url ?? '/';
     const record: HttpRecord = {
@@ -303,6 +305,7 @@ export class Engine {
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    dropControlCookie(req);
     const snapshot = this.#snapshot!;
     const rawUrl = req.url ?? '/';
     const record: WsSessionRecord = {

@@ -91,11 +91,11 @@ export function compileRoute(r: RouteConfig, index: number, server: ServerLevel)
     changeOrigin: full.changeOrigin,
     secure: full.secure,
     rewriteOrigin: full.rewriteOrigin,
-    // Values go out as their UTF-8 bytes, as nginx sends its config's (http/header-value.ts).
+    // Request header values go out as their UTF-8 bytes, as nginx sends its config's (http/header-value.ts).
     setHeaders: full.setHeaders.map(([k, v]) => [k.toLowerCase(), wireValue(v)]),
     removeHeaders: new Set(full.removeHeaders.map((h) => h.toLowerCase())),
     forwarded: full.forwarded,
-    addHeaders: full.addHeaders.map(([k, v]) => [k, wireValue(v)]),
+    addHeaders: full.addHeaders,
     rewriteRedirects: full.rewriteRedirects,
     cookies: full.cookies,
     timeouts: full.timeouts,

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { Headers } from '../../../shared/events.ts';
 import { REASONS } from '../errors.ts';
+import { headerProblem } from '../http/header-value.ts';
 import { withReusedReads } from './socket-read.ts';
 import { expandVariables, hasRequestVariable } from '../http/variables.ts';
 import type { CompiledRoute, UpgradeExchange } from '../types.ts';
@@ -34,6 +35,19 @@ export interface ResponseHead {
 
 const clean = (v: string) => v.replace(/[\r\n]/g, '');
 
+/**
+ * A configured value (setHeaders, already its UTF-8 bytes: snapshot.ts) checked before it joins the
+ * head: one that cannot be sent fails this upgrade with a sentence naming it (a 502), and can never
+ * add a line to what the backend reads.
+ */
+function configured(route: CompiledRoute, name: string, value: string): string {
+  const problem = headerProblem(name, value);
+  if (problem === null) return value;
+  throw Object.assign(new Error(`route ${route.label}: setHeaders cannot be sent: ${problem}`), {
+    code: 'BAD_HEADER_VALUE',
+  });
+}
+
 function rewriteReferer(value: string, origin: string): string {
   try {
     const u = new URL(value);
@@ -60,7 +74,7 @@ export function buildRequestHead(ex: UpgradeExchange): Buffer {
   const clientHost = req.headers.host;
   const host = set.has('host') ? set.get('host')! : route.changeOrigin || !clientHost ? route.target.host : clientHost;
   let head = `GET ${ex.upstreamPath} HTTP/1.1\r\n`;
-  if (host !== '') head += `Host: ${clean(host)}\r\n`;
+  if (host !== '') head += `Host: ${set.has('host') ? configured(route, 'Host', host) : clean(host)}\r\n`;
   set.delete('host');
   let xff: string | undefined;
   const raw = req.rawHeaders;
@@ -102,7 +116,7 @@ export function buildRequestHead(ex: UpgradeExchange): Buffer {
     if (on && value !== '' && !set.has(name.toLowerCase()) && !route.removeHeaders.has(name.toLowerCase()))
       head += `${name}: ${clean(value)}\r\n`;
   }
-  for (const [name, value] of set) if (value !== '') head += `${name}: ${clean(value)}\r\n`;
+  for (const [name, value] of set) if (value !== '') head += `${name}: ${configured(route, name, value)}\r\n`;
   head += 'Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n';
   return Buffer.from(head, 'latin1');
 }
