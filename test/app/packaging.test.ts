@@ -162,8 +162,22 @@ test("electron-builder.yml passes electron-builder's own schema, with the target
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     main: string;
     scripts: Record<string, string>;
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+    optionalDependencies: Record<string, string>;
   };
   assert.equal(pkg.main, 'dist/app/electron-main.cjs');
+  // electron is an optional dependency (the install must not need its download host): the files
+  // list keeps it out of the app, packaging exactly the runtime dependencies.
+  const modules = (config.files as Array<{ filter: string[] }>)
+    .flatMap((f) => f.filter)
+    .filter((f) => f.includes('node_modules'));
+  assert.deepEqual(modules[0], '!node_modules/**/*');
+  assert.deepEqual(
+    /^node_modules\/\{(.+)\}\/\*\*\/\*$/.exec(modules[1]!)?.[1]!.split(',').sort(),
+    Object.keys(pkg.dependencies).sort(),
+  );
+  assert.equal(pkg.optionalDependencies.electron !== undefined && pkg.devDependencies.electron === undefined, true);
   assert.match(pkg.scripts.dist!, /dist-preflight\.ts && electron-builder --config build\/electron-builder\.yml$/);
 });
 
