@@ -8,6 +8,7 @@ import { formatConfigErrors, validateConfig } from '../shared/config.ts';
 import { ConfigFileError } from './config/store.ts';
 import { exportNginx } from './config/nginx/export.ts';
 import { importNginx, NginxSyntaxError } from './config/nginx/import.ts';
+import { configSourceLines, reportConfigEdits } from './config-notes.ts';
 import { routeWarnings } from './engine/router.ts';
 import { compileSnapshot } from './engine/snapshot.ts';
 import { parseRouteFlag, ROUTE_FLAG_HINT, SERVE_OPTIONS } from './flags.ts';
@@ -85,8 +86,10 @@ async function serve(
   overlay.routes = ((v.route as string[] | undefined) ?? []).map(routeFlag);
   let input: ConfigInput | undefined;
   let configFile: string | undefined;
+  let nginxFile: string | undefined;
   if (v.nginx) {
     const file = resolve(String(v.nginx));
+    nginxFile = file;
     const result = importNginx(readFileSync(file, 'utf8'), { file });
     for (const w of result.warnings) console.error(`warning: ${w.file}:${w.line}: ${w.directive}: ${w.message}`);
     if (result.sites.length === 0) throw new UsageError(`${file} has no server block`);
@@ -101,6 +104,7 @@ async function serve(
   const rt = await Runtime.start({
     configFile,
     input,
+    nginxFile,
     baseDir: process.cwd(),
     overlay,
     watch: !v['no-watch'],
@@ -126,7 +130,8 @@ async function serve(
   process.on('SIGTERM', () => void stop('SIGTERM'));
   const snap = rt.engine.snapshot!;
   console.log(`Loopgate serving ${rt.siteUrl}`);
-  if (configFile) console.log(`  config   ${configFile} (watched)`);
+  for (const line of configSourceLines(rt.store)) console.log(line);
+  reportConfigEdits(rt.store);
   if (snap.site) console.log(`  root     ${snap.site.root}${snap.site.spa ? ' (SPA fallback on)' : ''}`);
   for (const r of snap.routes) {
     console.log(`  route    ${r.match.padEnd(16)} → ${r.target.href}${r.ws ? ' (+WebSocket)' : ''}`);

@@ -2,8 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import pkg from '../package.json' with { type: 'json' };
 import type { StatusInfo } from '../shared/api.ts';
-import type { ConfigInput, ConfigResult } from '../shared/config.ts';
+import type { ConfigInput } from '../shared/config.ts';
+import type { ConfigWriteOptions } from '../shared/config-state.ts';
 import { formatConfigErrors, validateConfig } from '../shared/config.ts';
+import type { CommandLine } from './config/command-line.ts';
 import { ConfigStore } from './config/store.ts';
 import { Controller } from './control/controller.ts';
 import { createControlServer } from './control/http-api.ts';
@@ -15,35 +17,23 @@ import type { Snapshot } from './engine/types.ts';
 export interface RuntimeOptions {
   /** loopgate.json to load, watch and save to. */
   configFile?: string;
-  /** Config to run when there is no file (CLI flags only). */
+  /** Config to run when there is no file (an nginx import, or nothing: the flags alone). */
   input?: ConfigInput;
-  /** Folder relative paths resolve against when there is no file. */
+  /** The nginx file `input` was imported from (shown as the config's origin). */
+  nginxFile?: string;
+  /** Folder relative paths resolve against when there is no file (and where "Save" creates loopgate.json). */
   baseDir?: string;
-  /** Values from the command line laid over the file's (not saved). */
-  overlay?: Overlay;
+  /** Values from the command line: part of the running config, over the file's; not written into it unless edited. */
+  overlay?: CommandLine;
   /** Control server (API + browser UI); false to run without one. */
   control?: { host?: string; port?: number; token?: string; uiDir?: string } | false;
   watch?: boolean;
 }
 
-export interface Overlay {
-  listen?: { host?: string; port?: number };
-  root?: string;
-  routes?: NonNullable<ConfigInput['routes']>;
-}
+/** The command line's values (--host, --port, --root, --route). */
+export type Overlay = CommandLine;
 
 export class StartError extends Error {}
-
-/** Lay CLI values over the file's config: listen fields replace, root replaces, routes are appended. */
-export function applyOverlay(input: ConfigInput, overlay: Overlay | undefined): ConfigInput {
-  if (!overlay) return input;
-  return {
-    ...input,
-    ...(overlay.listen ? { listen: { ...input.listen, ...overlay.listen } } : {}),
-    ...(overlay.root !== undefined ? { root: overlay.root } : {}),
-    ...(overlay.routes?.length ? { routes: [...(input.routes ?? []), ...overlay.routes] } : {}),
-  };
-}
 
 export class Runtime {
   readonly engine: Engine;
@@ -52,15 +42,13 @@ export class Runtime {
   readonly controller: Controller;
   readonly token: string;
   controlUrl: string | null = null;
-  #overlay: Overlay | undefined;
   #closeControl: (() => Promise<void>) | null = null;
   #unsubscribe: Array<() => void> = [];
   /** Last refused change (disk edit or overlay problem), for the status line. */
   lastError: string | null = null;
 
-  private constructor(store: ConfigStore, overlay: Overlay | undefined, token: string) {
+  private constructor(store: ConfigStore, token: string) {
     this.store = store;
-    this.#overlay = overlay;
     this.token = token;
     this.log = new SessionLog({ capBytes: 64 * 1024 * 1024 });
     this.engine = new Engine({ recorder: this.log });
@@ -69,7 +57,10 @@ export class Runtime {
       tunnels: this.engine.tunnels,
       config: {
         get: () => this.store.input,
-        put: (input: unknown) => this.#put(input),
+        state: () => this.store.state(),
+        put: (input: unknown, opts?: ConfigWriteOptions) => this.store.put(input, opts),
+        save: (opts?: ConfigWriteOptions) => this.store.save(opts),
+        reload: () => this.store.reload(),
         setProfile: (name: string | null) => this.store.setProfile(name),
       },
       status: () => this.status(),
@@ -77,14 +68,14 @@ export class Runtime {
   }
 
   static async start(opts: RuntimeOptions): Promise<Runtime> {
+    const stores = { watch: opts.watch ?? true, commandLine: opts.overlay };
     const store = opts.configFile
-      ? await ConfigStore.open(opts.configFile, { watch: opts.watch ?? true })
-      : ConfigStore.memory(opts.input ?? {}, opts.baseDir ?? process.cwd());
-    const rt = new Runtime(
-      store,
-      opts.overlay,
-      (opts.control && opts.control.token) || randomBytes(16).toString('hex'),
-    );
+      ? await ConfigStore.open(opts.configFile, stores)
+      : ConfigStore.memory(opts.input ?? {}, opts.baseDir ?? process.cwd(), {
+          ...stores,
+          origin: opts.nginxFile ? { kind: 'nginx', file: opts.nginxFile } : { kind: 'command-line' },
+        });
+    const rt = new Runtime(store, (opts.control && opts.control.token) || randomBytes(16).toString('hex'));
     const snapshot = rt.#compile(store.version);
     if (!snapshot.ok) {
       store.close();
@@ -99,9 +90,8 @@ export class Runtime {
     }
     rt.#unsubscribe.push(
       store.onChange(() => void rt.#apply()),
-      store.onError((err) => {
-        rt.lastError = err.message;
-      }),
+      // A refused hand edit: the UI re-reads the config state (it shows the refusal and the choices).
+      store.onError(() => rt.log.publish({ type: 'config', version: store.version })),
     );
     if (opts.control !== false) {
       const c = opts.control ?? {};
@@ -133,24 +123,15 @@ export class Runtime {
       version: this.store.version,
       activeProfile: this.store.config.activeProfile ?? null,
       profiles: Object.keys(this.store.config.profiles ?? {}),
-      lastError: this.lastError,
+      lastError: this.store.refused?.message ?? this.lastError,
     };
   }
 
-  /** The snapshot the engine should run for the store's current config plus the overlay. */
+  /** The snapshot the engine should run for the store's current config (command-line values included). */
   #compile(version: number): { ok: true; snapshot: Snapshot } | { ok: false; message: string } {
-    const merged = validateConfig(applyOverlay(this.store.input, this.#overlay));
-    if (!merged.ok) return { ok: false, message: formatConfigErrors(merged.errors) };
-    return { ok: true, snapshot: compileSnapshot(merged.config, { baseDir: this.store.baseDir, version }) };
-  }
-
-  async #put(input: unknown): Promise<ConfigResult> {
-    // Check the overlay still fits before anything is saved: nothing is lost on a refused change.
-    if (input && typeof input === 'object') {
-      const merged = validateConfig(applyOverlay(input as ConfigInput, this.#overlay));
-      if (!merged.ok) return merged;
-    }
-    return this.store.put(input);
+    const checked = validateConfig(this.store.input);
+    if (!checked.ok) return { ok: false, message: formatConfigErrors(checked.errors) };
+    return { ok: true, snapshot: compileSnapshot(checked.config, { baseDir: this.store.baseDir, version }) };
   }
 
   async #apply(): Promise<void> {

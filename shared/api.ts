@@ -1,11 +1,25 @@
 // The bridge contract between the UI and the main process: one interface, its HTTP routes and JSON shapes.
 import type { ConfigInput, ConfigResult } from './config.ts';
-import type { FrameRecord, Handler, HttpRecord, LogEvent, WsSessionRecord } from './events.ts';
+import type { ConfigState, ConfigWriteOptions, ConfigWriteResult } from './config-state.ts';
+
+export type * from './config-state.ts';
+import type {
+  AppProtocol,
+  DecodedMessage,
+  FrameRecord,
+  Handler,
+  HttpRecord,
+  LogEvent,
+  WsSessionRecord,
+} from './events.ts';
 
 /** A request as listed: the engine's record, plus marks the log adds. */
 export type HttpView = HttpRecord & {
   /** Came from an imported HAR, not from live traffic. */
   imported?: boolean;
+  /** An Engine.IO long-polling request (socket.io): its bodies' packets, read when the record is read. */
+  protocol?: AppProtocol;
+  decoded?: { send: DecodedMessage[]; receive: DecodedMessage[] };
 };
 
 /** A WebSocket session as listed: the engine's record, plus marks the log adds. */
@@ -13,6 +27,8 @@ export type SessionView = WsSessionRecord & {
   imported?: boolean;
   /** How many of the session's first frames were dropped to keep the log under its memory cap. */
   framesEvicted?: number;
+  /** The application protocol its frames are read in (detected, or the route's `protocol`), once known. */
+  protocol?: AppProtocol;
 };
 
 export type RecordView = HttpView | SessionView;
@@ -77,6 +93,37 @@ export interface FramesPage {
   lastSeq: number;
 }
 
+/** One line of a session's protocol table: an event, operation, method or destination. */
+export interface ProtocolStatsRow {
+  /** Event name, operation, method or destination; the message type when it has none. */
+  name: string;
+  /** The request's message type (event, subscribe, request, SEND, invocation, ...). */
+  type: string;
+  /** Messages client → backend and backend → client under this name (replies count under their request's name). */
+  sent: number;
+  received: number;
+  /** Payload bytes of those messages. */
+  bytes: number;
+  /** Requests that got a reply, and the latency to their first reply (ms, nearest rank). */
+  answered: number;
+  p50Ms?: number;
+  p95Ms?: number;
+}
+
+export interface ProtocolStats {
+  session: number;
+  /** null: no protocol recognised (yet). */
+  protocol: AppProtocol | null;
+  /** Busiest first. */
+  rows: ProtocolStatsRow[];
+  /** Keep-alive messages (not in rows). */
+  heartbeats: number;
+  /** Requests still waiting for their first reply. */
+  pending: number;
+  /** Frames read so far (the table covers these). */
+  frames: number;
+}
+
 /** Inject a message into a live session: exactly one of text and base64. */
 export interface SendRequest {
   to: 'client' | 'backend';
@@ -99,6 +146,10 @@ export interface ImportCounts {
   frames: number;
   /** WebSocket messages left out (Chrome's "error" pseudo-frames, unknown opcodes). */
   skipped: number;
+  /** Entries left out because the log already holds them from an earlier import of the same file. */
+  duplicates?: number;
+  /** Entries read but dropped at once: the log keeps at most inspect.storeBytes, newest first. */
+  dropped?: number;
 }
 
 export type ImportResult = { ok: true; imported: ImportCounts } | { ok: false; code: string; message: string };
@@ -227,7 +278,7 @@ export interface OpenConfigResult {
 }
 
 /** What a putConfig was made against (see LoopgateBridge.putConfig). */
-export interface PutConfigExpect {
+export interface PutConfigExpect extends ConfigWriteOptions {
   configFile?: string | null;
 }
 
@@ -237,19 +288,30 @@ export interface PutConfigExpect {
  */
 export interface LoopgateBridge {
   status(): Promise<StatusInfo>;
-  getConfig(): Promise<ConfigInput>;
+  /** The running config (command-line values included), its version, where it came from, a refused hand edit. */
+  getConfig(): Promise<ConfigState>;
   /**
    * Validate, save and apply. `{ ok: false, errors }` leaves everything as it was. `expect.configFile`:
    * the file the edit was made for; where another config can be opened (the desktop app) a put made
    * for a file no longer running is refused (CONFIG_SWITCHED) rather than written into the new one.
    */
-  putConfig(input: unknown, expect?: PutConfigExpect): Promise<ConfigResult>;
+  putConfig(input: unknown, expect?: PutConfigExpect): Promise<ConfigWriteResult>;
+  /**
+   * Write the running config to disk. In memory: create loopgate.json beside where Loopgate runs
+   * (FILE_EXISTS when there is one, unless overwrite). A refused hand edit waiting: overwrite writes
+   * over it. Whatever is written over is backed up first (`backup`).
+   */
+  saveConfig(request?: ConfigWriteOptions): Promise<ConfigWriteResult>;
+  /** Read loopgate.json again and run it (changes kept in memory are dropped); still invalid → its errors. */
+  reloadConfig(): Promise<ConfigWriteResult>;
   /** Switch the active profile (null: the top-level routes). */
   setProfile(name: string | null): Promise<ConfigResult>;
   listRequests(query?: ListQuery): Promise<ListPage<RecordView>>;
   listSessions(query?: ListQuery): Promise<ListPage<SessionView>>;
   getSession(id: number): Promise<SessionDetail | null>;
   frames(sessionId: number, query?: FramesQuery): Promise<FramesPage | null>;
+  /** The session's table of events / operations / methods (count, bytes, p50/p95 latency). */
+  protocolStats(sessionId: number): Promise<ProtocolStats | null>;
   send(sessionId: number, message: SendRequest): Promise<SendResult>;
   close(sessionId: number, request: CloseRequest): Promise<SendResult>;
   /** HAR of the whole log, or of one session. */
@@ -322,9 +384,17 @@ export const API_METHODS = {
   /** → StatusInfo */
   status: { route: 'GET /api/status', args: [], answer: 'value' },
   /** → ConfigInput */
-  getConfig: { route: 'GET /api/config', args: [], answer: 'value' },
-  /** body: ConfigInput → 200 ConfigResult (ok) | 400 ConfigResult (ok: false, errors) + ApiError */
-  putConfig: { route: 'PUT /api/config', args: ['body', 'local'], answer: 'config' },
+  /** → ConfigState (header ETag: "<version>"); GET /api/config is the config alone */
+  getConfig: { route: 'GET /api/config/state', args: [], answer: 'value' },
+  /**
+   * body: ConfigInput; ?version=N (or If-Match: "N"), &overwrite=true → 200 ConfigWriteResult | 400
+   * (errors) | 409 STALE_CONFIG (conflict: current and yours; nothing written) + ApiError
+   */
+  putConfig: { route: 'PUT /api/config', args: ['body', 'options'], answer: 'config' },
+  /** body: {version?, overwrite?} → like putConfig; 409 FILE_EXISTS when loopgate.json is there already */
+  saveConfig: { route: 'POST /api/config/save', args: ['body'], answer: 'config' },
+  /** → like putConfig (400 with the file's errors while it is still invalid) */
+  reloadConfig: { route: 'POST /api/config/reload', args: [], answer: 'config' },
   /** body: {"name": string | null} → ConfigResult like putConfig */
   setProfile: { route: 'POST /api/profile', args: ['body'], answer: 'config', bodyKey: 'name' },
   /** ?kind=http|ws|all&route=&handler=&status=2xx,4xx&text=&after=&before=&limit= → ListPage<RecordView> */
@@ -335,6 +405,8 @@ export const API_METHODS = {
   getSession: { route: 'GET /api/sessions/:id', args: ['id'], answer: 'found' },
   /** ?after=&limit= → FramesPage | 404 */
   frames: { route: 'GET /api/sessions/:id/frames', args: ['id', 'query'], answer: 'found' },
+  /** → ProtocolStats | 404 */
+  protocolStats: { route: 'GET /api/sessions/:id/stats', args: ['id'], answer: 'found' },
   /** body: SendRequest → {ok: true} | ApiError (400 bad input, 404 unknown, 409 not open, 413 too large) */
   send: { route: 'POST /api/sessions/:id/send', args: ['id', 'body'], answer: 'outcome', bodyLimit: 24 << 20 },
   /** body: CloseRequest → like send */
@@ -359,6 +431,8 @@ export type BridgeMethod = keyof typeof API_METHODS;
 
 /** Routes of the control server that are no bridge method (the raw frame stream, the event socket). */
 export const HTTP_ONLY_ROUTES = {
+  /** → ConfigInput: the running config as written (header ETag: "<version>") */
+  config: 'GET /api/config',
   /** ?session=id → one FrameRecord per line (application/x-ndjson) */
   framesJsonl: 'GET /api/frames.jsonl',
   /** WebSocket (token by header, cookie or ?token=): each message a JSON array of StreamEvent */

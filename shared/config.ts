@@ -1,5 +1,6 @@
 // The loopgate.json schema: what users write by hand, validated, with nginx units normalized.
 import { z } from 'zod';
+import { type Issue, issueErrors } from './config-errors.ts';
 import { splitMatch, targetHasPath } from './match.ts';
 import { parseDuration, parseExpires, parseSize } from './units.ts';
 
@@ -30,8 +31,37 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   return ms;
 });
 
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
-const headerMap = z.record(headerName, z.string());
+/** RFC 9110 token characters: header names, methods, charset names. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headerName = z.string().regex(TOKEN, "not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)");
+
+/**
+ * Why a configured header value cannot go on the wire, or null. Never a line break, NUL or other
+ * control character (it would end the header and start another: response splitting, request
+ * smuggling). Request headers (setHeaders) may hold any Unicode: they are sent as their UTF-8 bytes,
+ * as nginx sends its config's. Response headers (`ascii`: addHeaders, cookie rewrites, types) must
+ * be ASCII, since Node cannot send other bytes the same way in every answer.
+ */
+export function headerValueProblem(value: string, ascii = false): string | null {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  const bad = ascii ? /[^\t\x20-\x7e]/u : /[\x00-\x08\x0a-\x1f\x7f]|\p{Cs}/u;
+  const m = bad.exec(value);
+  if (!m) return null;
+  const code = m[0].codePointAt(0)!;
+  const at = `U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${m.index}`;
+  if (code === 0x0d || code === 0x0a) return `a line break (${at}) cannot be part of a header value`;
+  if (code < 0x20 || code === 0x7f) return `a control character (${at}) cannot be part of a header value`;
+  if (code >= 0xd800 && code <= 0xdfff) return `a lone surrogate (${at}) is not text`;
+  return `response header values must be ASCII (${at}): nginx sends the UTF-8 bytes, Loopgate cannot in every answer`;
+}
+
+const headerValue = (ascii: boolean) =>
+  z.string().superRefine((v, ctx) => {
+    const problem = headerValueProblem(v, ascii);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
+const headerMap = z.record(headerName, headerValue(false));
+const responseHeaderMap = z.record(headerName, headerValue(true));
 
 export const TimeoutsSchema = z.strictObject({
   /** nginx proxy_connect_timeout: how long to wait for the backend to accept the connection. */
@@ -53,10 +83,10 @@ export const CorsSchema = z.strictObject({
   /** "*", "reflect" (echo the request's Origin), or a list of allowed origins. */
   origins: originList.optional(),
   credentials: z.boolean().optional(),
-  methods: z.array(z.string().min(1)).optional(),
+  methods: z.array(z.string().regex(TOKEN, 'not an HTTP method: one method per entry, like "GET"')).optional(),
   /** Allowed request headers, or "reflect" to echo Access-Control-Request-Headers. */
-  headers: z.union([z.literal('reflect'), z.array(z.string().min(1))]).optional(),
-  exposeHeaders: z.array(z.string().min(1)).optional(),
+  headers: z.union([z.literal('reflect'), z.array(headerName)]).optional(),
+  exposeHeaders: z.array(headerName).optional(),
   maxAge: duration.optional(),
   /** "local": Loopgate answers OPTIONS preflights; "forward": the backend does. */
   preflight: z.enum(['local', 'forward']).optional(),
@@ -68,9 +98,9 @@ export const CorsSchema = z.strictObject({
 
 export const CookieRewriteSchema = z.strictObject({
   /** Domain attribute: "remove" drops it, any other string replaces it, omitted keeps it. */
-  domain: z.string().optional(),
+  domain: headerValue(true).optional(),
   /** Path attribute: { from: to } prefix rewrites (nginx proxy_cookie_path). */
-  path: z.record(z.string(), z.string()).optional(),
+  path: z.record(z.string(), headerValue(true)).optional(),
   secure: z.enum(['keep', 'remove', 'add']).optional(),
   sameSite: z.enum(['keep', 'remove', 'Lax', 'Strict', 'None']).optional(),
   httpOnly: z.enum(['keep', 'remove', 'add']).optional(),
@@ -106,7 +136,7 @@ export const RouteSchema = z.strictObject({
   removeHeaders: z.array(headerName).optional(),
   forwarded: ForwardedSchema.optional(),
   /** Response headers added on every status (nginx add_header ... always). */
-  addHeaders: headerMap.optional(),
+  addHeaders: responseHeaderMap.optional(),
   /** Rewrite Location/Refresh pointing at the target back to the local origin. */
   rewriteRedirects: z.boolean().optional(),
   cookies: CookieRewriteSchema.optional(),
@@ -147,7 +177,7 @@ export const ConfigSchema = z.strictObject({
   spa: z.boolean().optional(),
   autoindex: z.boolean().optional(),
   /** nginx charset: added to text types; "off" adds none (nginx's default). */
-  charset: z.string().optional(),
+  charset: z.string().regex(TOKEN, 'not a charset name (like "utf-8")').optional(),
   /** nginx gzip_static: serve a file's precompressed .gz sibling to clients that accept gzip. */
   gzipStatic: z.boolean().optional(),
   /** nginx brotli_static (ngx_brotli): serve a file's precompressed .br sibling to clients that accept br. */
@@ -158,7 +188,12 @@ export const ConfigSchema = z.strictObject({
     .refine((v) => parseExpires(v) !== undefined, 'use "off", "epoch", "max" or a time like "1y", "30d", "-1"')
     .optional(),
   /** nginx types: file extension → media type, over Loopgate's built-in table. */
-  types: z.record(z.string().regex(/^[A-Za-z0-9_+.-]+$/, 'an extension without the dot'), z.string().min(1)).optional(),
+  types: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_+.-]+$/, 'an extension without the dot'),
+      headerValue(true).pipe(z.string().min(1)),
+    )
+    .optional(),
   /** nginx client_max_body_size; 0 turns the check off. */
   maxBodySize: size.optional(),
   timeouts: TimeoutsSchema.optional(),
@@ -193,10 +228,7 @@ export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: C
 export function validateConfig(input: unknown): ConfigResult {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((i) => ({
-      path: i.path.map(String).join('.') || '(config)',
-      message: i.message,
-    }));
+    const errors = issueErrors(parsed.error.issues as Issue[], input, ConfigSchema);
     // Report route problems too, so one pass over the file shows every error (not one at a time).
     const routes = (input as { routes?: unknown } | null)?.routes;
     if (Array.isArray(routes)) {

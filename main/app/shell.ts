@@ -263,7 +263,7 @@ export class AppShell implements ControllerSource {
         return;
       case 'toggleCors': {
         if (!rt) return;
-        const input = rt.controller.getConfig();
+        const input = rt.controller.getConfig().config;
         const on = rt.store.config.cors?.enabled === true;
         this.#noteResult(
           await rt.controller.putConfig({ ...input, cors: { ...(input.cors ?? {}), enabled: !on } }),

@@ -1,10 +1,25 @@
 // The loopgate.json service: load and validate, atomic serialized saves, folder watching, backups, profiles.
 import { watch, type FSWatcher } from 'node:fs';
-import { constants, copyFile, mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Config, ConfigError, ConfigInput, ConfigResult } from '../../shared/config.ts';
 import { formatConfigErrors, validateConfig } from '../../shared/config.ts';
+import type {
+  ConfigOrigin,
+  ConfigState,
+  ConfigWriteOptions,
+  ConfigWriteResult,
+  RefusedEdit,
+} from '../../shared/config-state.ts';
 import { removeStaleTemps, writeFileAtomic } from './atomic.ts';
+import {
+  applyCommandLine,
+  type CommandLine,
+  describeCommandLine,
+  fileInputFor,
+  isEmpty,
+  stillFromCommandLine,
+} from './command-line.ts';
 import { parseJsonText } from './json-text.ts';
 
 /** What a missing loopgate.json is created with. */
@@ -22,6 +37,8 @@ export class ConfigFileError extends Error {
   readonly column?: number;
   /** Copy of the refused file, when one was made. */
   readonly backup?: string;
+  /** What is wrong, without the file name ("not valid JSON", "the config is not valid"). */
+  readonly summary: string;
 
   constructor(
     file: string,
@@ -34,6 +51,7 @@ export class ConfigFileError extends Error {
       : '';
     super(`${file}: ${summary}\n${formatConfigErrors(errors)}${tail}`);
     this.name = 'ConfigFileError';
+    this.summary = summary;
     this.file = file;
     this.errors = errors;
     this.line = extra.line;
@@ -122,13 +140,33 @@ function stamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
-/** Copy a refused file next to itself as FILE.bak-<timestamp>; never overwrites an older backup. */
-async function backup(file: string): Promise<string | undefined> {
+/**
+ * Copy a file next to itself as FILE.bak-<timestamp>; never overwrites an older backup. When a backup
+ * with the same text exists already, that one is named instead: a start retried on the same broken
+ * file does not leave a new copy each time.
+ */
+export async function backup(file: string, text?: string): Promise<string | undefined> {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}.bak-`;
+  const content = text ?? (await readFile(file, 'utf8').catch(() => undefined));
+  if (content === undefined) return undefined;
+  try {
+    const names = (await readdir(dir))
+      .filter((n) => n.startsWith(prefix))
+      .sort()
+      .reverse();
+    for (const name of names) {
+      const existing = await readFile(join(dir, name), 'utf8').catch(() => null);
+      if (existing === content) return join(dir, name);
+    }
+  } catch {
+    /* no folder listing: make a new copy */
+  }
   const base = `${file}.bak-${stamp()}`;
   for (let n = 1; n < 100; n++) {
     const target = n === 1 ? base : `${base}-${n}`;
     try {
-      await copyFile(file, target, constants.COPYFILE_EXCL);
+      await writeFile(target, content, { flag: 'wx' });
       return target;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
@@ -137,16 +175,40 @@ async function backup(file: string): Promise<string | undefined> {
   return undefined;
 }
 
+/** What a store is created with besides its config. */
+export interface StoreOptions {
+  /** Watch the file for hand edits (also after a memory store is first saved). */
+  watch?: boolean;
+  /** Values from the command line: they win over the file's and are not written into it unless edited. */
+  commandLine?: CommandLine;
+}
+
+/** Where a refusal is reported: a write's answer. */
+const refusal = (
+  code: Extract<ConfigWriteResult, { ok: false }>['code'],
+  path: string,
+  message: string,
+): ConfigWriteResult => ({ ok: false, code, errors: [{ path, message }] });
+
 export class ConfigStore {
-  readonly file: string | null;
+  #file: string | null;
   readonly baseDir: string;
+  #origin: ConfigOrigin;
+  /** What runs, as the user writes it (command-line values included). */
   #input: ConfigInput;
   #config: Config;
+  /** What the file says (as last read or written); for a memory store, what it started from. */
+  #fileInput: ConfigInput;
+  /** Command-line values the running config still shows as given (not written into the file). */
+  #commandLine: CommandLine;
   /** The text the file has as far as we know (what we wrote, or the accepted disk edit). */
   #text: string | null;
-  /** A disk edit already refused and reported, so the same text is not reported twice. */
-  #refusedText: string | null = null;
+  /** The text we last wrote ourselves: anything else on disk is a hand edit, backed up before we write over it. */
+  #ownText: string | null = null;
+  /** A hand edit refused: its text and why. The file is not written until the user chooses. */
+  #refused: { text: string; error: ConfigFileError } | null = null;
   #version = 1;
+  #watch: boolean;
   #queue: Promise<unknown> = Promise.resolve();
   #changeFns = new Set<(config: Config, version: number) => void>();
   #errorFns = new Set<(err: ConfigFileError) => void>();
@@ -154,23 +216,36 @@ export class ConfigStore {
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
 
-  private constructor(file: string | null, baseDir: string, input: ConfigInput, config: Config, text: string | null) {
-    this.file = file;
+  private constructor(
+    file: string | null,
+    baseDir: string,
+    origin: ConfigOrigin,
+    fileInput: ConfigInput,
+    running: { input: ConfigInput; config: Config },
+    text: string | null,
+    opts: StoreOptions,
+  ) {
+    this.#file = file;
     this.baseDir = baseDir;
-    this.#input = input;
-    this.#config = config;
+    this.#origin = origin;
+    this.#fileInput = fileInput;
+    this.#commandLine = stillFromCommandLine(running.input, opts.commandLine);
+    this.#input = running.input;
+    this.#config = running.config;
     this.#text = text;
+    this.#watch = opts.watch ?? false;
   }
 
   /**
-   * Load (or create with defaults when missing) FILE; a corrupt/invalid file at start is copied to
-   * FILE.bak-<timestamp>, and open() rejects with a ConfigFileError naming file, line/column for
-   * JSON syntax errors and field paths for schema errors.
+   * Load (or create with defaults when missing) FILE, with the command line's values over it; a
+   * corrupt/invalid file at start is copied to FILE.bak-<timestamp> (once per content), and open()
+   * rejects with a ConfigFileError naming file, line/column for JSON syntax errors and field paths.
    */
-  static async open(file: string, opts: { watch?: boolean } = {}): Promise<ConfigStore> {
+  static async open(file: string, opts: StoreOptions = {}): Promise<ConfigStore> {
     const path = resolve(file);
     await removeStaleTemps(path);
     let text: string;
+    let created = false;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
@@ -180,25 +255,36 @@ export class ConfigStore {
       try {
         await mkdir(dirname(path), { recursive: true });
         await writeFileAtomic(path, text);
+        created = true;
       } catch (werr) {
         throw fileProblem(path, werr as NodeJS.ErrnoException, 'could not create it');
       }
     }
     const parsed = parseText(text);
-    if (!parsed.ok) throw parsed.error(path, { backup: await backup(path) });
-    const store = new ConfigStore(path, dirname(path), parsed.input, parsed.config, text);
-    if (opts.watch) store.#startWatching();
+    if (!parsed.ok) throw parsed.error(path, { backup: await backup(path, text) });
+    const running = withCommandLine(parsed.input, opts.commandLine);
+    const store = new ConfigStore(path, dirname(path), { kind: 'file', file: path }, parsed.input, running, text, opts);
+    if (created) store.#ownText = text;
+    if (store.#watch) store.#startWatching();
     return store;
   }
 
-  /** Build one from an in-memory input without a file (CLI flags only); put() then keeps it in memory. */
-  static memory(input: ConfigInput, baseDir: string): ConfigStore {
-    const p = prepare(input);
-    if (!p.ok) throw new ConfigFileError('(command line)', 'the config is not valid', p.errors);
-    return new ConfigStore(null, resolve(baseDir), p.input, p.config, null);
+  /**
+   * A config without a file (command-line flags, or an nginx import): changes stay in memory until
+   * save() writes BASEDIR/loopgate.json.
+   */
+  static memory(input: ConfigInput, baseDir: string, opts: StoreOptions & { origin?: ConfigOrigin } = {}): ConfigStore {
+    const running = withCommandLine(input, opts.commandLine);
+    const origin = opts.origin ?? { kind: 'command-line' };
+    return new ConfigStore(null, resolve(baseDir), origin, input, running, null, opts);
   }
 
-  /** What the user wrote (units as strings), for the UI and export. A copy: edit it and put() it back. */
+  /** The loopgate.json saves go to; null while the config lives in memory only. */
+  get file(): string | null {
+    return this.#file;
+  }
+
+  /** What runs, as the user wrote it (units as strings). A copy: edit it and put() it back. */
   get input(): ConfigInput {
     return structuredClone(this.#input);
   }
@@ -213,20 +299,121 @@ export class ConfigStore {
     return this.#version;
   }
 
-  /**
-   * Validate then save atomically (temp file in the same folder + fsync + rename) and publish;
-   * invalid → { ok:false, errors } and nothing changes (file and memory untouched). Saves run one
-   * at a time, in call order.
-   */
-  put(input: unknown): Promise<ConfigResult> {
-    const p = prepare(input);
-    if (!p.ok) return Promise.resolve(p);
-    return this.#enqueue(() => this.#save(p));
+  /** The file is watched for hand edits. */
+  get watching(): boolean {
+    return this.#watcher !== null;
   }
 
-  /** Switch the active profile (persisted); null goes back to the top-level routes; unknown name → error result. */
-  setProfile(name: string | null): Promise<ConfigResult> {
-    return this.#enqueue(async (): Promise<ConfigResult> => {
+  /** A hand edit of the file that was refused and waits for the user's choice, or null. */
+  get refused(): ConfigFileError | null {
+    return this.#refused?.error ?? null;
+  }
+
+  /** The running config, its version, where it came from and a refused hand edit: what the UI edits from. */
+  state(): ConfigState {
+    const refused = this.#refused?.error;
+    const refusedEdit: RefusedEdit | null = refused
+      ? { file: refused.file, summary: refused.summary, errors: refused.errors }
+      : null;
+    return {
+      config: this.input,
+      version: this.#version,
+      source: {
+        origin: this.#origin,
+        file: this.#file,
+        ...(this.#file ? {} : { saveAs: join(this.baseDir, 'loopgate.json') }),
+        commandLine: describeCommandLine(this.#commandLine),
+      },
+      refusedEdit,
+    };
+  }
+
+  /**
+   * Validate, save atomically (temp file in the same folder + fsync + rename) and publish. Invalid →
+   * { ok:false, errors } and nothing changes. `version` older than the running one → STALE_CONFIG with
+   * both, nothing changes. A memory store, or a refused hand edit waiting, applies it without writing
+   * (saved: false). `overwrite`: write anyway, the file's text backed up first. One at a time, in call order.
+   */
+  put(input: unknown, opts: ConfigWriteOptions = {}): Promise<ConfigWriteResult> {
+    const p = prepare(input);
+    if (!p.ok) return Promise.resolve({ ...p, code: 'INVALID_CONFIG' });
+    return this.#enqueue(() => this.#save(p, opts));
+  }
+
+  /**
+   * Write the running config to disk. In memory: create BASEDIR/loopgate.json (FILE_EXISTS when there
+   * is one, unless overwrite; then it is backed up), and from then on the store is that file's, watched.
+   * A refused hand edit waiting: write over it with overwrite (backed up first).
+   */
+  save(opts: ConfigWriteOptions = {}): Promise<ConfigWriteResult> {
+    return this.#enqueue(async (): Promise<ConfigWriteResult> => {
+      if (this.#file) {
+        const p = prepare(this.#input);
+        return p.ok ? this.#save(p, opts) : { ...p, code: 'INVALID_CONFIG' };
+      }
+      const stale = this.#stale(opts);
+      if (stale) return stale;
+      const target = join(this.baseDir, 'loopgate.json');
+      const existing = await readFile(target, 'utf8').catch(() => null);
+      if (existing !== null && !opts.overwrite) {
+        return refusal(
+          'FILE_EXISTS',
+          '(file)',
+          `${target} exists already: open it with --config, or save over it (a copy of it is kept)`,
+        );
+      }
+      const copy = existing !== null ? await backup(target, existing) : undefined;
+      if (existing !== null && !copy) return refusal('SAVE_FAILED', '(file)', `could not back up ${target}`);
+      const text = `${JSON.stringify(this.#input, null, 2)}\n`;
+      try {
+        await writeFileAtomic(target, text);
+      } catch (err) {
+        return refusal('SAVE_FAILED', '(file)', writeProblem(target, err));
+      }
+      // Everything, command-line values included, is the file's now.
+      this.#file = target;
+      this.#origin = { kind: 'file', file: target };
+      this.#fileInput = structuredClone(this.#input);
+      this.#commandLine = {};
+      this.#text = this.#ownText = text;
+      this.#version++;
+      this.#publish();
+      if (this.#watch) this.#startWatching();
+      return this.#written(copy);
+    });
+  }
+
+  /** Read the file again and run it (changes kept in memory are dropped); still invalid → its errors. */
+  reload(): Promise<ConfigWriteResult> {
+    return this.#enqueue(async (): Promise<ConfigWriteResult> => {
+      const file = this.#file;
+      if (!file) return refusal('NOT_SUPPORTED', '(file)', 'this config has no file to reload: save it first');
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (err) {
+        const e = fileProblem(file, err as NodeJS.ErrnoException);
+        return { ok: false, code: 'SAVE_FAILED', errors: e.errors };
+      }
+      const parsed = parseText(text);
+      if (!parsed.ok) {
+        const error = parsed.error(file, { edit: true });
+        this.#refused = { text, error };
+        return { ok: false, code: 'INVALID_CONFIG', errors: error.errors };
+      }
+      const running = withCommandLine(parsed.input, this.#commandLine);
+      this.#refused = null;
+      this.#fileInput = parsed.input;
+      this.#text = text;
+      // Published even when unchanged: the refusal is gone and the UI should hear of it.
+      this.#accept(running.input, running.config, true);
+      return this.#written(undefined);
+    });
+  }
+
+  /** Switch the active profile (persisted like a put); null goes back to the top-level routes; unknown name → error result. */
+  setProfile(name: string | null): Promise<ConfigWriteResult> {
+    return this.#enqueue(async (): Promise<ConfigWriteResult> => {
       const profiles = Object.keys(this.#config.profiles ?? {});
       if (name !== null && !Object.hasOwn(this.#config.profiles ?? {}, name)) {
         const known = profiles.length ? `profiles are: ${profiles.join(', ')}` : 'the config has no profiles';
@@ -236,17 +423,17 @@ export class ConfigStore {
       if (name === null) delete next.activeProfile;
       else next.activeProfile = name;
       const p = prepare(next);
-      return p.ok ? this.#save(p) : p;
+      return p.ok ? this.#save(p, {}) : p;
     });
   }
 
-  /** Called with each accepted change (from put, setProfile, or an edit on disk). */
+  /** Called with each accepted change (from put, setProfile, save, reload, or an edit on disk). */
   onChange(fn: (config: Config, version: number) => void): () => void {
     this.#changeFns.add(fn);
     return () => this.#changeFns.delete(fn);
   }
 
-  /** Called when an edit on disk is refused (the running config stays). */
+  /** Called when an edit on disk is refused (the running config stays, the file is left alone). */
   onError(fn: (err: ConfigFileError) => void): () => void {
     this.#errorFns.add(fn);
     return () => this.#errorFns.delete(fn);
@@ -267,39 +454,114 @@ export class ConfigStore {
     return run;
   }
 
-  async #save(p: Extract<Prepared, { ok: true }>): Promise<ConfigResult> {
-    if (this.file) {
-      try {
-        await writeFileAtomic(this.file, p.text);
-      } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        return {
-          ok: false,
-          errors: [
-            {
-              path: '(file)',
-              message: `could not save ${this.file}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' '),
-            },
-          ],
-        };
-      }
-    }
-    this.#refusedText = null;
-    this.#accept(p.input, p.config, p.text);
-    return { ok: true, config: p.config };
+  #stale(opts: ConfigWriteOptions): ConfigWriteResult | null {
+    if (opts.overwrite || opts.version === undefined || opts.version === this.#version) return null;
+    return {
+      ok: false,
+      code: 'STALE_CONFIG',
+      errors: [
+        {
+          path: '(config)',
+          message: `the config changed since you loaded it (yours: version ${opts.version}, now: version ${this.#version}${this.#file ? `, ${this.#file} was edited or saved elsewhere` : ''}); nothing was written`,
+        },
+      ],
+      conflict: { current: { version: this.#version, config: this.input }, yours: { version: opts.version } },
+    };
   }
 
-  /** Take a new config; publish it unless it is the same as the running one. */
-  #accept(input: ConfigInput, config: Config, text: string | null): void {
-    const same = JSON.stringify(input) === JSON.stringify(this.#input);
+  #written(backupFile: string | undefined): ConfigWriteResult {
+    return {
+      ok: true,
+      config: this.#config,
+      version: this.#version,
+      saved: this.#file !== null && this.#refused === null,
+      file: this.#file,
+      ...(backupFile ? { backup: backupFile } : {}),
+    };
+  }
+
+  async #save(p: Extract<Prepared, { ok: true }>, opts: ConfigWriteOptions): Promise<ConfigWriteResult> {
+    const file = this.#file;
+    // An edit on disk the watcher has not brought in yet is taken in first: it makes a versioned put stale.
+    const unseen = file ? await this.#catchUp() : false;
+    const stale = this.#stale(opts);
+    if (stale) return stale;
+    const still = stillFromCommandLine(p.input, this.#commandLine);
+    if (!file || (this.#refused && !opts.overwrite)) {
+      this.#commandLine = still;
+      this.#accept(p.input, p.config);
+      return this.#written(undefined);
+    }
+    const fileInput = fileInputFor(p.input, still, this.#fileInput);
+    const text = `${JSON.stringify(fileInput, null, 2)}\n`;
+    // Never write over a hand edit without a copy: asked to (overwrite), or one came in unseen under a put without version.
+    let copy: string | undefined;
+    const onDisk = await readFile(file, 'utf8').catch(() => null);
+    if ((opts.overwrite || unseen) && onDisk !== null && onDisk !== this.#ownText && onDisk !== text) {
+      copy = await backup(file, onDisk);
+      if (!copy)
+        return refusal(
+          'SAVE_FAILED',
+          '(file)',
+          `could not back up ${file} before writing over it; nothing was written`,
+        );
+    }
+    try {
+      await writeFileAtomic(file, text);
+    } catch (err) {
+      return refusal('SAVE_FAILED', '(file)', writeProblem(file, err));
+    }
+    const wasRefused = this.#refused !== null;
+    this.#refused = null;
+    this.#fileInput = fileInput;
+    this.#commandLine = still;
+    this.#text = this.#ownText = text;
+    this.#accept(p.input, p.config, wasRefused);
+    return this.#written(copy);
+  }
+
+  /** Bring in an edit on disk not processed yet (accepted or refused); true when there was one. */
+  async #catchUp(): Promise<boolean> {
+    const file = this.#file;
+    if (!file) return false;
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text === null || text === this.#text || text === this.#refused?.text) return false;
+    this.#takeDiskText(text);
+    return true;
+  }
+
+  /** A new text of the file: run it (command-line values still over it), or refuse it and keep the config. */
+  #takeDiskText(text: string): void {
+    const file = this.#file!;
+    const parsed = parseText(text);
+    if (!parsed.ok) {
+      const error = parsed.error(file, { edit: true });
+      this.#refused = { text, error };
+      this.#reportError(error);
+      return;
+    }
+    const running = withCommandLine(parsed.input, this.#commandLine);
+    const wasRefused = this.#refused !== null;
+    this.#refused = null;
+    this.#fileInput = parsed.input;
     this.#text = text;
-    if (same) return;
+    this.#accept(running.input, running.config, wasRefused);
+  }
+
+  /** Take a new running config; publish it unless it is the same as the running one (or `always`). */
+  #accept(input: ConfigInput, config: Config, always = false): void {
+    const same = JSON.stringify(input) === JSON.stringify(this.#input);
+    if (same && !always) return;
     this.#input = input;
     this.#config = config;
     this.#version++;
+    this.#publish();
+  }
+
+  #publish(): void {
     for (const fn of [...this.#changeFns]) {
       try {
-        fn(config, this.#version);
+        fn(this.#config, this.#version);
       } catch (err) {
         console.error('loopgate: a config change listener failed:', err);
       }
@@ -318,8 +580,9 @@ export class ConfigStore {
 
   /** Watch the folder, not the file: editors save by writing a new file and renaming it over. */
   #startWatching(): void {
-    const file = this.file!;
+    const file = this.#file!;
     const base = basename(file);
+    this.#closed = false;
     try {
       this.#watcher = watch(dirname(file), { persistent: false }, (_event, name) => {
         if (name && name.toString() !== base) return;
@@ -346,27 +609,37 @@ export class ConfigStore {
 
   /** Runs in the save queue, so it never sees one of our own writes half done. */
   async #checkDisk(): Promise<void> {
-    if (this.#closed || !this.file) return;
+    const file = this.#file;
+    if (this.#closed || !file) return;
     let text: string;
     try {
-      text = await readFile(this.file, 'utf8');
+      text = await readFile(file, 'utf8');
     } catch (err) {
       // Mid-rename or deleted: keep running; the next event (the new file) brings us back.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      this.#reportError(fileProblem(this.file, err as NodeJS.ErrnoException, 'could not read the edit'));
+      this.#reportError(fileProblem(file, err as NodeJS.ErrnoException, 'could not read the edit'));
       return;
     }
     if (text === this.#text) return; // our own write, or no change
-    if (text === this.#refusedText) return; // already reported
-    const parsed = parseText(text);
-    if (!parsed.ok) {
-      this.#refusedText = text;
-      this.#reportError(parsed.error(this.file, { edit: true }));
-      return;
-    }
-    this.#refusedText = null;
-    this.#accept(parsed.input, parsed.config, text);
+    if (text === this.#refused?.text) return; // already reported
+    this.#takeDiskText(text);
   }
+}
+
+/** The file's config with the command line's values over it, validated (bad flags name the flag's field). */
+function withCommandLine(input: ConfigInput, cl: CommandLine | undefined): { input: ConfigInput; config: Config } {
+  const running = applyCommandLine(input, cl);
+  const p = prepare(running);
+  if (!p.ok) {
+    const from = isEmpty(cl) ? '(config)' : '(command line)';
+    throw new ConfigFileError(from, 'the config is not valid', p.errors);
+  }
+  return { input: p.input, config: p.config };
+}
+
+function writeProblem(file: string, err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return `could not save ${file}: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ');
 }
 
 function fileProblem(file: string, err: NodeJS.ErrnoException, what = 'cannot be read'): ConfigFileError {

@@ -21,10 +21,12 @@ import type {
 } from '../../shared/api.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ConfigInput, ConfigResult } from '../../shared/config.ts';
+import type { ConfigState, ConfigWriteOptions, ConfigWriteResult } from '../../shared/config-state.ts';
 import type { Handler } from '../../shared/events.ts';
 import { exportNginx } from '../config/nginx/export.ts';
 import { importNginx, NginxSyntaxError } from '../config/nginx/import.ts';
 import { buildHar, framesJsonl, harChunks, importHar } from './har/export.ts';
+import { importHarStream } from './har/import-stream.ts';
 import type { SessionLog } from '../engine/log/store.ts';
 
 export interface TunnelControl {
@@ -34,8 +36,12 @@ export interface TunnelControl {
 
 export interface ConfigAccess {
   get(): ConfigInput;
-  put(input: unknown): Promise<ConfigResult>;
+  put(input: unknown, opts?: ConfigWriteOptions): Promise<ConfigWriteResult>;
   setProfile?(name: string | null): Promise<ConfigResult>;
+  /** Version, origin, refused hand edit; without it: the config at the status' version, origin unknown. */
+  state?(): ConfigState;
+  save?(opts?: ConfigWriteOptions): Promise<ConfigWriteResult>;
+  reload?(): Promise<ConfigWriteResult>;
 }
 
 export interface ControllerDeps {
@@ -69,13 +75,43 @@ export class Controller {
     return { ...(this.#deps.status() as StatusInfo), log: this.log.stats() };
   }
 
-  getConfig(): ConfigInput {
-    return this.#deps.config.get();
+  /** The running config with its version, where it came from, and a refused hand edit. */
+  getConfig(): ConfigState {
+    const c = this.#deps.config;
+    if (c.state) return c.state();
+    const s = this.#deps.status() as Partial<StatusInfo>;
+    const file = s.configFile ?? null;
+    return {
+      config: c.get(),
+      version: typeof s.version === 'number' ? s.version : 0,
+      source: { origin: file ? { kind: 'file', file } : { kind: 'command-line' }, file, commandLine: [] },
+      refusedEdit: null,
+    };
   }
 
-  async putConfig(input: unknown): Promise<ConfigResult> {
-    const result = await this.#deps.config.put(input);
+  async putConfig(input: unknown, opts: unknown = {}): Promise<ConfigWriteResult> {
+    const o = writeOptions(opts);
+    if ('ok' in o) return o;
+    const result = await this.#deps.config.put(input, o);
     if (result.ok) this.#announceConfig();
+    return result;
+  }
+
+  /** Write the running config to its file (or create loopgate.json for a config in memory). */
+  async saveConfig(opts: unknown = {}): Promise<ConfigWriteResult> {
+    const o = writeOptions(opts);
+    if ('ok' in o) return o;
+    if (!this.#deps.config.save) return notSupported('this Loopgate cannot save its config to a file');
+    const result = await this.#deps.config.save(o);
+    this.#announceConfig();
+    return result;
+  }
+
+  /** Read the config file again and run it; while it is still invalid, its errors. */
+  async reloadConfig(): Promise<ConfigWriteResult> {
+    if (!this.#deps.config.reload) return notSupported('this Loopgate cannot reload its config');
+    const result = await this.#deps.config.reload();
+    this.#announceConfig();
     return result;
   }
 
@@ -178,8 +214,17 @@ export class Controller {
     return framesJsonl(this.log, session);
   }
 
-  importHar(json: unknown): ImportResult {
-    return importHar(this.log, json);
+  /**
+   * Add a HAR to the log: a parsed document, or its text (read in slices, the proxy answering meanwhile).
+   * A byte stream (the control API's request body) goes to importHarStream.
+   */
+  importHar(json: unknown): ImportResult | Promise<ImportResult> {
+    return typeof json === 'string' ? importHarStream(this.log, json) : importHar(this.log, json);
+  }
+
+  /** Add a HAR read from a byte stream, entry by entry (see har/import-stream.ts). */
+  importHarStream(body: AsyncIterable<Buffer>, declaredBytes?: number): Promise<ImportResult> {
+    return importHarStream(this.log, body, { declaredBytes });
   }
 
   /**
@@ -261,6 +306,32 @@ export class Controller {
     const s = this.#deps.status() as Partial<StatusInfo>;
     if (typeof s.version === 'number') this.log.publish({ type: 'config', version: s.version });
   }
+}
+
+function notSupported(message: string): ConfigWriteResult {
+  return { ok: false, code: 'NOT_SUPPORTED', errors: [{ path: '(config)', message }] };
+}
+
+/** {version?, overwrite?} from an untrusted caller, or a refusal naming the bad field. */
+function writeOptions(v: unknown): ConfigWriteOptions | Extract<ConfigWriteResult, { ok: false }> {
+  const bad = (message: string) => ({
+    ok: false as const,
+    code: 'INVALID_CONFIG' as const,
+    errors: [{ path: '(request)', message }],
+  });
+  if (v === undefined || v === null) return {};
+  if (!isObj(v)) return bad('the write options must be an object: {"version": 3, "overwrite": false}');
+  const out: ConfigWriteOptions = {};
+  if (v.version !== undefined && v.version !== null) {
+    if (!Number.isSafeInteger(v.version) || (v.version as number) < 0)
+      return bad('"version" must be the config version you read (a whole number)');
+    out.version = v.version as number;
+  }
+  if (v.overwrite !== undefined) {
+    if (typeof v.overwrite !== 'boolean') return bad('"overwrite" must be true or false');
+    out.overwrite = v.overwrite;
+  }
+  return out;
 }
 
 /** Thrown by the importer's readFile so that skipped includes can be told apart from unreadable ones. */

@@ -11,7 +11,7 @@ import {
   type ApiAnswer,
   type ApiMethod,
 } from '../../shared/api.ts';
-import type { ConfigResult } from '../../shared/config.ts';
+import { configWriteStatus, type ConfigWriteResult } from '../../shared/config-state.ts';
 import {
   checkHost,
   checkJsonWrite,
@@ -142,6 +142,25 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
         const name = `loopgate-frames-${session ?? 'all'}.jsonl`;
         return sendStream(res, 'application/x-ndjson; charset=utf-8', chunks, name);
       }
+      case 'config':
+        // The running config alone; its version as the ETag (PUT takes it back as If-Match).
+        res.setHeader('etag', `"${controller.getConfig().version}"`);
+        return sendJson(res, 200, controller.getConfig().config);
+      case 'getConfig': {
+        const state = controller.getConfig();
+        res.setHeader('etag', `"${state.version}"`);
+        return sendJson(res, 200, state);
+      }
+      case 'putConfig': {
+        const body = await readJson(req, API_BODY_LIMIT);
+        return configAnswer(res, await controller.putConfig(body, writeQuery(q, req.headers['if-match'])));
+      }
+      case 'importHar': {
+        // Read entry by entry as the body arrives, the proxy answering meanwhile (har/import-stream.ts).
+        const result = await controller.importHarStream(req, Number(req.headers['content-length']) || undefined);
+        if (!result.ok && result.code === 'IMPORT_TOO_LARGE') res.setHeader('connection', 'close');
+        return answer(res, 'outcome', result, id);
+      }
       case 'exportHar': {
         // Streamed: a big log is never one string.
         const session = optionalId(q.session);
@@ -208,7 +227,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
 /** A controller answer over HTTP, by the method's answer kind (shared/api.ts). */
 function answer(res: ServerResponse, kind: ApiAnswer, result: unknown, id: number): void {
   if (kind === 'none') return sendJson(res, 200, { ok: true });
-  if (kind === 'config') return configAnswer(res, result as ConfigResult);
+  if (kind === 'config') return configAnswer(res, result as ConfigWriteResult);
   if (kind === 'found' && result === null)
     return sendError(res, 404, 'NO_SESSION', `no WebSocket session ${id} in the log`);
   const refusal = result as Partial<Refusal> | null;
@@ -219,20 +238,38 @@ function answer(res: ServerResponse, kind: ApiAnswer, result: unknown, id: numbe
   sendJson(res, 200, result);
 }
 
-function configAnswer(res: ServerResponse, result: ConfigResult): void {
-  if (result.ok) return sendJson(res, 200, result);
+function configAnswer(res: ServerResponse, result: ConfigWriteResult): void {
+  if (result.ok) {
+    if (result.version !== undefined) res.setHeader('etag', `"${result.version}"`);
+    return sendJson(res, 200, result);
+  }
+  const code = result.code ?? 'INVALID_CONFIG';
   const first = result.errors[0];
-  const message = first
-    ? `the config is not valid: ${first.path}: ${first.message}${result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : ''}`
-    : 'the config is not valid';
-  sendError(res, 400, 'INVALID_CONFIG', message, result);
+  const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more)` : '';
+  const message =
+    code !== 'INVALID_CONFIG'
+      ? (first?.message ?? code)
+      : first
+        ? `the config is not valid: ${first.path}: ${first.message}${more}`
+        : 'the config is not valid';
+  sendError(res, configWriteStatus(code), code, message, result);
+}
+
+/** PUT /api/config's ?version=N&overwrite=true, or If-Match: "N" (an ETag of GET /api/config). */
+function writeQuery(q: Record<string, string>, ifMatch: string | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const tag = ifMatch?.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const version = q.version ?? (tag && tag !== '*' ? tag : undefined);
+  if (version !== undefined) out.version = /^\d{1,15}$/.test(version) ? Number(version) : version;
+  if (q.overwrite !== undefined) out.overwrite = q.overwrite === 'true' || q.overwrite === '1' ? true : q.overwrite === 'false' || q.overwrite === '0' ? false : q.overwrite;
+  return out;
 }
 
 /** HTTP status for a refusal code from the controller or the tunnel registry. */
 export function statusOf(code: string): number {
   if (code === 'NO_SESSION' || code === 'NOT_FOUND') return 404;
   if (code === 'BAD_REQUEST' || code === 'BAD_HAR' || code === 'NGINX_SYNTAX' || code === 'IMPORT_FAILED') return 400;
-  if (code === 'TOO_LARGE') return 413;
+  if (code === 'TOO_LARGE' || code === 'IMPORT_TOO_LARGE') return 413;
   return 409; // NOT_OPEN, BROKEN_STREAM: the session cannot take it now
 }
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { bridgeMethodNames, type OpenConfigResult, type StatusInfo, type StreamEvent } from '../../shared/api.ts';
+import { bridgeMethodNames, type ConfigState, type OpenConfigResult, type StatusInfo, type StreamEvent } from '../../shared/api.ts';
 import {
   BRIDGE_METHODS,
   channelOf,
@@ -151,6 +151,8 @@ test('every handler rejects a foreign sender without touching the controller', a
     status: [],
     getConfig: [],
     putConfig: [{ routes: [] }],
+    saveConfig: [{}],
+    reloadConfig: [],
     setProfile: [null],
     listRequests: [{}],
     listSessions: [{}],
@@ -202,10 +204,9 @@ test('trusted calls reach the controller; answers are {ok, value}', async () => 
   assert.deepEqual(calls, ['send 2', 'close 2 4000']);
   const put = await call('putConfig', { routes: [{ match: '/api', target: 'http://127.0.0.1:1' }] });
   assert.ok(put.ok && (put.value as { ok: boolean }).ok);
-  assert.deepEqual(await call('getConfig'), {
-    ok: true,
-    value: { routes: [{ match: '/api', target: 'http://127.0.0.1:1' }] },
-  });
+  const got = await call('getConfig');
+  assert.ok(got.ok);
+  assert.deepEqual((got.value as ConfigState).config, { routes: [{ match: '/api', target: 'http://127.0.0.1:1' }] });
   const har = await call('exportHar', {});
   assert.ok(har.ok && (har.value as { log: { entries: unknown[] } }).log.entries.length === 2);
   assert.deepEqual(await call('clear'), { ok: true, value: undefined });

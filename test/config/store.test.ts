@@ -143,9 +143,9 @@ describe('put', () => {
     if (!r.ok) {
       assert.deepEqual(
         r.errors.map((e) => e.path),
-        ['(config)', 'routes.0.match'],
+        ['bogus', 'routes.0.match'],
       );
-      assert.match(r.errors[0]!.message, /bogus/);
+      assert.match(r.errors[0]!.message, /unknown field "bogus"/);
     }
     const r2 = await s.put({ routes: [{ match: '/api', target: 'nope' }] });
     assert.equal(r2.ok, false);

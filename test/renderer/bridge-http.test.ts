@@ -30,7 +30,7 @@ describe('createHttpBridge', () => {
     assert.equal(s.running, true);
     assert.notEqual(s.canOpenConfig, true, 'browser mode cannot open another config');
     assert.deepEqual(s.profiles, ['staging']);
-    assert.equal((await bridge.getConfig()).routes?.[0]?.match, '/api');
+    assert.equal((await bridge.getConfig()).config.routes?.[0]?.match, '/api');
   });
 
   it('returns refused configs as values with field paths, and saves good ones', async () => {

@@ -116,7 +116,8 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
         canOpenConfig: typeof source.openProject === 'function',
       }),
     putConfig: (input, expect) => {
-      if (!optionalObject(expect)) return refuse('BAD_REQUEST', 'the second argument must be {"configFile": …}');
+      if (!optionalObject(expect))
+        return refuse('BAD_REQUEST', 'the second argument must be {"configFile"?: …, "version"?: N, "overwrite"?: bool}');
       const wanted = expect?.configFile;
       if (wanted !== undefined && wanted !== null && typeof wanted !== 'string')
         return refuse('BAD_REQUEST', '"configFile" must be a path or null');
@@ -129,7 +130,7 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
             `this edit was made for ${wanted ?? 'another config'}, but ${running ?? 'another config'} is open now; it was not saved`,
           );
         }
-        return ok(await c.putConfig(input));
+        return ok(await c.putConfig(input, { version: expect?.version, overwrite: expect?.overwrite }));
       });
     },
     exportHar: (options) => {
