@@ -1,5 +1,5 @@
 // Maps a location's effective proxy_set_header list to Loopgate route settings (Host, forwarded, ws, Origin).
-import type { RouteInput } from '../../../shared/config.ts';
+import { headerValueProblem, type RouteInput } from '../../../shared/config.ts';
 import type { Directive } from './parse.ts';
 import { HEADER_NAME, hasVariable } from './values.ts';
 import type { Warnings } from './warnings.ts';
@@ -62,6 +62,11 @@ export function readRequestHeaders(
       continue;
     }
     const value = rawValue.trim();
+    const problem = headerValueProblem(value);
+    if (problem !== null) {
+      w.at(d, `proxy_set_header ${name}: ${problem}: ignored`);
+      continue;
+    }
     const lname = name.toLowerCase();
     const variable = (what: string) => w.at(d, `proxy_set_header ${name} ${rawValue}: ${what}`);
     switch (lname) {

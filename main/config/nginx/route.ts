@@ -1,6 +1,6 @@
 // Turns one proxying `location` (with nginx inheritance applied) into a Loopgate route.
 import type { RouteInput } from '../../../shared/config.ts';
-import { targetHasPath } from '../../../shared/config.ts';
+import { headerValueProblem, targetHasPath } from '../../../shared/config.ts';
 import { formatDuration, formatSize, parseDuration, parseSize } from '../../../shared/units.ts';
 import { isCorsHeader, readCors, type AddHeader, type OriginMaps } from './cors.ts';
 import { TIMEOUT_DIRECTIVES, TIMEOUT_KEYS, type FullCors, type Timeouts } from '../../../shared/effective.ts';
@@ -74,6 +74,11 @@ export function toAddHeaders(items: Directive[], w: Warnings): AddHeader[] {
     }
     if (!HEADER_NAME.test(name)) {
       w.at(d, `"${name}" is not a valid header name: ignored`);
+      continue;
+    }
+    const problem = headerValueProblem(value, true);
+    if (problem !== null) {
+      w.at(d, `add_header ${name}: ${problem}: ignored`);
       continue;
     }
     out.push({ name, value, always: flag === 'always', d });
