@@ -1,33 +1,19 @@
 // The listener: one node:http server per site; routes each request and upgrade to static, proxy or tunnel.
-import {
-  createServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
 import { cutReason, sendError } from './errors.ts';
-import { checkRequest, checkUpgrade, refuseSocket, wsOriginAllowed } from './guard.ts';
+import { checkRequest, checkUpgrade, wsOriginAllowed } from './guard.ts';
 import { dropControlCookie } from './http/headers.ts';
 import { HttpProxy } from './http/proxy.ts';
+import { rawResponse, refuseSocket } from './raw-socket.ts';
+import { captureAnswer, recordedHeaders } from './log/capture.ts';
 import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router.ts';
 import { serveStatic } from './static/site.ts';
 import { TunnelRegistry } from './ws/tunnel.ts';
 import { nullRecorder, type CompiledRoute, type Recorder, type Snapshot } from './types.ts';
-
-/** Outgoing headers as the log keeps them: strings (Content-Length may have been set as a number). */
-function recordHeaders(h: OutgoingHttpHeaders): HttpRecord['requestHeaders'] {
-  const out: HttpRecord['requestHeaders'] = {};
-  for (const k in h) {
-    const v = h[k];
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String) : String(v);
-  }
-  return out;
-}
 
 export interface EngineOptions {
   recorder?: Recorder;
@@ -140,6 +126,9 @@ export class Engine {
       (req, res) => this.#onRequest(req, res),
     );
     server.keepAliveTimeout = 65_000;
+    // Expect: 100-continue is answered by the proxy once it wants the body (not for a body over
+    // maxBodySize, which gets its 413 at once, as nginx does); the other handlers never read one.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res));
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
     server.on('connection', (s: Socket) => {
       s.setNoDelay(true);
@@ -154,9 +143,7 @@ export class Engine {
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       if (socket.writable && err.code !== 'ECONNRESET') {
         const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-        socket.end(
-          `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
-        );
+        socket.end(rawResponse(status, {}));
       }
       socket.destroy();
     });
@@ -169,7 +156,20 @@ export class Engine {
     });
   }
 
-  #onRequest(req: IncomingMessage, res: ServerResponse): void {
+  /** One plain HTTP answer on an upgrade's socket (detached from the parser: the connection closes after it). */
+  #upgradeAsPlainRequest(req: IncomingMessage, socket: Duplex, head: Buffer, why: string): void {
+    if (head.length) socket.unshift(head);
+    const res = new ServerResponse(req);
+    res.shouldKeepAlive = false;
+    res.assignSocket(socket as Socket);
+    res.once('finish', () => {
+      res.detachSocket(socket as Socket);
+      socket.end();
+    });
+    this.#onRequest(req, res, why);
+  }
+
+  #onRequest(req: IncomingMessage, res: ServerResponse, upgradeNote?: string): void {
     dropControlCookie(req);
     const snapshot = this.#snapshot!;
     const rawUrl = req.url ?? '/';
@@ -188,6 +188,7 @@ export class Engine {
       requestHeaders: req.headers as HttpRecord['requestHeaders'],
       done: false,
     };
+    if (upgradeNote) record.error = { code: 'UPGRADE_AS_GET', message: upgradeNote, side: 'loopgate' };
     const refused = checkRequest(req, snapshot);
     if (refused !== null) {
       return this.#answer(
@@ -283,11 +284,16 @@ export class Engine {
   /** Fill a record from a response Loopgate answers itself (static, preflight, errors). */
   #track(res: ServerResponse, record: HttpRecord): void {
     this.recorder.http(record);
+    const capture = captureAnswer(res, this.#snapshot?.inspect.bodyBytes ?? 0);
     const finish = (aborted: boolean) => {
       if (record.done) return;
       record.done = true;
       record.status = res.statusCode;
-      record.responseHeaders = recordHeaders(res.getHeaders());
+      record.responseHeaders = recordedHeaders(res.getHeaders());
+      if (capture && capture.size > 0) {
+        capture.store(record, 'responseBody');
+        record.responseBodyTruncated = capture.truncated;
+      } else capture?.release();
       record.bytesOut = Number(res.getHeader('content-length') ?? 0) || 0;
       record.timings.end = Date.now() - record.startedAt;
       record.timings.headers ??= record.timings.end;
@@ -340,9 +346,14 @@ export class Engine {
     const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
     if (path === null) return fail(400, 'BAD_PATH', `invalid request path "${rawUrl.slice(0, 200)}"`);
     const route = matchRoute(snapshot.routes, path);
-    if (!route) return fail(404, 'NO_ROUTE', `no route matches ${path} for a WebSocket upgrade`);
-    if (!route.ws)
-      return fail(404, 'WS_DISABLED', `route ${route.label} does not proxy WebSockets (turn on "ws")`, route);
+    if (!route || !route.ws) {
+      // nginx answers an upgrade it does not proxy as the plain GET it also is (static files, or the
+      // backend without Upgrade/Connection); so does Loopgate, and the log says why it was no WebSocket.
+      const why = route
+        ? `route ${route.label} does not proxy WebSockets ("ws" is off; in nginx: no Upgrade/Connection proxy_set_header), so the upgrade went on as a plain GET, as nginx sends it`
+        : `no route matches ${path} for a WebSocket upgrade, so it was answered as a plain GET, as nginx does`;
+      return this.#upgradeAsPlainRequest(req, socket, head, why);
+    }
     const origin = req.headers.origin;
     if (!wsOriginAllowed(origin, snapshot, route)) {
       return fail(

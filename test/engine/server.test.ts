@@ -160,11 +160,15 @@ describe('engine', () => {
     const local = new WebSocket(`ws://127.0.0.1:${port}/ws/x`, { origin: 'http://localhost:5173' });
     await new Promise((resolve, reject) => local.once('open', resolve).once('error', reject));
     local.close();
+    // A route without ws gets the upgrade as the plain GET it also is (nginx without Upgrade/Connection headers).
     const noWs = new WebSocket(`ws://127.0.0.1:${port}/nows`);
     const status2 = await new Promise<number>((resolve) =>
       noWs.once('unexpected-response', (_req, res) => resolve(res.statusCode!)),
     );
-    assert.equal(status2, 404);
+    assert.equal(status2, 200);
+    const seen = backend.seen.at(-1)!;
+    assert.equal(seen.url, '/nows');
+    assert.equal(seen.headers.upgrade, undefined);
   });
 
   test('a live update applies to new requests without a restart', async () => {

@@ -3,7 +3,16 @@ import type { IncomingMessage } from 'node:http';
 import type { CompiledRoute } from '../types.ts';
 
 const VARIABLE = /\$(?:\{([a-z_]+)\}|([a-z_]+))/g;
-const KNOWN = new Set(['host', 'http_host', 'server_port', 'remote_addr', 'scheme', 'proxy_host', 'request_uri']);
+const KNOWN = new Set([
+  'host',
+  'http_host',
+  'server_port',
+  'remote_addr',
+  'scheme',
+  'proxy_host',
+  'request_uri',
+  'proxy_add_x_forwarded_for',
+]);
 
 /** Does this value name a variable the engine fills in? (Values without one are sent as written.) */
 export function hasRequestVariable(value: string): boolean {
@@ -34,6 +43,12 @@ export function expandVariables(value: string, req: IncomingMessage, route: Comp
         return route.target.host;
       case 'request_uri':
         return req.url ?? '';
+      case 'proxy_add_x_forwarded_for': {
+        const incoming = req.headers['x-forwarded-for'];
+        const remote = req.socket.remoteAddress ?? '';
+        const list = Array.isArray(incoming) ? incoming.join(', ') : incoming;
+        return list ? `${list}, ${remote}` : remote;
+      }
       default:
         return whole;
     }

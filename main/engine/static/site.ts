@@ -62,7 +62,7 @@ export async function serveStatic(
     });
     if (sent) return;
   } else if (hit.kind === 'dir') {
-    if (!safe.trailingSlash) return redirectToSlash(req, res, safe, extra);
+    if (!safe.trailingSlash) return redirectToSlash(req, res, safe, extra, site.charset);
     for (const name of site.index) {
       const index = checkPath(`/${name}`);
       if (!index) continue;
@@ -162,7 +162,13 @@ function isIndexName(site: StaticSite, safe: SafePath): boolean {
 }
 
 /** A folder asked for without its trailing slash: 301 to path + "/" (query kept), like nginx. */
-function redirectToSlash(req: IncomingMessage, res: ServerResponse, safe: SafePath, extra: Extra): void {
+function redirectToSlash(
+  req: IncomingMessage,
+  res: ServerResponse,
+  safe: SafePath,
+  extra: Extra,
+  charset: string,
+): void {
   const url = req.url ?? '';
   const q = url.indexOf('?');
   // Built from the checked segments, never from the raw URL: "//evil.example/x" must not become an open redirect.
@@ -170,7 +176,7 @@ function redirectToSlash(req: IncomingMessage, res: ServerResponse, safe: SafePa
   const body = `<!doctype html><title>301 Moved Permanently</title><a href="${location.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}">Moved here</a>\n`;
   res.statusCode = 301;
   res.setHeader('location', location);
-  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.setHeader('content-type', charset ? `text/html; charset=${charset}` : 'text/html');
   res.setHeader('content-length', Buffer.byteLength(body));
   for (const [k, v] of extra) res.appendHeader(k, v);
   res.end(req.method === 'HEAD' ? undefined : body);
