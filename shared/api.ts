@@ -124,12 +124,32 @@ export interface ProtocolStats {
   frames: number;
 }
 
-/** Inject a message into a live session: exactly one of text and base64. */
+/** Inject a message into a live session: exactly one of text, base64 and compose. */
 export interface SendRequest {
   to: 'client' | 'backend';
   text?: string;
   base64?: string;
+  /** A message in the session's protocol: Loopgate writes the envelope. */
+  compose?: ComposeRequest;
 }
+
+/** What the composer asks Loopgate to write in a protocol's envelope (ids are Loopgate's own: "loopgate-N"). */
+export type ComposeRequest =
+  /** An EVENT packet; `ack`: with an ack id, so the server's ack is paired. */
+  | { protocol: 'socket.io'; name: string; args?: unknown[]; namespace?: string; ack?: boolean }
+  /** subscribe (graphql-transport-ws) or start (graphql-ws) with a fresh id. */
+  | {
+      protocol: 'graphql-transport-ws' | 'graphql-ws';
+      query: string;
+      variables?: Record<string, unknown>;
+      operationName?: string;
+    }
+  /** A SEND frame; `receipt`: asks for a RECEIPT, which is paired. */
+  | { protocol: 'stomp'; destination: string; body?: string; headers?: Record<string, string>; receipt?: boolean }
+  /** An invocation with an invocationId (its completion is paired). */
+  | { protocol: 'signalr'; target: string; args?: unknown[] }
+  /** A request with an id (or a notification without one). */
+  | { protocol: 'json-rpc'; method: string; params?: unknown; notify?: boolean };
 
 export interface CloseRequest {
   /** 1000, or an application code 3000-4999. Default 1000. */
@@ -138,7 +158,10 @@ export interface CloseRequest {
   reason?: string;
 }
 
-export type SendResult = { ok: true } | { ok: false; code: string; message: string };
+export type SendResult =
+  /** `sent`: the text a compose request was written as; `id`: the ack / operation / request id it carries. */
+  | { ok: true; sent?: string; id?: string }
+  | { ok: false; code: string; message: string };
 
 export interface ImportCounts {
   requests: number;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { type Issue, issueErrors } from './config-errors.ts';
 import { splitMatch, targetHasPath } from './match.ts';
+import { APP_PROTOCOLS } from './events.ts';
 import { parseDuration, parseExpires, parseSize } from './units.ts';
 
 // Moved to the zod-free match.ts (the UI imports it from there); re-exported so every importer keeps working.
@@ -145,6 +146,8 @@ export const RouteSchema = z.strictObject({
   /** Send WebSocket pings to both peers at this interval so idle tunnels survive the read timeout. */
   keepAlivePing: duration.optional(),
   cors: CorsSchema.optional(),
+  /** Read this route's WebSocket frames as this protocol ("auto": detect; "none": raw). */
+  protocol: z.enum(['auto', 'none', ...APP_PROTOCOLS]).optional(),
 });
 
 export const ListenSchema = z.strictObject({

@@ -10,6 +10,7 @@ import type {
   NginxExportResult,
   NginxImportResult,
   NginxImportWarning,
+  ProtocolStats,
   RecordView,
   SendRequest,
   SendResult,
@@ -28,6 +29,9 @@ import { importNginx, NginxSyntaxError } from '../config/nginx/import.ts';
 import { buildHar, framesJsonl, harChunks, importHar } from './har/export.ts';
 import { importHarStream } from './har/import-stream.ts';
 import type { SessionLog } from '../engine/log/store.ts';
+import { ProtocolReader } from '../engine/log/protocols/reader.ts';
+import { encodeComposed } from '../engine/log/protocols/compose.ts';
+import type { ProtocolSetting } from '../engine/log/protocols/detect.ts';
 
 export interface TunnelControl {
   send(id: number, to: 'client' | 'backend', data: Buffer, binary: boolean): SendResult;
@@ -64,11 +68,15 @@ const refuse = (code: string, message: string): Refusal => ({ ok: false, code, m
 
 export class Controller {
   readonly log: SessionLog;
+  /** Frames read in their application protocol (Socket.IO, GraphQL, STOMP, ...) when they are read. */
+  readonly protocols: ProtocolReader;
   readonly #deps: ControllerDeps;
+  #composed = 0;
 
   constructor(deps: ControllerDeps) {
     this.#deps = deps;
     this.log = deps.log;
+    this.protocols = new ProtocolReader(deps.log, { setting: (s) => routeProtocol(deps.config.get(), s.route) });
   }
 
   status(): StatusInfo {
@@ -134,17 +142,25 @@ export class Controller {
   listRequests(query: unknown = {}): ListPage<RecordView> | Refusal {
     const q = normalizeListQuery(query);
     if ('ok' in q) return q;
-    return this.log.list(q, 'http');
+    const page = this.log.list(q, 'http');
+    return { ...page, items: page.items.map((r) => this.protocols.record(r)) };
   }
 
   listSessions(query: unknown = {}): ListPage<SessionView> | Refusal {
     const q = normalizeListQuery(query);
     if ('ok' in q) return q;
-    return this.log.listSessions(q);
+    const page = this.log.listSessions(q);
+    return { ...page, items: page.items.map((r) => this.protocols.session(r)) };
   }
 
   getSession(id: number): SessionDetail | null {
-    return this.log.getSession(id);
+    const d = this.log.getSession(id);
+    return d && { ...d, session: this.protocols.session(d.session) };
+  }
+
+  /** The session's table of events / operations / methods; null for an unknown session. */
+  protocolStats(id: number): ProtocolStats | null {
+    return this.protocols.stats(id);
   }
 
   frames(id: number, query: FramesQuery | Record<string, unknown> = {}): FramesPage | null | Refusal {
@@ -153,7 +169,8 @@ export class Controller {
     if (typeof after === 'object') return after;
     const limit = optionalInt(query.limit, 'limit', 1);
     if (typeof limit === 'object') return limit;
-    return this.log.frames(id, { after, limit });
+    const page = this.log.frames(id, { after, limit });
+    return page && this.protocols.page(id, page);
   }
 
   /** Inject a text or binary message into a live session, towards the client or the backend. */
@@ -163,8 +180,19 @@ export class Controller {
         'BAD_REQUEST',
         'send expects {"to": "client"|"backend", "text": "..."} or "base64" instead of "text"',
       );
-    const { to, text, base64 } = req as Partial<Record<keyof SendRequest, unknown>>;
+    const { to, text, base64, compose } = req as Partial<Record<keyof SendRequest, unknown>>;
     if (to !== 'client' && to !== 'backend') return refuse('BAD_REQUEST', '"to" must be "client" or "backend"');
+    if (compose !== undefined) {
+      // Loopgate writes the protocol's envelope (a Socket.IO event, a GraphQL subscribe, ...); its reply pairs as usual.
+      if (text !== undefined || base64 !== undefined)
+        return refuse('BAD_REQUEST', 'give "compose" alone, without "text" or "base64"');
+      const out = encodeComposed(compose, ++this.#composed);
+      if ('error' in out) return refuse('BAD_REQUEST', out.error);
+      const known = this.#liveCheck(id);
+      if (known) return known;
+      const r = this.#deps.tunnels.send(id, to, Buffer.from(out.text, 'utf8'), false);
+      return r.ok ? { ok: true, sent: out.text, ...(out.id !== undefined ? { id: out.id } : {}) } : r;
+    }
     if ((text === undefined) === (base64 === undefined))
       return refuse('BAD_REQUEST', 'give exactly one of "text" and "base64"');
     let data: Buffer;
@@ -281,6 +309,7 @@ export class Controller {
 
   clear(): void {
     this.log.clear();
+    this.protocols.clear();
   }
 
   subscribe(onEvents: (batch: StreamEvent[]) => void): () => void {
@@ -407,6 +436,14 @@ function optionalInt(v: unknown, name: string, min: number): number | undefined 
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min)
     return refuse('BAD_REQUEST', `"${name}" must be an integer ≥ ${min}`);
   return n;
+}
+
+/** The `protocol` of the route a session was recorded under (by its label: name, else match), in the running config. */
+function routeProtocol(config: ConfigInput, label: string | undefined): ProtocolSetting | undefined {
+  if (label === undefined) return undefined;
+  const active = config.activeProfile ? config.profiles?.[config.activeProfile]?.routes : undefined;
+  const route = (active ?? config.routes ?? []).find((r) => (r.name ?? r.match) === label);
+  return route?.protocol;
 }
 
 function isObj(v: unknown): v is Record<string, unknown> {

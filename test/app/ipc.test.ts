@@ -158,6 +158,7 @@ test('every handler rejects a foreign sender without touching the controller', a
     listSessions: [{}],
     getSession: [1],
     frames: [1, {}],
+    protocolStats: [1],
     send: [1, { to: 'client', text: 'x' }],
     close: [1, {}],
     exportHar: [{}],
