@@ -3,7 +3,8 @@ import {
   API_METHODS,
   bridgeMethodNames,
   HTTP_ONLY_ROUTES,
-  TOKEN_QUERY,
+  EVENTS_PROTOCOL,
+  TOKEN_PROTOCOL_PREFIX,
   type ApiError,
   type ApiMethod,
   type BridgeMethod,
@@ -27,7 +28,7 @@ export class BridgeError extends Error {
 export interface HttpBridgeOptions {
   /** Control server origin, "" for the page's own. */
   base?: string;
-  /** Sent as a Bearer token; without it the cookie set by "?token=" is used. */
+  /** Sent as a Bearer token, and as the events socket's subprotocol; never a cookie (renderer/lib/control-token.ts). */
   token?: string;
   /** Delay before reconnecting the event stream (ms, doubled up to 5 s). */
   reconnectMs?: number;
@@ -69,7 +70,8 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
     try {
       res = await fetch(base + path, {
         method,
-        credentials: 'same-origin',
+        // No cookies: the site Loopgate serves shares this host (cookies ignore ports) and may have flooded it.
+        credentials: 'omit',
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
@@ -161,7 +163,8 @@ function subscribeEvents(base: string, opts: HttpBridgeOptions, onEvents: (batch
   const origin = base || location.origin;
   const url = new URL(HTTP_ONLY_ROUTES.events.split(' ')[1]!, origin);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  if (opts.token) url.searchParams.set(TOKEN_QUERY, opts.token);
+  // A browser WebSocket cannot send headers: the token goes as a subprotocol beside the one the server picks.
+  const protocols = opts.token ? [EVENTS_PROTOCOL, TOKEN_PROTOCOL_PREFIX + base64url(opts.token)] : [];
   let ws: WebSocket | null = null;
   let stopped = false;
   let delay = opts.reconnectMs ?? 250;
@@ -169,7 +172,7 @@ function subscribeEvents(base: string, opts: HttpBridgeOptions, onEvents: (batch
 
   const connect = () => {
     if (stopped) return;
-    ws = new WebSocket(url);
+    ws = new WebSocket(url, protocols);
     ws.onopen = () => {
       delay = opts.reconnectMs ?? 250;
       // Events before this moment were not seen: the UI refetches what it shows.
@@ -196,4 +199,11 @@ function subscribeEvents(base: string, opts: HttpBridgeOptions, onEvents: (batch
     clearTimeout(timer);
     ws?.close(1000);
   };
+}
+
+/** base64url of the token's UTF-8 bytes (subprotocol values must be HTTP tokens). */
+function base64url(text: string): string {
+  let bin = '';
+  for (const b of new TextEncoder().encode(text)) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

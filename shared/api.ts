@@ -360,9 +360,17 @@ export interface ApiError {
   error: { code: string; message: string };
 }
 
-/** Cookie the control server sets after `?token=`; named per port (cookies ignore ports). */
+/**
+ * The control token's cookie name, per port, as older Loopgate versions set it on 127.0.0.1. Nothing sets
+ * it now (cookies ignore ports, so the site's requests carried it): the engine drops any such cookie
+ * from the site's requests, and the control server clears a leftover one.
+ */
 export const TOKEN_COOKIE_PREFIX = 'loopgate_token_';
+/** The control URL carries the token as `#token=` (or `?token=`); the page keeps it in sessionStorage. */
 export const TOKEN_QUERY = 'token';
+/** WebSocket subprotocols of /api/events: the one the server picks, and the token's carrier (base64url). */
+export const EVENTS_PROTOCOL = 'loopgate.events';
+export const TOKEN_PROTOCOL_PREFIX = 'loopgate.bearer.';
 
 /** The event stream drops batches once a client's socket buffers this much. */
 export const EVENTS_HIGH_WATER = 4 * 1024 * 1024;

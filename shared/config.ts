@@ -44,7 +44,6 @@ const headerName = z.string().regex(TOKEN, "not a valid HTTP header name (letter
  * be ASCII, since Node cannot send other bytes the same way in every answer.
  */
 export function headerValueProblem(value: string, ascii = false): string | null {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   const bad = ascii ? /[^\t\x20-\x7e]/u : /[\x00-\x08\x0a-\x1f\x7f]|\p{Cs}/u;
   const m = bad.exec(value);
   if (!m) return null;

@@ -1,7 +1,7 @@
-// Who may talk to the control server: token (header, cookie, ?token=), loopback Host, own Origin, JSON-only writes.
+// Who may talk to the control server: token (header, events subprotocol, ?token=; never a cookie), loopback Host, own Origin, JSON-only writes.
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { TOKEN_COOKIE_PREFIX, TOKEN_QUERY } from '../../shared/api.ts';
+import { TOKEN_COOKIE_PREFIX, TOKEN_PROTOCOL_PREFIX, TOKEN_QUERY } from '../../shared/api.ts';
 
 export interface Refused {
   status: number;
@@ -63,33 +63,46 @@ export function checkJsonWrite(req: IncomingMessage): Refused | null {
   return null;
 }
 
-export function cookieName(port: number): string {
-  return `${TOKEN_COOKIE_PREFIX}${port}`;
+/**
+ * Names of old control cookies this request still carries (older versions set `loopgate_token_<port>`
+ * on 127.0.0.1), for the page to clear them. Nothing reads them as a credential any more.
+ */
+export function leftoverCookies(req: IncomingMessage): string[] {
+  const header = req.headers.cookie;
+  if (!header?.includes(TOKEN_COOKIE_PREFIX)) return [];
+  const names = new Set<string>();
+  for (const part of header.split(';')) {
+    const name = part.split('=')[0]!.trim();
+    if (name.startsWith(TOKEN_COOKIE_PREFIX) && /^[\w.-]+$/.test(name)) names.add(name);
+  }
+  return [...names];
 }
 
-/** Set-Cookie value that lets the browser UI (and its event stream) in after one ?token= visit. */
-export function tokenCookie(port: number, token: string): string {
-  return `${cookieName(port)}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`;
+/** Set-Cookie that removes an old control cookie (same name and Path=/ as it was set with). */
+export function expireCookie(name: string): string {
+  return `${name}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict`;
 }
 
-export type TokenSource = 'header' | 'cookie' | 'query';
+export type TokenSource = 'header' | 'protocol' | 'query';
 
 /**
- * Which credential carries the right token, or a refusal. `allowQuery` for the UI page and the event
- * stream only (a token in a URL ends up in history; the page trades it for a cookie at once).
+ * Which credential carries the right token, or a refusal. Never a cookie: cookies ignore ports, so a
+ * cookie on 127.0.0.1 would ride along on every request to the site Loopgate serves (forwarded, logged,
+ * exported) and could be shadowed or evicted by that site. The UI page keeps the token and sends it as
+ * `Authorization: Bearer`; a browser WebSocket cannot send headers, so the events socket takes it as a
+ * subprotocol (`loopgate.bearer.<base64url>`), or `?token=` (`allowQuery`: the events socket only).
  */
-export function checkToken(
-  req: IncomingMessage,
-  url: URL,
-  token: string,
-  port: number,
-  allowQuery: boolean,
-): TokenSource | Refused {
+export function checkToken(req: IncomingMessage, url: URL, token: string, allowQuery: boolean): TokenSource | Refused {
   const auth = req.headers.authorization;
   if (auth !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     if (m && same(m[1]!, token)) return 'header';
     return { status: 401, code: 'BAD_TOKEN', message: 'the Authorization header does not carry the right token' };
+  }
+  const offered = protocolToken(req.headers['sec-websocket-protocol']);
+  if (offered !== undefined) {
+    if (same(offered, token)) return 'protocol';
+    return { status: 401, code: 'BAD_TOKEN', message: 'the WebSocket subprotocol does not carry the right token' };
   }
   if (allowQuery) {
     const q = url.searchParams.get(TOKEN_QUERY);
@@ -98,27 +111,32 @@ export function checkToken(
       return { status: 401, code: 'BAD_TOKEN', message: 'the ?token= in the URL is not the right token' };
     }
   }
-  const c = readCookie(req.headers.cookie, cookieName(port));
-  if (c !== undefined && same(c, token)) return 'cookie';
   return {
     status: 401,
     code: 'NO_TOKEN',
     message:
-      'a token is required: send "Authorization: Bearer <token>", or open the control URL printed by loopgate (it carries ?token=)',
+      'a token is required: open the control URL printed by loopgate again (it carries the token), or send "Authorization: Bearer <token>"',
   };
 }
 
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
+/** A `?token=` on the UI page, when given, must be right (a wrong one is said at once, not after loading). */
+export function checkPageToken(url: URL, token: string): Refused | null {
+  const q = url.searchParams.get(TOKEN_QUERY);
+  if (q === null || same(q, token)) return null;
+  return {
+    status: 401,
+    code: 'BAD_TOKEN',
+    message: 'the ?token= in the URL is not the right token: open the control URL loopgate printed this time',
+  };
+}
+
+/** The token in a `loopgate.bearer.<base64url>` subprotocol, if one is offered. */
+function protocolToken(header: string | string[] | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  for (const p of String(header).split(',')) {
+    const v = p.trim();
+    if (v.startsWith(TOKEN_PROTOCOL_PREFIX))
+      return Buffer.from(v.slice(TOKEN_PROTOCOL_PREFIX.length), 'base64url').toString();
   }
   return undefined;
 }

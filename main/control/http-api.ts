@@ -7,7 +7,7 @@ import {
   API_BODY_LIMIT,
   API_METHODS,
   HTTP_ONLY_ROUTES,
-  TOKEN_QUERY,
+  EVENTS_PROTOCOL,
   type ApiAnswer,
   type ApiMethod,
 } from '../../shared/api.ts';
@@ -16,15 +16,17 @@ import {
   checkHost,
   checkJsonWrite,
   checkOrigin,
+  checkPageToken,
   checkToken,
+  expireCookie,
   isLoopbackAddress,
-  tokenCookie,
+  leftoverCookies,
   type Refused,
 } from './auth.ts';
 import type { Controller, Refusal } from './controller.ts';
 import { EventsHub } from './events-ws.ts';
 import { HttpError, readJson, sendError, sendJson, sendStream } from './respond.ts';
-import { securityHeaders, serveUi } from './static.ts';
+import { serveUi } from './static.ts';
 
 export interface ControlServerOptions {
   controller: Controller;
@@ -55,6 +57,9 @@ export class ControlError extends Error {
   }
 }
 
+/** Head limit of the control server (Node's default is 16 KiB). */
+const CONTROL_MAX_HEADER = 1024 * 1024;
+
 export async function createControlServer(opts: ControlServerOptions): Promise<ControlServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!isLoopbackAddress(host)) {
@@ -67,9 +72,17 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
   const { controller, token } = opts;
   let port = 0;
   const hub = new EventsHub(controller, { highWater: opts.eventsHighWater });
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 64 * 1024,
+    // The UI offers [EVENTS_PROTOCOL, its token]: the answer names the first, never the token.
+    handleProtocols: (offered) => (offered.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
+  });
 
-  const server = createServer((req, res) => {
+  // Pages on the site's port can flood 127.0.0.1 with cookies (they ignore ports) that the browser then
+  // sends here too: a roomy head limit keeps the UI reachable (Chromium's cap is ~180 cookies × 4 KiB).
+  const server = createServer({ maxHeaderSize: CONTROL_MAX_HEADER }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) {
         if (err.status === 413) res.setHeader('connection', 'close');
@@ -84,7 +97,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
   function guard(req: IncomingMessage, url: URL, allowQuery: boolean): Refused | { source: string } {
     const refused = checkHost(req.headers.host, port) ?? checkOrigin(req, port);
     if (refused) return refused;
-    const source = checkToken(req, url, token, port, allowQuery);
+    const source = checkToken(req, url, token, allowQuery);
     return typeof source === 'string' ? { source } : source;
   }
 
@@ -92,29 +105,27 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
     const url = new URL(req.url ?? '/', 'http://control.invalid');
     const method = req.method ?? 'GET';
     const isApi = url.pathname === '/api' || url.pathname.startsWith('/api/');
-    const g = guard(req, url, !isApi);
+    if (!isApi) {
+      // The UI shell holds no data: it needs no token to load (the token stays in the page, never in a
+      // cookie); every API call and the event stream do. A wrong ?token= is refused at once.
+      const refused = checkHost(req.headers.host, port) ?? checkOrigin(req, port) ?? checkPageToken(url, token);
+      if (refused) return sendError(res, refused.status, refused.code, refused.message);
+      return page(req, res, url);
+    }
+    const g = guard(req, url, false);
     if ('status' in g) return sendError(res, g.status, g.code, g.message);
-    if (!isApi) return page(req, res, url, g.source === 'query');
     const csrf = checkJsonWrite(req);
     if (csrf) return sendError(res, csrf.status, csrf.code, csrf.message);
     return api(req, res, url, method);
   }
 
-  async function page(req: IncomingMessage, res: ServerResponse, url: URL, viaQuery: boolean): Promise<void> {
+  async function page(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD')
       return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`);
-    if (viaQuery) {
-      // Trade the token in the URL for a cookie, and drop it from the address bar and history.
-      url.searchParams.delete(TOKEN_QUERY);
-      securityHeaders(res, port);
-      res.statusCode = 303;
-      res.setHeader('set-cookie', tokenCookie(port, token));
-      res.setHeader('location', url.pathname + url.search);
-      res.setHeader('cache-control', 'no-store');
-      res.end();
-      return;
-    }
+    // A control cookie left by an older version would ride along to the site: clear it.
+    const leftover = leftoverCookies(req);
+    if (leftover.length) res.setHeader('set-cookie', leftover.map(expireCookie));
     if (opts.uiDir && (await serveUi(res, opts.uiDir, url.pathname, port, method === 'HEAD'))) return;
     const message = opts.uiDir
       ? `no such file: ${url.pathname}`

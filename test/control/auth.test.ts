@@ -1,4 +1,4 @@
-// Control server security: token, Host (DNS rebinding), Origin (CSRF, WebSocket hijack), JSON-only writes, UI page.
+// Control server security: token (never a cookie), Host (DNS rebinding), Origin (CSRF, WebSocket hijack), JSON-only writes, UI page.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
@@ -8,14 +8,16 @@ import { httpRecord } from '../helpers/records.ts';
 /** Try the events WebSocket; resolve with "open" or the refusal's status. */
 function tryEvents(
   port: number,
-  opts: { path?: string; headers?: Record<string, string>; origin?: string } = {},
+  opts: { path?: string; headers?: Record<string, string>; origin?: string; protocols?: string[] } = {},
 ): Promise<number | 'open'> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/api/events'}`, {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/api/events'}`, opts.protocols ?? [], {
       headers: opts.headers,
       origin: opts.origin,
     });
     ws.on('open', () => {
+      // The server names the events protocol, never the token.
+      if (opts.protocols?.length) assert.equal(ws.protocol, 'loopgate.events');
       ws.close();
       resolve('open');
     });
@@ -91,20 +93,18 @@ describe('control server security', () => {
     assert.equal(fx.log.stats().records, 1, 'nothing was cleared');
   });
 
-  it('trades ?token= on the UI page for an HttpOnly SameSite=Strict cookie, then serves the UI with a strict CSP', async () => {
-    const noToken = await call(port, 'GET', '/', { auth: null });
-    assert.equal(noToken.status, 401);
-    const first = await call(port, 'GET', `/?token=${TOKEN}&tab=ws`, { auth: null });
-    assert.equal(first.status, 303);
-    assert.equal(first.headers.location, '/?tab=ws');
-    const cookie = String(first.headers['set-cookie']);
-    assert.match(cookie, /HttpOnly/);
-    assert.match(cookie, /SameSite=Strict/);
-    const pair = cookie.split(';')[0]!;
-    const page = await call(port, 'GET', '/', { auth: null, headers: { cookie: pair } });
-    assert.equal(page.status, 200);
-    assert.match(page.text, /<title>Loopgate<\/title>/);
-    const csp = String(page.headers['content-security-policy']);
+  it('serves the UI shell without a token or a cookie (it holds no data), under a strict CSP; a wrong ?token= is refused', async () => {
+    const shell = await call(port, 'GET', '/', { auth: null });
+    assert.equal(shell.status, 200);
+    assert.match(shell.text, /<title>Loopgate<\/title>/);
+    assert.equal(shell.headers['set-cookie'], undefined, 'no cookie: the token stays in the page');
+    const withToken = await call(port, 'GET', `/?token=${TOKEN}&tab=ws`, { auth: null });
+    assert.equal(withToken.status, 200, 'the page takes the token from its own URL');
+    assert.equal(withToken.headers['set-cookie'], undefined);
+    const wrong = await call(port, 'GET', '/?token=nope', { auth: null });
+    assert.equal(wrong.status, 401);
+    assert.match(wrong.json.error.message, /control URL/);
+    const csp = String(shell.headers['content-security-policy']);
     assert.match(csp, /default-src 'none'/);
     assert.match(csp, /script-src 'self'(;|$)/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
@@ -112,40 +112,58 @@ describe('control server security', () => {
     // CSP host sources cannot be IPv6 literals: Chromium logs `ws://[::1]:PORT` as an invalid source.
     assert.match(csp, new RegExp(`connect-src 'self' ws://127\\.0\\.0\\.1:${port} ws://localhost:${port};`));
     assert.doesNotMatch(csp, /\[/);
-    const js = await call(port, 'GET', '/app.js', { auth: null, headers: { cookie: pair } });
+    const js = await call(port, 'GET', '/app.js', { auth: null });
     assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
-    const spa = await call(port, 'GET', '/sessions/12', { auth: null, headers: { cookie: pair } });
+    const spa = await call(port, 'GET', '/sessions/12', { auth: null });
     assert.match(spa.text, /<title>Loopgate<\/title>/, 'page paths fall back to index.html');
-    const missing = await call(port, 'GET', '/nope.js', { auth: null, headers: { cookie: pair } });
+    const missing = await call(port, 'GET', '/nope.js', { auth: null });
     assert.equal(missing.status, 404);
     for (const path of ['/../package.json', '/%2e%2e/%2e%2e/etc/passwd', '/assets/..%2f..%2fapp.js']) {
-      const r = await call(port, 'GET', path, { auth: null, headers: { cookie: pair } });
+      const r = await call(port, 'GET', path, { auth: null });
       assert.notEqual(r.status, 500, path);
       assert.doesNotMatch(r.text, /"name": "loopgate"|root:/, path);
     }
-    const api = await call(port, 'GET', '/api/status', { auth: null, headers: { cookie: pair } });
-    assert.equal(api.status, 200, 'the cookie also lets the browser UI call the API');
-    const wrongCookie = await call(port, 'GET', '/api/status', {
-      auth: null,
-      headers: { cookie: pair.replace(/=.*/, '=nope') },
-    });
-    assert.equal(wrongCookie.status, 401);
+    for (const host of ['evil.example', `localhost.evil.example:${port}`]) {
+      assert.equal((await call(port, 'GET', '/', { auth: null, headers: { host } })).status, 421, host);
+    }
   });
 
-  it('guards the events WebSocket: token (header, cookie or ?token=), Host and Origin', async () => {
+  it('never takes the token from a cookie, and clears a control cookie an older version left', async () => {
+    const cookie = `loopgate_token_${port}=${TOKEN}`;
+    const api = await call(port, 'GET', '/api/status', { auth: null, headers: { cookie } });
+    assert.equal(api.status, 401, 'a cookie is no credential: the site on another port could set or read it');
+    assert.equal(api.json.error.code, 'NO_TOKEN');
+    assert.equal(await tryEvents(port, { headers: { cookie } }), 401);
+    const page = await call(port, 'GET', '/', { auth: null, headers: { cookie: `a=1; ${cookie}; b=2` } });
+    assert.equal(page.status, 200);
+    assert.deepEqual(page.headers['set-cookie'], [
+      `loopgate_token_${port}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict`,
+    ]);
+  });
+
+  it('answers through a flood of cookies on 127.0.0.1 (180 × 4 KiB, as a page on the site port can set)', async () => {
+    const flood = Array.from({ length: 180 }, (_, i) => `c${i}=${'x'.repeat(4000)}`).join('; ');
+    assert.equal((await call(port, 'GET', '/api/status', { headers: { cookie: flood } })).status, 200);
+    assert.equal((await call(port, 'GET', '/', { auth: null, headers: { cookie: flood } })).status, 200);
+    assert.equal(await tryEvents(port, { headers: { cookie: flood, authorization: `Bearer ${TOKEN}` } }), 'open');
+  });
+
+  it('guards the events WebSocket: token (header, subprotocol or ?token=), Host and Origin', async () => {
+    const bearer = (t: string) => `loopgate.bearer.${Buffer.from(t).toString('base64url')}`;
     assert.equal(await tryEvents(port), 401);
     assert.equal(await tryEvents(port, { path: '/api/events?token=wrong' }), 401);
     assert.equal(await tryEvents(port, { headers: { authorization: `Bearer ${TOKEN}` } }), 'open');
     assert.equal(await tryEvents(port, { path: `/api/events?token=${TOKEN}` }), 'open');
-    const cookie = `loopgate_token_${port}=${TOKEN}`;
-    assert.equal(await tryEvents(port, { headers: { cookie } }), 'open');
+    assert.equal(await tryEvents(port, { protocols: ['loopgate.events', bearer('wrong-token-1234')] }), 401);
+    assert.equal(await tryEvents(port, { protocols: ['loopgate.events', bearer(TOKEN)] }), 'open');
+    const proto = { protocols: ['loopgate.events', bearer(TOKEN)] };
     assert.equal(
-      await tryEvents(port, { headers: { cookie }, origin: 'http://evil.example' }),
+      await tryEvents(port, { ...proto, origin: 'http://evil.example' }),
       403,
       'cross-site WebSocket hijack',
     );
-    assert.equal(await tryEvents(port, { headers: { cookie }, origin: `http://127.0.0.1:${port}` }), 'open');
-    assert.equal(await tryEvents(port, { headers: { cookie, host: 'evil.example' } }), 421);
-    assert.equal(await tryEvents(port, { path: '/api/other', headers: { cookie } }), 404);
+    assert.equal(await tryEvents(port, { ...proto, origin: `http://127.0.0.1:${port}` }), 'open');
+    assert.equal(await tryEvents(port, { ...proto, headers: { host: 'evil.example' } }), 421);
+    assert.equal(await tryEvents(port, { ...proto, path: '/api/other' }), 404);
   });
 });

@@ -32,12 +32,7 @@ function installFake(): void {
       profiles: [],
       lastError: null,
     }),
-    getConfig: async () => ({
-      config: structuredClone(config),
-      version: 1,
-      source: { origin: { kind: 'file', file: '/p/loopgate.json' }, file: '/p/loopgate.json', commandLine: [] },
-      refusedEdit: null,
-    }),
+    getConfig: async () => structuredClone(config),
     putConfig: async (next: {
       timeouts?: Record<string, unknown>;
       routes?: Array<{ timeouts?: Record<string, unknown> }>;

@@ -7,7 +7,6 @@
  * values (the usual case) are returned as they are.
  */
 export function wireValue(value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the ASCII range is the point
   return /^[\x00-\x7f]*$/.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
 }
 
