@@ -14,6 +14,8 @@ type Tab = 'configure' | 'watch';
 const SAVE_TEXT: Record<SaveStatus, string> = {
   loading: 'Loading…',
   saved: 'Saved · live',
+  live: 'Live · not saved to a file',
+  conflict: 'Not saved: changed elsewhere',
   pending: 'Editing…',
   saving: 'Saving…',
   invalid: 'Not saved: fix the errors',

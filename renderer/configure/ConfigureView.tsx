@@ -5,6 +5,7 @@ import type { ConfigInput } from '../../shared/config.ts';
 import { setIn, unitOrText } from './draft.ts';
 import { downloadJson } from '../lib/download.ts';
 import { Section, Switch, TextField } from '../components/ui.tsx';
+import { ConfigBanners } from './ConfigBanners.tsx';
 import { CorsFields } from './CorsFields.tsx';
 import { DEFAULTS, read, type Form } from './form.ts';
 import { NginxExport } from './NginxExport.tsx';
@@ -63,6 +64,7 @@ export function ConfigureView({
     draft: cfg.draft,
     errors: cfg.errors,
     set: (path, value, now) => cfg.update((d) => setIn<ConfigInput>(d, path, value), { now }),
+    commandLine: cfg.source?.commandLine ?? [],
   };
   const unitText = (v: unknown) => (v === undefined ? '' : String(v));
   return (
@@ -81,25 +83,26 @@ export function ConfigureView({
           </a>
         ))}
         <div class="side-foot muted">
-          {configFile ? <span title={configFile}>{configFile.split('/').pop()}</span> : 'in memory (no file)'}
+          {(cfg.source?.file ?? configFile) ? (
+            <span title={cfg.source?.file ?? configFile ?? undefined}>
+              {(cfg.source?.file ?? configFile)!.split('/').pop()}
+            </span>
+          ) : (
+            'in memory (no file)'
+          )}
         </div>
       </nav>
       <div class="configure-main" id="configure-main">
         <ProjectBar
           bridge={bridge}
           configFile={configFile}
+          source={cfg.source}
           canOpen={canOpenConfig}
           beforeOpen={cfg.settle}
           onOpened={onConfigOpened}
+          onSave={cfg.saveToFile}
         />
-        {cfg.changedElsewhere && (
-          <div class="banner warn" role="status">
-            loopgate.json changed on disk while you had unsaved edits.
-            <button type="button" class="btn small" onClick={() => void cfg.reload(true)}>
-              Load the file's version
-            </button>
-          </div>
-        )}
+        <ConfigBanners cfg={cfg} />
         {cfg.errors.size > 0 && (
           <div class="banner error" role="alert" aria-label="Config not saved">
             <strong>Not saved — the running config is unchanged.</strong> Fix{' '}

@@ -6,7 +6,7 @@ import { splitMatch } from '../../shared/match.ts';
 import { moveItem, type Path } from './draft.ts';
 import { kindOf, rewriteUrl, samplePath } from './rewrite.ts';
 import { cx } from '../components/ui.tsx';
-import type { Form } from './form.ts';
+import { flagOf, type Form } from './form.ts';
 
 const MODIFIERS = [
   ['', 'prefix'],
@@ -24,6 +24,8 @@ interface Props {
   onSelect: (i: number | null) => void;
   /** Route picked by the path tester (highlighted). */
   matched: number | null;
+  /** A route was deleted (the caller offers Undo). */
+  onRemoved?: (route: RouteInput, index: number) => void;
 }
 
 export function joinMatch(modifier: string, pattern: string): string {
@@ -53,7 +55,7 @@ export function Preview({ route }: { route: RouteInput }) {
   );
 }
 
-export function RouteTable({ form, routes, base, selected, onSelect, matched }: Props) {
+export function RouteTable({ form, routes, base, selected, onSelect, matched, onRemoved }: Props) {
   const [dragFrom, setDragFrom] = useState<number | null>(null);
   const move = (from: number, to: number) => {
     if (to < 0 || to >= routes.length) return;
@@ -61,12 +63,14 @@ export function RouteTable({ form, routes, base, selected, onSelect, matched }: 
     if (selected === from) onSelect(to);
   };
   const remove = (i: number) => {
+    const route = routes[i];
     form.set(
       base,
       routes.filter((_, j) => j !== i),
       true,
     );
     onSelect(null);
+    if (route) onRemoved?.(route, i);
   };
   const setField = (i: number, key: keyof RouteInput, value: unknown, now = false) =>
     form.set([...base, i, key], value, now);
@@ -258,6 +262,14 @@ export function RouteTable({ form, routes, base, selected, onSelect, matched }: 
                   <td colSpan={4} class="c-preview">
                     {r.name && <span class="route-name">{r.name}</span>}
                     {r.remote && <span class="badge remote">remote</span>}
+                    {flagOf(form, 'routes', r.match) && (
+                      <span
+                        class="badge cli"
+                        title={`${flagOf(form, 'routes', r.match)}: set on the command line; not written into loopgate.json unless you change it here`}
+                      >
+                        command line
+                      </span>
+                    )}
                     {r.enabled === false && <span class="badge">off</span>}
                     <Preview route={r} />
                   </td>

@@ -1,11 +1,12 @@
 // Routes: the table, nginx's order rules beside it, a path tester, and the selected route's details.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import type { RouteInput } from '../../shared/config.ts';
-import { newRoute, routesOf, routesPath } from './draft.ts';
+import { insertAt, newRoute, routesOf, routesPath } from './draft.ts';
 import { matchRoute, rewriteUrl } from './rewrite.ts';
 import { Empty, Section } from '../components/ui.tsx';
 import type { Form } from './form.ts';
 import { RouteDetails } from './RouteDetails.tsx';
+import { RouteDraft } from './RouteDraft.tsx';
 import { RouteTable } from './RouteTable.tsx';
 
 export function RoutesSection({ form }: { form: Form }) {
@@ -16,9 +17,25 @@ export function RoutesSection({ form }: { form: Form }) {
   const hit = probe.startsWith('/') ? matchRoute(routes, probe) : null;
   const hitRoute: RouteInput | undefined = hit ? routes[hit.index] : undefined;
   const profile = form.draft.activeProfile;
-  const add = () => {
-    form.set(base, [...routes, newRoute(routes)], true);
+  /** "+ Add route" opens a draft: it routes nothing until the user adds it. */
+  const [draft, setDraft] = useState<RouteInput | null>(null);
+  /** The last deleted route, for Undo (until another delete, or a while). */
+  const [deleted, setDeleted] = useState<{ route: RouteInput; index: number } | null>(null);
+  useEffect(() => {
+    if (!deleted) return;
+    const t = setTimeout(() => setDeleted(null), 15_000);
+    return () => clearTimeout(t);
+  }, [deleted]);
+  const add = () => setDraft(draft ?? newRoute(routes));
+  const apply = (route: RouteInput) => {
+    form.set(base, [...routes, route], true);
+    setDraft(null);
     setSelected(routes.length);
+  };
+  const undo = () => {
+    if (!deleted) return;
+    form.set(base, insertAt(routes, deleted.index, deleted.route), true);
+    setDeleted(null);
   };
   const sel = selected !== null && selected < routes.length ? selected : null;
 
@@ -28,13 +45,22 @@ export function RoutesSection({ form }: { form: Form }) {
       id="routes"
       note={profile ? `profile "${profile}"` : 'proxy_pass locations'}
       actions={
-        <button type="button" class="btn primary small" onClick={add}>
+        <button type="button" class="btn primary small" onClick={add} disabled={draft !== null}>
           + Add route
         </button>
       }
     >
       <div class="routes-layout">
         <div class="routes-main">
+          {deleted && (
+            <div class="banner" role="status" aria-label="Route deleted">
+              Deleted route <code>{deleted.route.match}</code> → <code>{deleted.route.target}</code>.
+              <button type="button" class="btn small" onClick={undo}>
+                Undo
+              </button>
+            </div>
+          )}
+          {draft && <RouteDraft initial={draft} existing={routes} onApply={apply} onCancel={() => setDraft(null)} />}
           {routes.length === 0 ? (
             <Empty>
               No routes yet: every request goes to the static site. Add one to proxy a path prefix to a backend.
@@ -47,6 +73,7 @@ export function RoutesSection({ form }: { form: Form }) {
               selected={sel}
               onSelect={setSelected}
               matched={hit?.index ?? null}
+              onRemoved={(route, index) => setDeleted({ route, index })}
             />
           )}
           <div class="probe" role="group" aria-label="Test a path">

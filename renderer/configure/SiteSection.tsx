@@ -1,7 +1,19 @@
 // The static site (root, index files, SPA fallback, directory listing, charset) and where Loopgate listens.
 import { listFromText, numberOrText, textFromList, textOf } from './draft.ts';
 import { Section, Switch, TextField } from '../components/ui.tsx';
-import { DEFAULTS, read, type Form } from './form.ts';
+import { DEFAULTS, flagOf, read, type Form } from './form.ts';
+
+/** "from the command line (--root dist)" beside a field the command line set. */
+function FromFlag({ flag }: { flag: string | undefined }) {
+  return flag ? (
+    <span
+      class="badge cli"
+      title="Set on the command line: it wins over loopgate.json and is not written into it unless you change it here"
+    >
+      command line: {flag}
+    </span>
+  ) : null;
+}
 
 export function SiteSection({ form, siteUrl }: { form: Form; siteUrl: string | null }) {
   const root = read<string | null>(form, ['root']);
@@ -21,7 +33,12 @@ export function SiteSection({ form, siteUrl }: { form: Form; siteUrl: string | n
           value={root ?? undefined}
           placeholder="dist (relative to loopgate.json)"
           error={form.errors.at(['root'])}
-          hint="The built SPA. Empty serves no files."
+          hint={
+            <>
+              <FromFlag flag={flagOf(form, 'root')} />
+              The built SPA. Empty serves no files.
+            </>
+          }
           onChange={(v) => form.set(['root'], v)}
         />
         <TextField<string[] | undefined>
@@ -72,7 +89,12 @@ export function SiteSection({ form, siteUrl }: { form: Form; siteUrl: string | n
           value={read<string>(form, ['listen', 'host'])}
           placeholder={DEFAULTS.host}
           error={form.errors.at(['listen', 'host'])}
-          hint="127.0.0.1 keeps it on this machine."
+          hint={
+            <>
+              <FromFlag flag={flagOf(form, 'listen.host')} />
+              127.0.0.1 keeps it on this machine.
+            </>
+          }
           onChange={(v) => form.set(['listen', 'host'], v)}
         />
         <TextField<number | string | undefined>
@@ -88,6 +110,7 @@ export function SiteSection({ form, siteUrl }: { form: Form; siteUrl: string | n
           hint={
             siteUrl ? (
               <>
+                <FromFlag flag={flagOf(form, 'listen.port')} />
                 Now serving{' '}
                 <a href={siteUrl} target="_blank" rel="noreferrer">
                   {siteUrl}

@@ -1,5 +1,6 @@
 // Immutable edits of a config draft (the user's text kept as typed) and mapping of ConfigError paths to fields.
 import type { ConfigError, ConfigInput, RouteInput } from '../../shared/config.ts';
+import { splitMatch } from '../../shared/match.ts';
 
 export type Path = ReadonlyArray<string | number>;
 
@@ -123,10 +124,29 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** A route the "Add route" button starts with: a free prefix under /api. */
+/** The draft "Add route" opens: a free prefix under /api and no target yet (nothing routes until it is added). */
 export function newRoute(existing: readonly RouteInput[]): RouteInput {
   const used = new Set(existing.map((r) => r.match));
   let match = '/api/';
   for (let n = 2; used.has(match); n++) match = `/api${n}/`;
-  return { match, target: 'http://localhost:8888/', ws: true };
+  return { match, target: '', ws: true };
+}
+
+/** A copy of `list` with `item` put back at `index` (clamped to the list). */
+export function insertAt<T>(list: readonly T[], index: number, item: T): T[] {
+  const copy = [...list];
+  copy.splice(Math.max(0, Math.min(index, copy.length)), 0, item);
+  return copy;
+}
+
+/** Why a new route cannot be added yet (the engine checks the rest when it is applied), or null. */
+export function draftProblem(route: RouteInput, existing: readonly RouteInput[]): string | null {
+  const { modifier, pattern } = splitMatch(route.match);
+  if (pattern.trim() === '') return 'write the path prefix to match, like /api/';
+  if (!modifier.startsWith('~') && !pattern.startsWith('/')) return 'a prefix starts with /';
+  if (existing.some((r) => r.match === route.match)) return `a route for ${route.match} exists already`;
+  if (route.target.trim() === '') return 'write the backend URL, like http://localhost:8888';
+  if (!/^(https?|wss?):\/\/[^/]/i.test(route.target.trim()))
+    return 'the target is a URL: http://, https://, ws:// or wss://';
+  return null;
 }

@@ -1,4 +1,5 @@
 // What every Configure section gets: the draft, the engine's errors, and a setter by path.
+import type { CommandLineValue } from '../../shared/api.ts';
 import type { ConfigInput } from '../../shared/config.ts';
 import { getIn, type FieldErrors, type Path } from './draft.ts';
 
@@ -7,6 +8,13 @@ export interface Form {
   errors: FieldErrors;
   /** Set a value by path ("undefined" removes it); `now` saves at once (switches, buttons). */
   set(path: Path, value: unknown, now?: boolean): void;
+  /** Running values the command line set (shown as such; not written into loopgate.json unless edited). */
+  commandLine?: CommandLineValue[];
+}
+
+/** The flag that set this field ("--port 9000"), while the value is still the flag's. */
+export function flagOf(form: Form, field: CommandLineValue['field'], match?: string): string | undefined {
+  return form.commandLine?.find((c) => c.field === field && (match === undefined || c.match === match))?.flag;
 }
 
 export function read<T>(form: Form, path: Path): T | undefined {

@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
-import { bridgeMethodNames, type ConfigState, type OpenConfigResult, type StatusInfo, type StreamEvent } from '../../shared/api.ts';
+import {
+  bridgeMethodNames,
+  type ConfigState,
+  type OpenConfigResult,
+  type StatusInfo,
+  type StreamEvent,
+} from '../../shared/api.ts';
 import {
   BRIDGE_METHODS,
   channelOf,

@@ -52,7 +52,12 @@ function installFake(opts: { canOpenConfig: boolean; one: string; two: string })
       lastError: null,
       ...(opts.canOpenConfig ? { canOpenConfig: true } : {}),
     }),
-    getConfig: async () => structuredClone(configs[file]),
+    getConfig: async () => ({
+      config: structuredClone(configs[file]),
+      version: 1,
+      source: { origin: { kind: 'file', file }, file, commandLine: [] },
+      refusedEdit: null,
+    }),
     putConfig: async (config: { root: string; routes: unknown[] }, expect?: { configFile?: string | null }) => {
       w.puts.push([file, config, expect]);
       // As the IPC handler does: an edit made for another file is refused, not written here.

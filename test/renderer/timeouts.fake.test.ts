@@ -32,7 +32,12 @@ function installFake(): void {
       profiles: [],
       lastError: null,
     }),
-    getConfig: async () => structuredClone(config),
+    getConfig: async () => ({
+      config: structuredClone(config),
+      version: 1,
+      source: { origin: { kind: 'file', file: '/p/loopgate.json' }, file: '/p/loopgate.json', commandLine: [] },
+      refusedEdit: null,
+    }),
     putConfig: async (next: {
       timeouts?: Record<string, unknown>;
       routes?: Array<{ timeouts?: Record<string, unknown> }>;

@@ -101,8 +101,9 @@ function uiSuite(mode: Mode): void {
 
     it('adds a route in the form; it is saved and serves a page at once', async () => {
       await ui.getByRole('button', { name: '+ Add route' }).click();
-      await ui.locator('input[name="route-1-pattern"]').fill('/app/');
-      await ui.locator('input[name="route-1-target"]').fill(`${backend.url}/v2/`);
+      await ui.locator('input[name="new-route-match"]').fill('/app/');
+      await ui.locator('input[name="new-route-target"]').fill(`${backend.url}/v2/`);
+      await ui.getByRole('button', { name: 'Add route', exact: true }).click();
       await waitFor(
         () => onDisk().routes.some((r) => r.match === '/app/' && r.target === `${backend.url}/v2/`),
         'the route on disk',

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateConfig, type ConfigInput } from '../../../shared/config.ts';
 import {
+  draftProblem,
   FieldErrors,
   getIn,
   listFromText,
   moveItem,
+  insertAt,
   newRoute,
   numberOrText,
   routesOf,
@@ -45,10 +47,23 @@ describe('routes being edited', () => {
     assert.deepEqual(routesPath({ ...cfg, activeProfile: undefined }), ['routes']);
   });
 
-  it('a new route takes a free /api prefix and validates', () => {
-    const r = newRoute([{ match: '/api/', target: 'http://x' }]);
+  it('a new route takes a free /api prefix and has no target: it cannot go live before the user writes one', () => {
+    const existing = [{ match: '/api/', target: 'http://x' }];
+    const r = newRoute(existing);
     assert.equal(r.match, '/api2/');
-    assert.ok(validateConfig({ routes: [r] }).ok);
+    assert.equal(r.target, '');
+    assert.equal(validateConfig({ routes: [r] }).ok, false, 'a placeholder never validates');
+    assert.match(draftProblem(r, existing) ?? '', /backend URL/);
+    assert.match(draftProblem({ ...r, match: '/api/', target: 'http://h' }, existing) ?? '', /exists already/);
+    assert.match(draftProblem({ ...r, target: 'localhost:8888' }, existing) ?? '', /is a URL/);
+    const ready = { ...r, target: 'http://localhost:8888' };
+    assert.equal(draftProblem(ready, existing), null);
+    assert.ok(validateConfig({ routes: [ready] }).ok);
+  });
+
+  it('insertAt puts a deleted route back where it was', () => {
+    assert.deepEqual(insertAt(['a', 'c'], 1, 'b'), ['a', 'b', 'c']);
+    assert.deepEqual(insertAt(['a'], 9, 'b'), ['a', 'b']);
   });
 
   it('moveItem reorders', () => {
