@@ -153,6 +153,11 @@ export function sendError(
   res.end(res.req?.method === 'HEAD' ? undefined : body);
 }
 
+/** The text of Loopgate's own error answers (HTTP and the upgrade path alike). */
+export function errorBody(status: number, message: string): string {
+  return `${status} ${REASONS[status] ?? ''}\n${message}\n(Loopgate)\n`;
+}
+
 /**
  * Append the headers Node can send; one it refuses (a configured value that got past validation) is
  * left out rather than thrown, since this runs on error paths where a throw would end the process.

@@ -1,9 +1,7 @@
-// The front door: Host allow-list (DNS rebinding), WebSocket Origin check (cross-site hijack), raw refusals.
+// The front door: Host allow-list (DNS rebinding) and the WebSocket Origin check (cross-site hijack).
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { originAllowed } from './cors.ts';
-import { REASONS } from './errors.ts';
 import type { CompiledRoute, Snapshot } from './types.ts';
 
 /** "example.com:8080" → "example.com"; "[::1]:80" → "::1"; undefined for a malformed value. */
@@ -159,15 +157,4 @@ export function wsOriginAllowed(origin: string | undefined, snapshot: Snapshot, 
   // route.cors already has the server's CORS merged in; null means CORS is off for this route (even
   // when the server has it on), so no foreign origin may open a WebSocket on it.
   return route.cors !== null && originAllowed(route.cors, origin);
-}
-
-/** Answer on a raw socket (upgrade path) and close it. */
-export function refuseSocket(socket: Duplex, status: number, message: string): void {
-  if (socket.destroyed) return;
-  const body = `${status} ${REASONS[status] ?? ''}\n${message}\n(Loopgate)\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-  setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -1,8 +1,9 @@
 // The proxy's own timers: a short proxy_read_timeout on a native timer (undici's tick once a second), client_body_timeout, and nginx lingering_time.
 import type { IncomingMessage } from 'node:http';
+import { linger } from '../raw-socket.ts';
 
 /** nginx lingering_time: how long a refused upload may go on being read (and discarded). */
-const LINGER_MS = 30_000;
+const LINGERING_TIME_MS = 30_000;
 /**
  * Read timeouts below this run on a native timer of ours: undici's header and body timers tick
  * about once a second, so a 200 ms proxy_read_timeout would fire after ~1 s. Longer ones (the 60 s
@@ -57,11 +58,9 @@ export class IdleTimer<T> {
 
 /** The answer is decided: read and discard what the client still sends, for a bounded time. */
 export function lingerOn(req: IncomingMessage): void {
-  if (req.complete || req.destroyed) return;
+  if (req.complete || req.destroyed || !req.socket) return;
   req.resume();
-  const timer = setTimeout(() => req.socket?.destroy(), LINGER_MS);
-  timer.unref();
-  const clear = () => clearTimeout(timer);
-  req.once('end', clear);
-  req.once('close', clear);
+  const cancel = linger(req.socket, LINGERING_TIME_MS);
+  req.once('end', cancel);
+  req.once('close', cancel);
 }

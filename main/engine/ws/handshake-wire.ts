@@ -1,9 +1,7 @@
-// The wire format of the WebSocket handshake: the upgrade request sent upstream, the answer head parsed, chunked ends, raw error answers.
+// The wire format of the WebSocket handshake: the upgrade request sent upstream, the answer head parsed, chunked ends.
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { Headers } from '../../../shared/events.ts';
-import { REASONS } from '../errors.ts';
 import { headerProblem } from '../http/header-value.ts';
 import { withReusedReads } from './socket-read.ts';
 import { expandVariables, hasRequestVariable } from '../http/variables.ts';
@@ -21,7 +19,6 @@ const HOP_BY_HOP = new Set([
   'content-length',
   'http2-settings',
 ]);
-const LINGER_MS = 2000;
 
 /** The backend's answer head, parsed. */
 export interface ResponseHead {
@@ -212,26 +209,4 @@ export class ChunkedEnd {
     }
     return -1;
   }
-}
-
-/** end() a socket, and destroy it if the peer has not closed within a short linger. */
-export function endThenDestroy(sock: Duplex, data?: string | Buffer): void {
-  if (sock.destroyed) return;
-  if (!sock.writable) {
-    sock.destroy();
-    return;
-  }
-  sock.end(data);
-  const t = setTimeout(() => sock.destroy(), LINGER_MS);
-  sock.once('close', () => clearTimeout(t));
-}
-
-/** A Loopgate error answer over a raw socket (the upgrade path has no ServerResponse). */
-export function rawErrorResponse(status: number, message: string): string {
-  const body = `${status} ${REASONS[status] ?? ''}\n${message}\n(Loopgate)\n`;
-  return (
-    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nX-Loopgate-Error: ${message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?')}\r\n` +
-    `Connection: close\r\n\r\n${body}`
-  );
 }

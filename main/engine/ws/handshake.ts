@@ -4,26 +4,16 @@ import type { Duplex } from 'node:stream';
 import type { ErrorInfo, Side } from '../../../shared/events.ts';
 import { describeUpstreamError } from '../errors.ts';
 import { setReadConsumer } from './socket-read.ts';
+import { endThenDestroy, rawError } from '../raw-socket.ts';
 import {
   buildRequestHead,
   ChunkedEnd,
   connectBackend,
-  endThenDestroy,
   first,
   parseResponseHead,
-  rawErrorResponse,
   type ResponseHead,
 } from './handshake-wire.ts';
 import type { UpgradeExchange } from '../types.ts';
-
-export {
-  buildRequestHead,
-  connectBackend,
-  endThenDestroy,
-  parseResponseHead,
-  rawErrorResponse,
-  type ResponseHead,
-} from './handshake-wire.ts';
 
 /** Response headers dropped when a refusal is relayed as plain HTTP (we add Connection: close). */
 const RELAY_DROP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade']);
@@ -254,7 +244,7 @@ export class Handshake {
     this.#cleanup();
     const { socket: client, record } = this.#ex;
     this.#backend?.on('error', () => {}).destroy();
-    if (status > 0 && !client.destroyed) endThenDestroy(client, rawErrorResponse(status, error.message));
+    if (status > 0 && !client.destroyed) endThenDestroy(client, rawError(status, error.message));
     else client.destroy();
     record.state = 'failed';
     if (status > 0) record.status = status;

@@ -8,7 +8,8 @@ import { parseDeflate } from './frames/extensions.ts';
 import { createFrameTap, type FrameTap } from './frames/tap.ts';
 import { keepRead, readsReused, setReadConsumer } from './socket-read.ts';
 import { Handshake, type HandshakeOpen } from './handshake.ts';
-import { waitingBytes as waiting } from '../send-watch.ts';
+import { linger } from '../raw-socket.ts';
+import { SendWatch } from '../send-watch.ts';
 import { recordClosed, recordOpened, recordPeerError, type Closer } from './close.ts';
 import { End as TEnd, PEER, type Injection, type Peer, type Tagged as TTagged } from './end.ts';
 import type { CompiledRoute, Recorder, UpgradeExchange } from '../types.ts';
@@ -21,8 +22,6 @@ type End = TEnd<Tunnel>;
 type Tagged = TTagged<Tunnel>;
 
 const EMPTY = Buffer.alloc(0);
-/** How long a closing tunnel waits for a frame boundary and for the peers to hang up before cutting. */
-const CLOSE_GRACE_MS = 2000;
 const OK: SendResult = { ok: true };
 
 const notOpen = (id: number, why: string): SendResult => ({
@@ -48,12 +47,11 @@ export class Tunnel {
   #closer: Closer | null = null;
   #lastIo = 0;
   #lastPing = 0;
-  /** nginx send_timeout: when writes toward the client started waiting (0: they don't), and its buffer then. */
-  #stallAt = 0;
-  #stallBuffered = -1;
+  /** nginx send_timeout on the client's socket, from its first backpressure on. */
+  #sendWatch: SendWatch<Tunnel> | null = null;
   #tick: NodeJS.Timeout | null = null;
-  #due = Infinity;
-  #linger: NodeJS.Timeout | null = null;
+  /** Closing: both sockets are cut once the grace (LINGER_MS) is over. */
+  #lingering = false;
 
   constructor(ex: UpgradeExchange, onDone: (t: Tunnel) => void) {
     this.#ex = ex;
@@ -137,7 +135,7 @@ export class Tunnel {
   static #onDrain(this: Duplex): void {
     const end = (this as Tagged)[PEER];
     if (!end) return;
-    if (end.name === 'client') end.tunnel.#stallAt = 0;
+    if (end.name === 'client') end.tunnel.#sendWatch?.clear();
     end.other!.sock.resume();
   }
 
@@ -191,13 +189,9 @@ export class Tunnel {
   /** `dst` has bytes waiting: stop reading `src`; toward the client, send_timeout starts counting. */
   #hold(src: End, dst: End): void {
     src.sock.pause();
-    if (dst !== this.#c || this.#stallAt !== 0 || this.#route.timeouts.clientSend <= 0) return;
-    this.#stallAt = Date.now();
-    this.#stallBuffered = waiting(dst.sock);
-    if (this.#stallAt + this.#route.timeouts.clientSend < this.#due) {
-      this.#clearTick();
-      this.#schedule();
-    }
+    if (dst !== this.#c) return;
+    const ms = this.#route.timeouts.clientSend;
+    (this.#sendWatch ??= SendWatch.forSocket<Tunnel>(dst.sock, ms, Tunnel.#sendStalled, this))?.waiting();
   }
 
   // ---- injection ----
@@ -265,6 +259,7 @@ export class Tunnel {
     this.state = 'closing';
     this.#closer = { code, reason };
     this.#clearTick();
+    this.#sendWatch?.clear();
     this.#armLinger();
     const toClient = encodeClose(code, reason, false);
     // Close payloads are at most 125 bytes, so the unmasked frame's header is 2 bytes.
@@ -297,11 +292,8 @@ export class Tunnel {
   #schedule(): void {
     const read = this.#route.timeouts.read;
     const ping = this.#route.keepAlivePing;
-    const send = this.#route.timeouts.clientSend;
     let due = read > 0 ? this.#lastIo + read : Infinity;
     if (ping > 0) due = Math.min(due, Math.max(this.#lastIo, this.#lastPing) + ping);
-    if (send > 0 && this.#stallAt > 0) due = Math.min(due, this.#stallAt + send);
-    this.#due = due;
     if (due === Infinity) return;
     this.#tick = setTimeout(Tunnel.#tickOf, Math.max(1, due - Date.now()), this);
   }
@@ -319,14 +311,6 @@ export class Tunnel {
     if (read > 0 && now - this.#lastIo >= read) {
       this.close(1001, 'idle timeout');
       return;
-    }
-    const send = this.#route.timeouts.clientSend;
-    if (send > 0 && this.#stallAt > 0 && now - this.#stallAt >= send) {
-      const buffered = waiting(this.#c!.sock);
-      // Nothing taken since the clock started: cut. Else nginx restarts send_timeout on every write that makes progress.
-      if (buffered !== 0 && buffered === this.#stallBuffered) return this.#sendTimedOut(send);
-      this.#stallAt = buffered === 0 ? 0 : now;
-      this.#stallBuffered = buffered;
     }
     if (ping > 0 && now - Math.max(this.#lastIo, this.#lastPing) >= ping) {
       this.#lastPing = now;
@@ -350,26 +334,23 @@ export class Tunnel {
   #clearTick(): void {
     if (this.#tick) clearTimeout(this.#tick);
     this.#tick = null;
-    this.#due = Infinity;
   }
 
   /** nginx send_timeout: the client took nothing of what waits for it; no close frame can reach it, so both sockets are cut. */
-  #sendTimedOut(ms: number): void {
-    this.#record.error ??= describeClientTimeout('session', ms);
-    this.#closer = { reason: 'send timeout' };
-    this.state = 'closing';
-    this.destroy();
+  static #sendStalled(t: Tunnel): void {
+    if (t.state !== 'open') return;
+    t.#record.error ??= describeClientTimeout('session', t.#route.timeouts.clientSend);
+    t.#closer = { reason: 'send timeout' };
+    t.state = 'closing';
+    t.destroy();
   }
 
+  /** Closing: each socket not closed within the grace is cut. */
   #armLinger(): void {
-    this.#linger ??= setTimeout(Tunnel.#lingerOver, CLOSE_GRACE_MS, this);
-  }
-
-  /** The close grace is over: cut both sockets. */
-  static #lingerOver(t: Tunnel): void {
-    t.#linger = null;
-    t.#c!.sock.destroy();
-    t.#b!.sock.destroy();
+    if (this.#lingering) return;
+    this.#lingering = true;
+    linger(this.#c!.sock);
+    linger(this.#b!.sock);
   }
 
   // ---- ends, errors, close ----
@@ -415,8 +396,7 @@ export class Tunnel {
     if (this.state === 'done') return;
     this.state = 'done';
     this.#clearTick();
-    if (this.#linger) clearTimeout(this.#linger);
-    this.#linger = null;
+    this.#sendWatch?.clear();
     for (const end of [this.#c!, this.#b!]) {
       const sock = end.sock;
       sock.off('data', Tunnel.#onData).off('end', Tunnel.#onEnd).off('error', Tunnel.#onError);
