@@ -189,6 +189,18 @@ export const ConfigSchema = z.strictObject({
     .string()
     .refine((v) => parseExpires(v) !== undefined, 'use "off", "epoch", "max" or a time like "1y", "30d", "-1"')
     .optional(),
+  /**
+   * nginx try_files as written: probes ("$uri", "$uri/", "/x.html") then a fallback URI or "=404". When
+   * set it decides alone (`spa` is not used): missing assets get the fallback too, as in nginx.
+   */
+  tryFiles: z
+    .array(
+      z
+        .string()
+        .regex(/^(\$uri|\/)[^\s]*$|^=\d{3}$|^@\S+$/, 'use "$uri", "$uri/", a path like "/index.html", or "=404"'),
+    )
+    .min(2, 'try_files needs at least one probe and a fallback')
+    .optional(),
   /** nginx types: file extension → media type, over Loopgate's built-in table. */
   types: z
     .record(

@@ -38,6 +38,7 @@ export function compileSnapshot(config: Config, opts: CompileOptions): Snapshot 
             ...((config.gzipStatic ?? DEFAULTS.gzipStatic) ? (['gzip'] as const) : []),
           ],
           expires: config.expires !== undefined ? (parseExpires(config.expires) ?? null) : null,
+          tryFiles: config.tryFiles,
           types: Object.fromEntries(Object.entries(config.types ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
           addHeaders: [],
           sendTimeout: server.timeouts.clientSend,

@@ -69,6 +69,8 @@ export interface StaticSite {
   codings: Array<'br' | 'gzip'>;
   /** nginx expires; null: Loopgate's own (index and SPA answers get no-cache). */
   expires: Expires | null;
+  /** nginx try_files as written ($uri, $uri/, files, then a fallback URI or =code); wins over `spa`. */
+  tryFiles?: string[];
   /** Extension → media type, over the built-in table (nginx types). */
   types: Record<string, string>;
   /** Response headers added to static answers too (nginx add_header at server level). */

@@ -160,6 +160,8 @@ function writeServer(
     o.open('location /');
     if (!hasRoot) {
       o.line('# no root: Loopgate serves no files');
+    } else if (cfg.tryFiles) {
+      o.directive('try_files', ...cfg.tryFiles);
     } else if (cfg.spa ?? true) {
       o.directive('try_files', '$uri', '$uri/', `/${(cfg.index ?? ['index.html'])[0]}`);
     }

@@ -4,11 +4,11 @@ import type { LocNode } from './locations.ts';
 import type { Directive } from './parse.ts';
 import { parseExpires } from '../../../shared/units.ts';
 import { scalar, type Used } from './scope.ts';
-import type { Warnings } from './warnings.ts';
+import { Warnings } from './warnings.ts';
 
 type SiteFields = Pick<
   ConfigInput,
-  'root' | 'index' | 'spa' | 'autoindex' | 'charset' | 'gzipStatic' | 'brotliStatic' | 'expires' | 'types'
+  'root' | 'index' | 'spa' | 'tryFiles' | 'autoindex' | 'charset' | 'gzipStatic' | 'brotliStatic' | 'expires' | 'types'
 >;
 
 /** Where the stock mime.types nginx ships (and every distribution includes) names a type Loopgate's table does not. */
@@ -61,7 +61,19 @@ export function readStatic(
     if (names.length) fields.index = names;
   }
   const indexFile = (fields.index ?? LOOPGATE_INDEX)[0]!;
-  fields.spa = tryD ? readTryFiles(tryD, indexFile, w) : false;
+  const literal = tryD && tryD.args.length >= 2 && tryD.args.every((a) => TRY_ARG.test(a));
+  // try_files as written runs as nginx runs it; `spa` stays as the summary the UI shows.
+  fields.spa = tryD ? readTryFiles(tryD, indexFile, literal ? new Warnings() : w) : false;
+  if (literal) {
+    fields.tryFiles = tryD.args;
+    const named = tryD.args[tryD.args.length - 1]!;
+    if (named.startsWith('@')) {
+      w.at(
+        tryD,
+        `try_files falls back to the named location ${named}: Loopgate does not follow named locations and answers 404`,
+      );
+    }
+  }
   if (autoD) {
     if (autoD.args[0] === 'on') fields.autoindex = true;
     else if (autoD.args[0] === 'off') fields.autoindex = false;
@@ -87,6 +99,7 @@ export function readStatic(
 }
 
 const LOOPGATE_INDEX = ['index.html'];
+const TRY_ARG = /^(\$uri|\/)\S*$|^=\d{3}$|^@\S+$/;
 
 /** `types { application/javascript js mjs; }` blocks (the innermost level that has one wins, as in nginx). */
 function readTypes(chain: Directive[][], used: Used, w: Warnings): Record<string, string> {

@@ -4,6 +4,7 @@ import { sendError } from '../errors.ts';
 import { readListing, renderListing } from './autoindex.ts';
 import { sendFile } from './send.ts';
 import { checkPath, resolveInRoot, rootExists, type SafePath } from './resolve.ts';
+import { tryFiles } from './try-files.ts';
 import type { StaticSite } from '../types.ts';
 
 type Extra = Array<[string, string]>;
@@ -20,8 +21,19 @@ export async function serveStatic(
 ): Promise<void> {
   const extra = mergeHeaders(site.addHeaders, extraHeaders);
   req.resume(); // a body on GET/HEAD (or on a refused POST) is read and dropped so keep-alive keeps working
+  if (site.tryFiles) {
+    // nginx try_files: the probes decide which path is served (then the plain way, without the SPA guess).
+    const tried = await tryFiles(site.root, site.tryFiles, path);
+    if (tried.kind === 'status')
+      return sendError(res, tried.status, `${path}: try_files answers ${tried.status}`, extra);
+    return serveStatic(req, res, { ...site, tryFiles: undefined, spa: false }, tried.path, extraHeaders);
+  }
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') {
+    // nginx refuses other methods on files that exist (405); a missing one is still 404.
+    const asked = checkPath(path);
+    const there = asked ? (await resolveInRoot(site.root, asked.segments)).kind !== 'missing' : false;
+    if (!there && !site.spa) return notFound(res, site, path, extra);
     res.setHeader('allow', 'GET, HEAD');
     return sendError(
       res,

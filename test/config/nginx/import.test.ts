@@ -76,6 +76,7 @@ describe('fixture corpus', () => {
       root: '/home/dev/shop/build',
       index: ['index.html'],
       spa: true,
+      tryFiles: ['$uri', '$uri/', '/index.html'],
       charset: 'utf-8',
       gzipStatic: false,
       brotliStatic: false,
@@ -348,12 +349,18 @@ describe('static site', () => {
     assert.equal(spa('$uri $uri/ /index.html').config.spa, true);
     assert.equal(spa('$uri /index.html').config.spa, true);
     assert.equal(spa('$uri $uri/ =404').config.spa, false);
+    // try_files runs as written (tryFiles), so other fallbacks and =404 need no warning.
     const other = spa('$uri $uri/ /app.html');
     assert.equal(other.config.spa, true);
-    assert.equal(warned(other.result, /falls back to \/app\.html/).length, 1);
+    assert.deepEqual(other.config.tryFiles, ['$uri', '$uri/', '/app.html']);
+    assert.equal(warned(other.result, /falls back to \/app\.html/).length, 0);
+    assert.deepEqual(spa('$uri /index.html?$args').config.tryFiles, ['$uri', '/index.html?$args']);
     const named = spa('$uri @backend');
-    assert.equal(named.config.spa, false);
-    assert.equal(warned(named.result, /not supported/).length, 1);
+    assert.deepEqual(named.config.tryFiles, ['$uri', '@backend']);
+    assert.equal(warned(named.result, /named location @backend/).length, 1);
+    const unknown = spa('$fastcgi_script_name =404');
+    assert.equal(unknown.config.tryFiles, undefined);
+    assert.equal(warned(unknown.result, /not supported/).length, 1);
   });
 
   test('no try_files: no SPA fallback (nginx semantics); no root: no static fields', () => {
