@@ -66,6 +66,15 @@ export function readCors(
       );
     return { cors: null, rest: main };
   }
+  if (Array.isArray(origins) && origins.length === 1 && !preflight) {
+    // One fixed origin, no preflight of its own: nginx sends these headers to everyone, whatever the
+    // Origin (browsers elsewhere refuse them). As plain headers Loopgate does the same, with no Vary: Origin.
+    w.at(
+      acao.d,
+      `Access-Control-Allow-Origin ${acao.value} (one fixed origin) is kept as a plain header, sent to every origin as nginx does; use "cors" for Loopgate's policy (it answers only allowed origins)`,
+    );
+    return { cors: null, rest: main };
+  }
   if (!last(main, ACAO)) {
     w.at(
       acao.d,

@@ -517,3 +517,18 @@ test('Host: $host, $http_host, $host:$server_port, $server_name and an upstream 
   assert.deepEqual(host(3), [false, 'shop.test']);
   assert.deepEqual(host(4), [undefined, 'api']);
 });
+
+test('one fixed Allow-Origin without a preflight block stays a plain header, sent to every origin as nginx does', () => {
+  const r = importNginx(
+    `server { listen 8080; location / { proxy_pass http://127.0.0.1:1;
+      add_header Access-Control-Allow-Origin 'http://app.test'; add_header Access-Control-Max-Age 86400; } }`,
+    { file: 'fixed.conf' },
+  );
+  const route = r.sites[0]!.config.routes![0]!;
+  assert.equal(route.cors, undefined);
+  assert.deepEqual(route.addHeaders, {
+    'Access-Control-Allow-Origin': 'http://app.test',
+    'Access-Control-Max-Age': '86400',
+  });
+  assert.equal(r.warnings.filter((w) => /one fixed origin/.test(w.message)).length, 1);
+});
