@@ -40,26 +40,28 @@ function isControlCookie(pair: string): boolean {
  * Defense in depth for the control credential: the UI no longer sets a cookie, but one left by an older
  * Loopgate (cookies ignore ports, so the site's requests carry it) is taken out of the request before
  * anything reads it: never forwarded (HTTP or WebSocket handshake), never logged, never exported.
+ * The raw list keeps its length (node builds `req.headers` from it by count): an emptied Cookie stays
+ * as "" and the forwarders skip it.
  */
 export function dropControlCookie(req: IncomingMessage): void {
   const raw = req.rawHeaders;
   let found = false;
+  for (let i = 0; i < raw.length && !found; i += 2) {
+    found = raw[i]!.length === 6 && raw[i]!.toLowerCase() === 'cookie' && raw[i + 1]!.includes(TOKEN_COOKIE_PREFIX);
+  }
+  if (!found) return;
+  const headers = req.headers; // built from the list as received, before it changes below
+  const kept: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i]!.length !== 6 || raw[i]!.toLowerCase() !== 'cookie' || !raw[i + 1]!.includes(TOKEN_COOKIE_PREFIX))
-      continue;
-    found = true;
+    if (raw[i]!.toLowerCase() !== 'cookie') continue;
     raw[i + 1] = raw[i + 1]!.split(';')
       .filter((p) => !isControlCookie(p))
       .join(';')
       .trim();
+    if (raw[i + 1] !== '') kept.push(raw[i + 1]!);
   }
-  if (!found) return;
-  for (let i = raw.length - 2; i >= 0; i -= 2) {
-    if (raw[i]!.toLowerCase() === 'cookie' && raw[i + 1] === '') raw.splice(i, 2);
-  }
-  const kept = raw.filter((_, i) => i % 2 === 1 && raw[i - 1]!.toLowerCase() === 'cookie');
-  if (kept.length) req.headers.cookie = kept.join('; ');
-  else delete req.headers.cookie;
+  if (kept.length) headers.cookie = kept.join('; ');
+  else delete headers.cookie;
 }
 
 /** Per-route values derived once (routes are immutable within a snapshot). */
@@ -124,6 +126,7 @@ export function buildRequestHeaders(req: IncomingMessage, route: CompiledRoute):
     const lower = name.toLowerCase();
     if (isHopByHop(lower, named) || remove.has(lower) || p.replaced.has(lower)) continue;
     let value = raw[i + 1]!;
+    if (value === '' && lower === 'cookie') continue; // emptied by dropControlCookie
     if (lower === 'host') {
       if (sawHost) continue;
       sawHost = true;

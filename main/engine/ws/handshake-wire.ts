@@ -79,6 +79,7 @@ export function buildRequestHead(ex: UpgradeExchange): Buffer {
     const name = raw[i]!;
     const lower = name.toLowerCase();
     let value = raw[i + 1]!;
+    if (value === '' && lower === 'cookie') continue; // emptied by dropControlCookie (http/headers.ts)
     if (
       HOP_BY_HOP.has(lower) ||
       listed.has(lower) ||
