@@ -46,6 +46,12 @@ export interface ConfigAccess {
   state?(): ConfigState;
   save?(opts?: ConfigWriteOptions): Promise<ConfigWriteResult>;
   reload?(): Promise<ConfigWriteResult>;
+  /**
+   * Calls `fn` on every change of the running config or of its state, whoever made it (a write here,
+   * an edit on disk, a refused one). The controller publishes the `config` event from it, the event's
+   * one publisher; an access without it gets the event after the controller's own writes.
+   */
+  onChange?(fn: () => void): () => void;
 }
 
 export interface ControllerDeps {
@@ -77,6 +83,7 @@ export class Controller {
     this.#deps = deps;
     this.log = deps.log;
     this.protocols = new ProtocolReader(deps.log, { setting: (s) => routeProtocol(deps.config.get(), s.route) });
+    deps.config.onChange?.(() => this.#announceConfig());
   }
 
   status(): StatusInfo {
@@ -101,7 +108,7 @@ export class Controller {
     const o = writeOptions(opts);
     if ('ok' in o) return o;
     const result = await this.#deps.config.put(input, o);
-    if (result.ok) this.#announceConfig();
+    if (result.ok) this.#wrote();
     return result;
   }
 
@@ -111,7 +118,7 @@ export class Controller {
     if ('ok' in o) return o;
     if (!this.#deps.config.save) return notSupported('this Loopgate cannot save its config to a file');
     const result = await this.#deps.config.save(o);
-    this.#announceConfig();
+    this.#wrote();
     return result;
   }
 
@@ -119,7 +126,7 @@ export class Controller {
   async reloadConfig(): Promise<ConfigWriteResult> {
     if (!this.#deps.config.reload) return notSupported('this Loopgate cannot reload its config');
     const result = await this.#deps.config.reload();
-    this.#announceConfig();
+    this.#wrote();
     return result;
   }
 
@@ -129,7 +136,7 @@ export class Controller {
     }
     if (this.#deps.config.setProfile) {
       const result = await this.#deps.config.setProfile(name);
-      if (result.ok) this.#announceConfig();
+      if (result.ok) this.#wrote();
       return result;
     }
     // Without a dedicated call: the same change through put().
@@ -228,12 +235,12 @@ export class Controller {
 
   /** HAR of the whole log, or of one session (null when the log has no such session). */
   exportHar(opts: { session?: number } = {}): Har | null {
-    return buildHar(this.log, { ...opts, version: this.#appVersion() });
+    return buildHar(this.log, { ...opts, version: this.#appVersion(), protocols: this.protocols });
   }
 
   /** The same HAR as text pieces, for streaming to a file or a socket. */
   exportHarChunks(opts: { session?: number } = {}): Iterable<string> | null {
-    return harChunks(this.log, { ...opts, version: this.#appVersion() });
+    return harChunks(this.log, { ...opts, version: this.#appVersion(), protocols: this.protocols });
   }
 
   /** JSON Lines of frames; null when the session is not in the log. */
@@ -329,6 +336,11 @@ export class Controller {
   #appVersion(): string | undefined {
     const s = this.#deps.status() as Partial<StatusInfo>;
     return typeof s.appVersion === 'string' ? s.appVersion : undefined;
+  }
+
+  /** After a write of ours: the event, unless the config access announces every change itself. */
+  #wrote(): void {
+    if (!this.#deps.config.onChange) this.#announceConfig();
   }
 
   #announceConfig(): void {

@@ -242,6 +242,10 @@ describe('protocols through Loopgate, with their real libraries', () => {
       assert.ok(polls.length >= 2, 'polling requests are marked');
       assert.ok(polls.some((r) => r.decoded.receive.some((m: any) => m.type === 'open' && typeof m.id === 'string')));
       assert.ok(polls.some((r) => r.decoded.send.some((m: any) => m.type === 'connect')));
+      const full = (await lg.api('GET', '/api/export.har')).json;
+      assert.ok(
+        full.log.entries.some((e: any) => e._loopgate.protocol === 'socket.io' && e._loopgate.decoded?.receive.length),
+      );
 
       const stats = await statsOf(s.id);
       const row = stats.rows.find((r) => r.name === 'getUser')!;
@@ -412,6 +416,16 @@ describe('protocols through Loopgate, with their real libraries', () => {
     frames = await framesOf(s.id, (fs) => fs.length >= 4);
     assert.equal(frames[3]!.replyTo, frames[2]!.seq);
     ws.close();
+    // The HAR keeps Chrome's message fields and puts the reading under _loopgate.
+    const har = (await lg.api('GET', `/api/export.har?session=${s.id}`)).json;
+    const entry = har.log.entries[0];
+    assert.equal(entry._loopgate.protocol, 'json-rpc');
+    const reply = entry._webSocketMessages[1];
+    assert.deepEqual(Object.keys(reply).slice(0, 4), ['type', 'time', 'opcode', 'data']);
+    assert.deepEqual(
+      [reply._loopgate.replyTo, reply._loopgate.decoded.name, typeof reply._loopgate.latencyMs],
+      [1, 'sum', 'number'],
+    );
 
     const doc = { user: 'ada', scores: [1, 2, 3], nested: { ok: true } };
     const b = new WebSocket(`ws://127.0.0.1:${lg.port()}/bin`);

@@ -3,6 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Har, HarEntry, HarWebSocketMessage, HttpView, RecordView, SessionView } from '../../../shared/api.ts';
 import type { FrameRecord, Headers } from '../../../shared/events.ts';
 import type { SessionLog } from '../../engine/log/store.ts';
+import type { ProtocolReader } from '../../engine/log/protocols/reader.ts';
 
 export { importHar } from './import.ts';
 
@@ -11,6 +12,8 @@ export interface HarOptions {
   session?: number;
   /** Loopgate's version, for log.creator. */
   version?: string;
+  /** Reads frames in their protocol: `decoded`, `replyTo`, `latencyMs` go under each message's `_loopgate`. */
+  protocols?: ProtocolReader;
 }
 
 /** Messages serialized per chunk when streaming a session's frames. */
@@ -20,7 +23,7 @@ const CHUNK_FRAMES = 256;
 export function buildHar(log: SessionLog, opts: HarOptions = {}): Har | null {
   const records = pick(log, opts);
   if (!records) return null;
-  const entries = records.map((r) => (r.kind === 'http' ? httpEntry(r) : wsEntry(r, log.sessionFrames(r.id))));
+  const entries = records.map((r) => (r.kind === 'http' ? httpEntry(r) : wsEntry(r, readFrames(log, opts, r.id))));
   return { log: { version: '1.2', creator: creator(opts), pages: [], entries } };
 }
 
@@ -48,7 +51,7 @@ export function harChunks(log: SessionLog, opts: HarOptions = {}): Iterable<stri
       yield head.slice(0, at + marker.length - 1);
       let batch: string[] = [];
       let n = 0;
-      for (const f of log.sessionFrames(r.id)) {
+      for (const f of readFrames(log, opts, r.id)) {
         batch.push(JSON.stringify(message(f)));
         if (batch.length === CHUNK_FRAMES) {
           yield (n > 0 ? ',' : '') + batch.join(',');
@@ -80,9 +83,25 @@ export function* framesJsonl(log: SessionLog, session?: number): Generator<strin
 }
 
 function pick(log: SessionLog, opts: HarOptions): RecordView[] | null {
-  if (opts.session === undefined) return [...log.records()];
+  const read = (r: RecordView) => opts.protocols?.record(r) ?? r;
+  if (opts.session === undefined) return [...log.records()].map(read);
   const r = log.get(opts.session);
-  return r && r.kind === 'ws' ? [r] : null;
+  return r && r.kind === 'ws' ? [read(r)] : null;
+}
+
+/** A session's frames, read in its protocol when the export has a reader (in batches, in seq order). */
+function* readFrames(log: SessionLog, opts: HarOptions, id: number): Generator<FrameRecord> {
+  const reader = opts.protocols;
+  if (!reader) return yield* log.sessionFrames(id);
+  let batch: FrameRecord[] = [];
+  for (const f of log.sessionFrames(id)) {
+    batch.push(f);
+    if (batch.length === 1024) {
+      yield* reader.frames(id, batch);
+      batch = [];
+    }
+  }
+  if (batch.length) yield* reader.frames(id, batch);
 }
 
 function creator(opts: HarOptions) {
@@ -151,6 +170,7 @@ export function httpEntry(r: HttpView): HarEntry {
       responseBodyTruncated: r.responseBodyTruncated,
       error: r.error,
       ...(r.retried ? { retried: true } : {}),
+      ...(r.protocol ? { protocol: r.protocol, decoded: r.decoded } : {}),
       done: r.done,
       imported: r.imported,
     },
@@ -214,6 +234,7 @@ export function wsEntry(r: SessionView, frames: Iterable<FrameRecord>): HarEntry
     clientAddress: r.clientAddress,
     subprotocol: r.subprotocol,
     extensions: r.extensions,
+    protocol: r.protocol,
     openedAt: r.openedAt,
     closedAt: r.closedAt,
     closedBy: r.closedBy,
@@ -244,6 +265,9 @@ function message(f: FrameRecord): HarWebSocketMessage {
       closeCode: f.closeCode,
       closeReason: f.closeReason,
       problems: f.problems,
+      decoded: f.decoded,
+      replyTo: f.replyTo,
+      latencyMs: f.latencyMs,
     },
   };
 }
