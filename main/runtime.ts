@@ -62,6 +62,15 @@ export class Runtime {
         save: (opts?: ConfigWriteOptions) => this.store.save(opts),
         reload: () => this.store.reload(),
         setProfile: (name: string | null) => this.store.setProfile(name),
+        // Accepted changes and refused hand edits alike: the UI re-reads the config state.
+        onChange: (fn: () => void) => {
+          const offChange = this.store.onChange(() => fn());
+          const offError = this.store.onError(() => fn());
+          return () => {
+            offChange();
+            offError();
+          };
+        },
       },
       status: () => this.status(),
     });
@@ -88,11 +97,8 @@ export class Runtime {
       store.close();
       throw err;
     }
-    rt.#unsubscribe.push(
-      store.onChange(() => void rt.#apply()),
-      // A refused hand edit: the UI re-reads the config state (it shows the refusal and the choices).
-      store.onError(() => rt.log.publish({ type: 'config', version: store.version })),
-    );
+    // The `config` event is the controller's (its config access above).
+    rt.#unsubscribe.push(store.onChange(() => void rt.#apply()));
     if (opts.control !== false) {
       const c = opts.control ?? {};
       const server = await createControlServer({
@@ -141,7 +147,6 @@ export class Runtime {
       return;
     }
     this.lastError = null;
-    this.log.publish({ type: 'config', version: this.store.version });
     this.log.setCap(next.snapshot.inspect.storeBytes);
     try {
       await this.engine.update(next.snapshot);

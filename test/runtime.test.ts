@@ -73,4 +73,17 @@ describe('runtime', () => {
     assert.equal(echo.url, '/api/v2/users');
     assert.match(readFileSync(file, 'utf8'), /"\/v2"/);
   });
+
+  test('one save publishes one config event', async () => {
+    const events: unknown[] = [];
+    const off = rt.log.subscribe((batch) => events.push(...batch.filter((e) => e.type === 'config')));
+    const ok = await api('/api/config', {
+      method: 'PUT',
+      body: JSON.stringify({ listen: { port: 0 }, routes: [{ match: '/v3', target: backend.url }] }),
+    });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    rt.log.flush();
+    off();
+    assert.deepEqual(events, [{ type: 'config', version: rt.store.version }]);
+  });
 });
