@@ -5,15 +5,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ConfigInput, RouteInput } from '../shared/config.ts';
 import { formatConfigErrors, validateConfig } from '../shared/config.ts';
-import { ConfigFileError } from './config/store.ts';
 import { exportNginx } from './config/nginx/export.ts';
-import { importNginx, NginxSyntaxError } from './config/nginx/import.ts';
+import { importNginx } from './config/nginx/import.ts';
+import { cliErrorText, type ErrorContext, UsageError } from './cli-errors.ts';
 import { configSourceLines, reportConfigEdits } from './config-notes.ts';
-import { routeWarnings } from './engine/router.ts';
+import { checkLines, serveLines } from './config-lines.ts';
 import { compileSnapshot } from './engine/snapshot.ts';
 import { parseRouteFlag, ROUTE_FLAG_HINT, SERVE_OPTIONS } from './flags.ts';
-import { findElectron, openBrowserMode, runElectron } from './launch.ts';
-import { Runtime, StartError, type Overlay } from './runtime.ts';
+import { ensureElectron, openBrowserMode, runElectron } from './launch.ts';
+import { Runtime, type Overlay } from './runtime.ts';
 
 const HELP = `loopgate — a local nginx you can see into
 
@@ -36,8 +36,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
-
-class UsageError extends Error {}
 
 function routeFlag(flag: string): RouteInput {
   const route = parseRouteFlag(flag);
@@ -132,11 +130,7 @@ async function serve(
   console.log(`Loopgate serving ${rt.siteUrl}`);
   for (const line of configSourceLines(rt.store)) console.log(line);
   reportConfigEdits(rt.store);
-  if (snap.site) console.log(`  root     ${snap.site.root}${snap.site.spa ? ' (SPA fallback on)' : ''}`);
-  for (const r of snap.routes) {
-    console.log(`  route    ${r.match.padEnd(16)} → ${r.target.href}${r.ws ? ' (+WebSocket)' : ''}`);
-    for (const w of routeWarnings(r)) console.log(`           warning: ${w}`);
-  }
+  for (const line of serveLines(rt.store.config, snap)) console.log(line);
   if (rt.controlUrl) console.log(`Control  ${rt.controlUrl}/?token=${rt.token}`);
   if (mode === 'start' || v.open) openBrowserMode(rt, mode === 'start' ? fallbackReason : null);
 }
@@ -151,13 +145,8 @@ function check(values: { config?: string }): void {
     return;
   }
   const snap = compileSnapshot(result.config, { baseDir: dirname(file) });
-  console.log(
-    `${file} is valid. Routes (nginx order: "=" exact, then longest prefix; "^~" stops; else regexes in order):`,
-  );
-  for (const r of snap.routes) {
-    console.log(`  ${r.match.padEnd(20)} → ${r.target.href}`);
-    for (const w of routeWarnings(r)) console.log(`    warning: ${w}`);
-  }
+  console.log(`${file} is valid.`);
+  for (const line of checkLines(result.config, snap)) console.log(line);
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -177,7 +166,7 @@ async function main(argv: string[]): Promise<void> {
       return serve(values, 'serve');
     case 'start': {
       if (values.nginx) return serve(values, 'start', 'the desktop app reads loopgate.json; run import-nginx first');
-      const electron = findElectron();
+      const electron = await ensureElectron((line) => console.log(line));
       if (!electron.ok) return serve(values, 'start', electron.reason);
       const result = await runElectron(electron.path, argv.slice(argv.indexOf('start') + 1));
       if (result.started) process.exit(result.code);
@@ -210,25 +199,29 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (
-    err instanceof UsageError ||
-    err instanceof StartError ||
-    err instanceof ConfigFileError ||
-    err instanceof NginxSyntaxError
-  ) {
-    console.error(`loopgate: ${err.message}`);
-  } else if (err instanceof SyntaxError) {
-    console.error(`loopgate: invalid JSON: ${err.message}`);
-  } else if ((err as NodeJS.ErrnoException)?.code === 'EADDRINUSE') {
-    console.error(`loopgate: ${(err as Error).message}: another program uses that port; pick another with --port`);
-  } else if (
-    (err as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-    (err as { code?: string })?.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE'
-  ) {
-    console.error(`loopgate: ${(err as Error).message}\n\n${HELP}`);
-  } else {
-    console.error('loopgate:', err);
+/** For error lines: the --control-port asked for, so that a port in use names the right flag. */
+function errorContext(): ErrorContext {
+  try {
+    const { values } = parseArgs({
+      args: process.argv.slice(2),
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: false,
+    });
+    const port = Number(values['control-port']);
+    return {
+      help: HELP,
+      controlPort: values['control-port'] !== undefined && Number.isInteger(port) ? port : undefined,
+    };
+  } catch {
+    return { help: HELP };
   }
+}
+
+const fail = (err: unknown) => {
+  console.error(`loopgate: ${cliErrorText(err, errorContext())}`);
   process.exit(2);
-});
+};
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+main(process.argv.slice(2)).catch(fail);

@@ -1,28 +1,102 @@
-// `loopgate start`: finds the Electron runtime and the shell; when either is missing, opens the browser UI.
+// `loopgate start`: finds the Electron runtime (fetching it on first start) and the shell; else browser mode.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where the Electron binary is, or why there is none. */
-export function findElectron(): { ok: true; path: string } | { ok: false; reason: string } {
-  const shell = fileURLToPath(new URL('../dist/app/electron-main.cjs', import.meta.url));
+export type ElectronFound = { ok: true; path: string } | { ok: false; reason: string };
+
+/** Where `start` looks: the electron package (resolved from `from`) and the built shell. */
+export interface LaunchPaths {
+  from: string;
+  shell: string;
+}
+
+const DEFAULT_PATHS: LaunchPaths = {
+  from: import.meta.url,
+  shell: fileURLToPath(new URL('../dist/app/electron-main.cjs', import.meta.url)),
+};
+
+/** The installed electron package, or null when npm left it out (it drops it when its download fails). */
+function electronPackage(from: string): { dir: string; version: string } | null {
   try {
-    const require = createRequire(import.meta.url);
-    const bin = require('electron') as unknown;
-    if (typeof bin !== 'string' || !existsSync(bin))
-      return { ok: false, reason: 'the Electron runtime is not installed' };
-    if (!existsSync(shell)) return { ok: false, reason: 'the desktop shell is not built yet' };
-    return { ok: true, path: bin };
-  } catch (err) {
-    const msg = (err as Error).message ?? String(err);
-    return {
-      ok: false,
-      reason: /failed to install/i.test(msg)
-        ? 'the Electron runtime was not downloaded (no access to its download host)'
-        : msg.split('\n')[0]!,
-    };
+    const file = createRequire(from).resolve('electron/package.json');
+    return { dir: dirname(file), version: (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version };
+  } catch {
+    return null;
   }
+}
+
+/** Where the Electron binary is, or why there is none (nothing is downloaded here). */
+export function findElectron(paths: LaunchPaths = DEFAULT_PATHS): ElectronFound {
+  if (!electronPackage(paths.from))
+    return { ok: false, reason: 'the electron package is not installed (npm skips it when its download fails)' };
+  if (!existsSync(paths.shell)) return { ok: false, reason: 'the desktop shell is not built yet (npm run build)' };
+  try {
+    const bin = createRequire(paths.from)('electron') as unknown;
+    if (typeof bin === 'string' && existsSync(bin)) return { ok: true, path: bin };
+  } catch {
+    /* electron's index throws until its runtime is downloaded */
+  }
+  return { ok: false, reason: 'its runtime is not downloaded' };
+}
+
+/**
+ * Download the runtime into node_modules/electron/dist with electron's own installer (its download
+ * host, or ELECTRON_MIRROR): `npm install` leaves that step out so that it succeeds offline.
+ * Never throws; a failure comes back as the installer's error line, without its stack.
+ */
+export function fetchElectronRuntime(
+  packageDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
+  return new Promise((resolve) => {
+    let out = '';
+    const child = spawn(process.execPath, [join(packageDir, 'install.js')], {
+      cwd: packageDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (d: Buffer) => {
+      if (out.length < 64 * 1024) out += d.toString();
+    };
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    child.once('error', (err) => resolve({ ok: false, reason: err.message }));
+    child.once('exit', (code, signal) => {
+      if (code === 0) return resolve({ ok: true });
+      const line = out.split('\n').find((l) => l.trim() && !/^\s+at /.test(l)) ?? `exit ${code ?? signal}`;
+      resolve({
+        ok: false,
+        reason: line
+          .trim()
+          .replace(/^\w*Error: /, '')
+          .slice(0, 200),
+      });
+    });
+  });
+}
+
+/**
+ * findElectron, downloading the runtime first when that is all that is missing (the first `npm start`).
+ * `say` gets one line before a download starts.
+ */
+export async function ensureElectron(
+  say: (line: string) => void,
+  paths: LaunchPaths = DEFAULT_PATHS,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ElectronFound> {
+  const found = findElectron(paths);
+  const pkg = electronPackage(paths.from);
+  if (found.ok || !pkg || found.reason !== 'its runtime is not downloaded') return found;
+  if (env.ELECTRON_SKIP_BINARY_DOWNLOAD)
+    return { ok: false, reason: 'its runtime is not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD is set)' };
+  say(`Downloading the Electron ${pkg.version} runtime (first start, about 100 MB)…`);
+  const fetched = await fetchElectronRuntime(pkg.dir, env);
+  if (!fetched.ok) return { ok: false, reason: `its runtime could not be downloaded (${fetched.reason})` };
+  const again = findElectron(paths);
+  return again.ok ? again : { ok: false, reason: 'its runtime download left no binary' };
 }
 
 /** Open a URL in the system browser (best effort; prints the URL whatever happens). */
