@@ -201,6 +201,14 @@ export const ConfigSchema = z.strictObject({
     )
     .min(2, 'try_files needs at least one probe and a fallback')
     .optional(),
+  /** nginx gzip for static files: compress on the fly (gzip_types beyond text/html, gzip_min_length, gzip_vary). */
+  gzip: z
+    .strictObject({
+      types: z.array(z.string().min(1)).optional(),
+      minLength: size.optional(),
+      vary: z.boolean().optional(),
+    })
+    .optional(),
   /** nginx types: file extension → media type, over Loopgate's built-in table. */
   types: z
     .record(

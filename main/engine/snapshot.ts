@@ -39,6 +39,13 @@ export function compileSnapshot(config: Config, opts: CompileOptions): Snapshot 
           ],
           expires: config.expires !== undefined ? (parseExpires(config.expires) ?? null) : null,
           tryFiles: config.tryFiles,
+          gzip: config.gzip
+            ? {
+                types: new Set(['text/html', ...(config.gzip.types ?? [])]),
+                minLength: config.gzip.minLength ?? 20,
+                vary: config.gzip.vary ?? false,
+              }
+            : null,
           types: Object.fromEntries(Object.entries(config.types ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
           addHeaders: [],
           sendTimeout: server.timeouts.clientSend,

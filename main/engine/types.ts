@@ -69,6 +69,8 @@ export interface StaticSite {
   codings: Array<'br' | 'gzip'>;
   /** nginx expires; null: Loopgate's own (index and SPA answers get no-cache). */
   expires: Expires | null;
+  /** nginx gzip (on-the-fly compression of static files), or null when off. */
+  gzip: { types: Set<string>; minLength: number; vary: boolean } | null;
   /** nginx try_files as written ($uri, $uri/, files, then a fallback URI or =code); wins over `spa`. */
   tryFiles?: string[];
   /** Extension → media type, over the built-in table (nginx types). */
@@ -110,6 +112,35 @@ export interface Recorder {
   http(record: HttpRecord): void;
   ws(record: WsSessionRecord): void;
   frame(frame: FrameRecord): void;
+  /**
+   * A small whole message as its fields and payload bytes instead of a FrameRecord (the session log
+   * keeps the bytes and builds no record: see FrameQueue.pushBytes for which frames may come this
+   * way). Optional: a recorder without it gets every frame through frame().
+   */
+  frameBytes?(frame: FrameBytes): void;
+}
+
+/**
+ * One frame for Recorder.frameBytes: the same frame frame() would get, as its fields and the payload
+ * bytes kept, src[start, end), which decode with `encoding` to its data. The object and `src` are
+ * reused by the caller: valid only during the call.
+ */
+export interface FrameBytes {
+  session: number;
+  seq: number;
+  /** Toward the client (FrameRecord.type "receive"). */
+  receive: boolean;
+  opcode: number;
+  /** Epoch seconds. */
+  time: number;
+  length: number;
+  wire: number;
+  fragments: number;
+  encoding: 'utf8' | 'base64';
+  truncated: boolean;
+  src: Buffer;
+  start: number;
+  end: number;
 }
 
 /** A recorder that keeps nothing (tests, benchmarks with inspection off). */

@@ -29,7 +29,9 @@ export function loadCorpus(): CorpusEntry[] {
     .map((file) => {
       const text = readFileSync(join(CORPUS_DIR, file), 'utf8');
       const header = (key: string) => new RegExp(`^# ${key}: (.*)$`, 'm').exec(text)?.[1]?.trim();
-      const ports = [...new Set(text.match(/__PORT\d*__/g) ?? [])].sort();
+      const ports = [...new Set(text.match(/__PORT\d*__/g) ?? [])].sort(
+        (a, b) => Number(a.slice(6, -2) || 1) - Number(b.slice(6, -2) || 1),
+      );
       return {
         name: file.replace(/\.conf$/, ''),
         text,

@@ -48,6 +48,7 @@ export function siteOf(root: string, over: Partial<StaticSite> = {}): StaticSite
     charset: 'utf-8',
     codings: ['br', 'gzip'],
     expires: null,
+    gzip: null,
     types: {},
     addHeaders: [],
     sendTimeout: 60_000,

@@ -137,6 +137,13 @@ function writeServer(
       o.line('# brotli_static on;  (ngx_brotli: Loopgate serves .br siblings; stock nginx does not)');
     }
     if (cfg.expires !== undefined) o.directive('expires', cfg.expires);
+    if (cfg.gzip) {
+      o.directive('gzip', 'on');
+      if (cfg.gzip.types?.length) o.directive('gzip_types', ...cfg.gzip.types);
+      if (cfg.gzip.minLength !== undefined) o.directive('gzip_min_length', String(cfg.gzip.minLength));
+      if (cfg.gzip.vary) o.directive('gzip_vary', 'on');
+      o.directive('gzip_proxied', 'off'); // Loopgate compresses files only: Via-less proxied answers stay as sent
+    }
     // nginx's stock mime.types already says these; a types block would replace its whole table.
     const stock: Record<string, string> = { js: 'application/javascript', xml: 'text/xml' };
     for (const [ext, type] of Object.entries(cfg.types ?? {})) {

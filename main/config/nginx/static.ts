@@ -2,13 +2,23 @@
 import type { ConfigInput } from '../../../shared/config.ts';
 import type { LocNode } from './locations.ts';
 import type { Directive } from './parse.ts';
-import { parseExpires } from '../../../shared/units.ts';
+import { parseExpires, parseSize } from '../../../shared/units.ts';
 import { scalar, type Used } from './scope.ts';
 import { Warnings } from './warnings.ts';
 
 type SiteFields = Pick<
   ConfigInput,
-  'root' | 'index' | 'spa' | 'tryFiles' | 'autoindex' | 'charset' | 'gzipStatic' | 'brotliStatic' | 'expires' | 'types'
+  | 'root'
+  | 'index'
+  | 'spa'
+  | 'tryFiles'
+  | 'autoindex'
+  | 'charset'
+  | 'gzip'
+  | 'gzipStatic'
+  | 'brotliStatic'
+  | 'expires'
+  | 'types'
 >;
 
 /** Where the stock mime.types nginx ships (and every distribution includes) names a type Loopgate's table does not. */
@@ -95,6 +105,25 @@ export function readStatic(
     );
   }
   fields.types = { ...NGINX_STOCK_TYPES, ...readTypes(chain, used, w) };
+  const gzipD = scalar(chain, 'gzip', used);
+  if (gzipD?.args[0] === 'on') {
+    const types = scalar(chain, 'gzip_types', used)?.args.filter((t) => t !== 'text/html');
+    const minD = scalar(chain, 'gzip_min_length', used);
+    const min = minD?.args.length === 1 ? parseSize(minD.args[0]!) : undefined;
+    const vary = scalar(chain, 'gzip_vary', used)?.args[0] === 'on';
+    fields.gzip = {
+      ...(types?.length ? { types } : {}),
+      ...(min !== undefined ? { minLength: min } : {}),
+      ...(vary ? { vary } : {}),
+    };
+    for (const name of ['gzip_comp_level', 'gzip_proxied', 'gzip_disable', 'gzip_buffers', 'gzip_http_version']) {
+      scalar(chain, name, used);
+    }
+    w.at(
+      gzipD,
+      'gzip: Loopgate compresses static files on the fly; proxied answers pass through as the backend sends them (nginx compresses those too)',
+    );
+  }
   return { fields };
 }
 

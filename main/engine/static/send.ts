@@ -11,6 +11,8 @@ import { contentType, isCompressible, mediaType } from './mime.ts';
 import { expiresHeaders } from './expires.ts';
 import { openedInRoot, resolvePath } from './resolve.ts';
 import type { Expires } from '../../../shared/units.ts';
+import type { StaticSite } from '../types.ts';
+import { createGzip } from 'node:zlib';
 
 export interface FileAnswer {
   root: string;
@@ -25,6 +27,8 @@ export interface FileAnswer {
   codings: readonly Coding[];
   /** nginx types over the built-in table. */
   types: Record<string, string>;
+  /** nginx gzip: compress on the fly (null: off). */
+  gzip: StaticSite['gzip'];
   /** Headers put on every answer (CORS, add_header). */
   extra: Array<[string, string]>;
   /** nginx send_timeout (ms; 0 = off): a client that takes none of the file for this long is cut. */
@@ -66,7 +70,12 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, a: Fil
     if (a.expires) {
       for (const [k, val] of expiresHeaders(a.expires, 200)) res.setHeader(k, val);
     } else if (a.noCache) res.setHeader('cache-control', 'no-cache');
-    if (compressible) res.setHeader('vary', 'Accept-Encoding');
+    // nginx gzip: no precompressed sibling was sent, the type is listed and the file long enough.
+    const gz = a.gzip;
+    const eligible = gz !== null && (gz.types.has(type) || gz.types.has('*')) && stats.size >= gz.minLength;
+    const onTheFly = !coding && eligible && acceptedCodings(header(req.headers['accept-encoding'])).includes('gzip');
+    // gzip_vary marks the answers gzip would compress for a client that accepts it.
+    if (compressible || (eligible && gz.vary)) res.setHeader('vary', 'Accept-Encoding');
     if (notModified(req.headers, v)) {
       res.statusCode = 304;
       for (const [k, val] of a.extra) res.appendHeader(k, val);
@@ -74,7 +83,7 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, a: Fil
       return true;
     }
     res.setHeader('accept-ranges', 'bytes');
-    const range = rangeOf(req.headers, stats.size, v);
+    const range = onTheFly ? ({ kind: 'whole' } as const) : rangeOf(req.headers, stats.size, v);
     if (range.kind === 'unsatisfiable') {
       res.setHeader('content-range', `bytes */${stats.size}`);
       sendError(res, 416, `the requested range is outside the file (${stats.size} bytes)`, a.extra);
@@ -86,13 +95,18 @@ export async function sendFile(req: IncomingMessage, res: ServerResponse, a: Fil
     if (range.kind === 'single') res.setHeader('content-range', `bytes ${start}-${end}/${stats.size}`);
     res.setHeader('content-type', contentType(a.real, a.charset, a.types));
     if (coding) res.setHeader('content-encoding', coding);
-    res.setHeader('content-length', end - start + 1);
+    if (onTheFly) {
+      res.setHeader('content-encoding', 'gzip');
+      res.removeHeader('accept-ranges');
+    } else res.setHeader('content-length', end - start + 1);
     for (const [k, val] of a.extra) res.appendHeader(k, val);
     if (req.method === 'HEAD' || end < start) {
       res.end();
       return true;
     }
-    const stream = fh.createReadStream({ start, end, autoClose: true });
+    const file = fh.createReadStream({ start, end, autoClose: true });
+    const stream = onTheFly ? file.pipe(createGzip()) : file;
+    if (onTheFly) file.on('error', (err) => stream.destroy(err));
     handedOff = true;
     const watch = SendWatch.for(res, a.sendTimeout, cutStalled, { res, ms: a.sendTimeout });
     if (watch) {
