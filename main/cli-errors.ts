@@ -34,6 +34,10 @@ export function cliErrorText(err: unknown, ctx: ErrorContext): string {
     if (err.code === 'WEAK_TOKEN')
       return `--token is too short: ${err.message}; pass a longer one, or leave --token out for a random token`;
     if (err.code === 'NOT_LOOPBACK') return `--control-host: ${err.message}`;
+    const where = err.message.replace(/: listen E[A-Z]+.*$/, '');
+    if (err.code === 'EADDRINUSE')
+      return `${where}: another program uses that port; pick another with --control-port (or leave it out for a free one)`;
+    if (err.code === 'EACCES') return `${where}: permission denied; pick another port with --control-port`;
     return err.message;
   }
   if (err instanceof SyntaxError) return `invalid JSON: ${err.message}`;

@@ -80,13 +80,83 @@ describe('loopgate CLI', () => {
     assert.match(bad.stderr, /PREFIX=URL/);
   });
 
-  test('a port in use is a clear error', async () => {
-    const { child, site } = await serve(['--port', '0'], dir);
-    const port = new URL(site).port;
-    const r = run(['serve', '--port', port, '--no-control'], dir);
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /another program uses that port/);
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+  test('a port in use is a clear error naming the flag to change: --port for the site, --control-port for the control server', async () => {
+    const { child, site, control } = await serve(['--port', '0'], dir);
+    try {
+      const port = new URL(site).port;
+      const r = run(['serve', '--port', port, '--no-control'], dir);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /another program uses that port; pick another with --port\n$/);
+      const controlPort = new URL(control).port;
+      const c = run(['serve', '--port', '0', '--control-port', controlPort], dir);
+      assert.equal(c.status, 2);
+      assert.match(
+        c.stderr,
+        new RegExp(`:${controlPort}: another program uses that port; pick another with --control-port`),
+      );
+      assert.doesNotMatch(c.stderr, /with --port\b/);
+      for (const out of [r.stderr, c.stderr]) assert.equal(out.trim().split('\n').length, 1, out);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  test('user-facing errors are one line saying what to do, never a stack', () => {
+    const token = run(['serve', '--port', '0', '--token', 'short'], dir);
+    assert.equal(token.status, 2);
+    assert.equal(
+      token.stderr,
+      'loopgate: --token is too short: the control token must have at least 8 characters; pass a longer one, or leave --token out for a random token\n',
+    );
+    const missing = run(['import-nginx', 'no-such-site.conf'], dir);
+    assert.equal(missing.status, 2);
+    assert.equal(missing.stderr, `loopgate: cannot read ${join(dir, 'no-such-site.conf')}: no such file\n`);
+    const notJson = join(dir, 'not.json');
+    writeFileSync(notJson, '{ "routes": [ }');
+    const cases = [
+      token,
+      missing,
+      run(['check', '--config', notJson], dir),
+      run(['serve', '--port', '99999'], dir),
+      run(['serve', '--control-host', '0.0.0.0', '--port', '0'], dir),
+    ];
+    for (const r of cases) {
+      assert.notEqual(r.status, 0, r.stderr);
+      assert.match(r.stderr, /^loopgate: /, r.stderr);
+      assert.doesNotMatch(r.stderr, /^\s+at /m, `no stack: ${r.stderr}`);
+    }
+  });
+
+  test('serve and check print targets as written (no added "/", ws:// kept), mark WebSocket routes, and warn on a missing root', async () => {
+    const file = join(dir, 'targets.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        root: 'no-such-dist',
+        routes: [
+          { match: '/api', target: `${backend.url}` },
+          { match: '/ws', target: `ws://127.0.0.1:${backend.port}` },
+          { match: '/v2/', target: `${backend.url}/v2/`, ws: false },
+        ],
+      }),
+    );
+    const checked = run(['check', '--config', file], dir);
+    assert.equal(checked.status, 0, checked.stderr);
+    const missingRoot = `${join(dir, 'no-such-dist')} does not exist`;
+    assert.ok(checked.stdout.includes(`warning: ${missingRoot}`), checked.stdout);
+    assert.match(checked.stdout, new RegExp(`/api\\s+→ ${backend.url} \\(\\+WebSocket\\)$`, 'm'));
+    assert.match(checked.stdout, new RegExp(`/ws\\s+→ ws://127\\.0\\.0\\.1:${backend.port} \\(\\+WebSocket\\)$`, 'm'));
+    assert.match(checked.stdout, new RegExp(`/v2/\\s+→ ${backend.url}/v2/ \\(no WebSocket: ws false\\)$`, 'm'));
+    const { child, lines } = await serve(['--config', file, '--port', '0', '--root', 'also-missing'], dir);
+    try {
+      const text = lines.join('\n');
+      assert.ok(text.includes(`warning: ${join(dir, 'also-missing')} does not exist`), text);
+      assert.match(text, new RegExp(`route +/api +→ ${backend.url} \\(\\+WebSocket\\)$`, 'm'));
+      assert.match(text, new RegExp(`route +/ws +→ ws://127\\.0\\.0\\.1:${backend.port} \\(\\+WebSocket\\)$`, 'm'));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 });
