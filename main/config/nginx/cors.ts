@@ -75,6 +75,12 @@ export function readCors(
     );
     return { cors: null, rest: main };
   }
+  if (Array.isArray(origins) && origins.length === 1) {
+    w.at(
+      acao.d,
+      `Access-Control-Allow-Origin ${acao.value} with a preflight block becomes a CORS policy: Loopgate answers only this origin (another one gets no CORS headers and a 403 preflight) and adds Vary: Origin; nginx sends the same headers to every origin`,
+    );
+  }
   if (!last(main, ACAO)) {
     w.at(
       acao.d,

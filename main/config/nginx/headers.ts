@@ -25,6 +25,7 @@ const ENGINE_VARIABLES = new Set([
   'scheme',
   'proxy_host',
   'request_uri',
+  'proxy_add_x_forwarded_for',
 ]);
 
 function onlyEngineVariables(value: string): boolean {
