@@ -1,8 +1,9 @@
-// `npm run dist` preflight: packaging needs the Electron runtime npm downloads; without it, one clear line and exit 1.
+// `npm run dist` preflight: packaging needs the Electron runtime (downloaded here when missing); else one clear line and exit 1.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ensureElectron } from '../main/launch.ts';
 
 export type RuntimeCheck =
   | { ok: true; path: string }
@@ -28,8 +29,8 @@ export function checkPackaging(
       code: 'NO_ELECTRON_RUNTIME',
       ok: false,
       message:
-        'the Electron runtime is not installed (node_modules/electron/dist is missing: its download failed or was skipped). ' +
-        "Run `npm rebuild electron` on a machine that can reach Electron's download host, then `npm run dist` again.",
+        'the Electron runtime is not installed (node_modules/electron/dist is missing; npm install leaves it out). ' +
+        "Run `npm run dist` (or `npm start`) where Electron's download host, or ELECTRON_MIRROR, can be reached: it downloads it first.",
     };
   }
   for (const f of ['dist/app/electron-main.cjs', 'dist/app/preload.cjs']) {
@@ -40,9 +41,21 @@ export function checkPackaging(
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const result = checkPackaging(process.cwd());
+  const dir = process.cwd();
+  let result = checkPackaging(dir);
+  let download = '';
+  if (!result.ok && result.code === 'NO_ELECTRON_RUNTIME') {
+    // The runtime npm install leaves out: fetched here as the first `npm start` would.
+    const paths = {
+      from: pathToFileURL(join(dir, 'package.json')).href,
+      shell: join(dir, 'dist/app/electron-main.cjs'),
+    };
+    const fetched = await ensureElectron((line) => console.log(line), paths);
+    if (fetched.ok) result = checkPackaging(dir);
+    else download = ` (Electron: ${fetched.reason})`;
+  }
   if (!result.ok) {
-    console.error(`loopgate dist: cannot package here: ${result.message}`);
+    console.error(`loopgate dist: cannot package here: ${result.message}${download}`);
     process.exit(1);
   }
 }

@@ -190,7 +190,7 @@ test('dist preflight: no Electron runtime → one clear sentence; shell not buil
   assert.ok(!missing.ok);
   assert.equal(missing.code, 'NO_ELECTRON_RUNTIME');
   assert.ok(!missing.message.includes('\n'));
-  assert.match(missing.message, /npm rebuild electron/);
+  assert.match(missing.message, /npm run dist.*download host, or ELECTRON_MIRROR/);
   const empty = mkdtempSync(join(tmpdir(), 'loopgate-dist-'));
   try {
     const fakeBin = join(ROOT, 'package.json'); // any existing file stands in for the binary
