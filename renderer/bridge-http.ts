@@ -73,7 +73,8 @@ export function createHttpBridge(opts: HttpBridgeOptions = {}): LoopgateBridge {
         // No cookies: the site Loopgate serves shares this host (cookies ignore ports) and may have flooded it.
         credentials: 'omit',
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        // A string is a document's text already (a HAR file): sent as it is, never re-encoded.
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
     } catch (err) {
       throw new BridgeError(

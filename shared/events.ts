@@ -12,6 +12,23 @@ export interface ErrorInfo {
 
 export type Headers = Record<string, string | string[]>;
 
+/**
+ * An imported HAR entry's own figures (sizes, times, HTTP version), kept so that exporting it again
+ * gives them back as they were; only entries from other tools (Loopgate's own exports round-trip).
+ */
+export interface HarFigures {
+  time?: number;
+  timings?: Record<string, number>;
+  requestHttpVersion?: string;
+  responseHttpVersion?: string;
+  requestHeadersSize?: number;
+  requestBodySize?: number;
+  responseHeadersSize?: number;
+  responseBodySize?: number;
+  contentSize?: number;
+  transferSize?: number;
+}
+
 /** How a request was handled. */
 export type Handler = 'proxy' | 'static' | 'preflight' | 'refused' | 'not-found';
 
@@ -24,6 +41,8 @@ export interface HttpRecord {
   /** The path and query as the client sent them. */
   url: string;
   host: string;
+  /** The client's connection was TLS (https:): only imported HARs say so; Loopgate's listener is plain HTTP. */
+  secure?: boolean;
   clientAddress: string;
   handler: Handler;
   /** The route's match string (or name), when a route took it. */
@@ -37,8 +56,13 @@ export interface HttpRecord {
   bytesIn: number;
   bytesOut: number;
   requestHeaders: Headers;
+  /**
+   * The headers as sent to the backend (after Host, X-Real-IP, X-Forwarded-*, Origin and the route's
+   * header rules), names as sent; proxied requests only.
+   */
+  upstreamHeaders?: Headers;
   responseHeaders?: Headers;
-  /** First bytes of each body, base64 (inspect.bodyBytes). */
+  /** First bytes of each body, base64 (inspect.bodyBytes): the backend's, or Loopgate's own answer. */
   requestBody?: string;
   responseBody?: string;
   requestBodyTruncated?: boolean;
@@ -49,6 +73,8 @@ export interface HttpRecord {
    * connection it had just closed) and Loopgate sent the request again, once, on a fresh connection.
    */
   retried?: boolean;
+  /** An imported entry's own HAR figures. */
+  har?: HarFigures;
   /** true once the exchange is finished (completed, failed or aborted). */
   done: boolean;
 }
@@ -61,16 +87,20 @@ export interface WsSessionRecord {
   startedAt: number;
   url: string;
   host: string;
+  /** The client's connection was TLS (wss:): only imported HARs say so. */
+  secure?: boolean;
   clientAddress: string;
   route?: string;
   routeIndex?: number;
   target?: string;
   state: SessionState;
   requestHeaders: Headers;
+  /** The upgrade request's headers as sent to the backend (names as sent). */
+  upstreamHeaders?: Headers;
   /** The backend's handshake answer (101, or the refusal relayed as HTTP). */
   status?: number;
   responseHeaders?: Headers;
-  /** Excerpt of a non-101 answer's body, for "why did the upgrade fail". */
+  /** Excerpt of a non-101 answer's body as UTF-8 text, for "why did the upgrade fail". */
   responseBody?: string;
   subprotocol?: string;
   extensions?: string;
@@ -81,6 +111,8 @@ export interface WsSessionRecord {
   /** Who ended the session: client, backend, or loopgate (idle timeout, user close, error). */
   closedBy?: Side;
   error?: ErrorInfo;
+  /** An imported entry's own HAR figures. */
+  har?: HarFigures;
   counts: {
     framesToBackend: number;
     framesToClient: number;

@@ -131,7 +131,7 @@ export function cutReason(res: ServerResponse): ErrorInfo | undefined {
 /**
  * Answer with Loopgate's own error. `extra` headers (CORS, add_header) are applied so errors carry
  * them too (nginx's `always`). Does nothing useful if headers were already sent: the caller then
- * destroys the response instead.
+ * destroys the response instead. The body is errorBody(status, message).
  */
 export function sendError(
   res: ServerResponse,
@@ -143,7 +143,7 @@ export function sendError(
     res.destroy();
     return;
   }
-  const body = `${status} ${REASONS[status] ?? ''}\n${message}\n(Loopgate)\n`;
+  const body = errorBody(status, message);
   res.statusCode = status;
   const left = appendSendable(res, extra);
   res.setHeader('content-type', 'text/plain; charset=utf-8');

@@ -48,16 +48,21 @@ export function WatchView({
     }
   };
   const importHar = async (file: File) => {
-    let json: unknown;
-    try {
-      json = JSON.parse(await file.text());
-    } catch {
-      return notify(`${file.name} is not JSON: a HAR file is a JSON document.`, true);
-    }
-    const r = await bridge.importHar(json);
-    if (!r.ok) return notify(r.message, true);
+    // The text goes as it is: Loopgate reads it entry by entry (a big file is never parsed whole here or there).
+    const r = await bridge.importHar(await file.text()).catch((err: Error) => ({
+      ok: false as const,
+      code: 'FAILED',
+      message: err.message,
+    }));
+    if (!r.ok) return notify(`${file.name}: ${r.message}`, true);
+    const n = r.imported;
+    const notes = [
+      n.skipped ? `${n.skipped} messages skipped` : '',
+      n.duplicates ? `${n.duplicates} already imported, left out` : '',
+      n.dropped ? `${n.dropped} oldest dropped at once: the log keeps inspect.storeBytes` : '',
+    ].filter(Boolean);
     notify(
-      `Imported ${r.imported.requests} requests, ${r.imported.sessions} sessions, ${r.imported.frames} frames${r.imported.skipped ? ` (${r.imported.skipped} skipped)` : ''}.`,
+      `Imported ${n.requests} requests, ${n.sessions} sessions, ${n.frames} frames${notes.length ? ` (${notes.join('; ')})` : ''}.`,
     );
     void live.reload();
   };

@@ -5,12 +5,14 @@ import type { Har, HttpView, SessionView } from '../../shared/api.ts';
 import type { FrameRecord } from '../../shared/events.ts';
 import { buildHar, framesJsonl, harChunks, importHar } from '../../main/control/har/export.ts';
 import { SessionLog } from '../../main/engine/log/store.ts';
+import { assertValidHar } from '../helpers/har-schema.ts';
 import { binaryFrame, countFrame, httpRecord, textFrame, wsRecord } from '../helpers/records.ts';
 
 type Obj = Record<string, unknown>;
 
 /** The fields Chrome DevTools' HAR importer (HARFormat.ts) and the HAR 1.2 schema require. */
 function assertHarShape(har: unknown): void {
+  assertValidHar(har);
   const h = har as { log: Obj };
   assert.equal(h.log.version, '1.2');
   const creator = h.log.creator as Obj;
@@ -145,8 +147,14 @@ describe('HAR export', () => {
     assert.equal((get!.response.cookies as Obj[])[0]!.httpOnly, true);
     assert.deepEqual(get!.timings, { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait: 5, receive: 4 });
     assert.equal(get!.time, 9);
-    assert.equal((post!.response.content as Obj).encoding, 'base64', 'binary bodies are base64');
-    assert.equal((post!.request.postData as Obj)._encoding, 'base64');
+    // A body cut at inspect.bodyBytes is not given as text (a replay would serve it as whole): the HAR says why.
+    const cut = post!.response.content as Obj;
+    assert.equal(cut.text, undefined);
+    assert.match(cut.comment as string, /only its first 6 bytes were kept \(inspect\.bodyBytes\)/);
+    assert.deepEqual(cut._loopgate, { excerpt: 'iVBORwAA', encoding: 'base64' });
+    assert.equal(cut.size, 70_000);
+    assert.equal((post!.request.postData as Obj)._encoding, 'base64', 'binary bodies are base64');
+    assert.equal((post!.request.postData as Obj).text, 'AAEC//4=');
     assert.equal(failed!.response.status, 0);
     assert.match(
       failed!.response._error as string,
@@ -158,10 +166,18 @@ describe('HAR export', () => {
     assert.equal(ws!.request.url, 'ws://127.0.0.1:8080/ws/chat');
     assert.equal(ws!.response.status, 101);
     assert.deepEqual(ws!._webSocketClose, { code: 4000, reason: 'bye', by: 'client' });
+    // Data messages only, as Chrome's HAR; the close frame goes under _loopgate.
     const messages = ws!._webSocketMessages as Obj[];
+    const pick = ({ type, time, opcode, data }: Partial<Record<'type' | 'time' | 'opcode' | 'data', unknown>>) => ({
+      type,
+      time,
+      opcode,
+      data,
+    });
+    assert.deepEqual(messages.map(pick), frames.filter((f) => f.opcode < 8).map(pick));
     assert.deepEqual(
-      messages.map(({ type, time, opcode, data }) => ({ type, time, opcode, data })),
-      frames.map((f) => ({ type: f.type, time: f.time, opcode: f.opcode, data: f.data })),
+      ((ws!._loopgate as Obj).controlFrames as Obj[]).map(pick),
+      frames.filter((f) => f.opcode >= 8).map(pick),
     );
     assert.equal(Buffer.from(messages[2]!.data as string, 'base64').toString('hex'), '009f9296');
     assert.equal(buildHar(log, { session: 999 }), null);

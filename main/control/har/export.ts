@@ -45,13 +45,19 @@ export function harChunks(log: SessionLog, opts: HarOptions = {}): Iterable<stri
         continue;
       }
       const head = JSON.stringify(wsEntry(r, []));
-      // Re-open the entry's empty message list and stream the messages into it.
+      // Re-open the entry's empty message list and stream the data messages into it; control frames
+      // (few: pings, pongs, the close) are held and written under _loopgate after it.
       const marker = '"_webSocketMessages":[]';
       const at = head.lastIndexOf(marker);
       yield head.slice(0, at + marker.length - 1);
+      const controls: FrameRecord[] = [];
       let batch: string[] = [];
       let n = 0;
       for (const f of readFrames(log, opts, r.id)) {
+        if (f.opcode >= 8) {
+          controls.push(f);
+          continue;
+        }
         batch.push(JSON.stringify(message(f)));
         if (batch.length === CHUNK_FRAMES) {
           yield (n > 0 ? ',' : '') + batch.join(',');
@@ -60,7 +66,8 @@ export function harChunks(log: SessionLog, opts: HarOptions = {}): Iterable<stri
         }
       }
       if (batch.length) yield (n > 0 ? ',' : '') + batch.join(',');
-      yield head.slice(at + marker.length - 1);
+      const tail = controls.length ? JSON.stringify(wsEntry(r, controls, true)) : head;
+      yield tail.slice(tail.lastIndexOf(marker) + marker.length - 1);
     }
     yield ']}}';
   })();
@@ -115,46 +122,50 @@ export function httpEntry(r: HttpView): HarEntry {
   const endAt = r.timings.end;
   const wait = Math.max(0, headersAt ?? endAt ?? 0);
   const receive = headersAt !== undefined && endAt !== undefined ? Math.max(0, endAt - headersAt) : 0;
-  const url = absoluteUrl('http', r.host, r.url);
+  const url = absoluteUrl(r.secure ? 'https' : 'http', r.host, r.url);
+  const fig = r.har ?? {};
   const request: Record<string, unknown> = {
     method: r.method,
     url,
-    httpVersion: 'HTTP/1.1',
+    httpVersion: fig.requestHttpVersion ?? 'HTTP/1.1',
     headers: harHeaders(r.requestHeaders),
     queryString: queryString(url),
     cookies: requestCookies(r.requestHeaders),
-    headersSize: -1,
-    bodySize: r.bytesIn,
+    headersSize: fig.requestHeadersSize ?? -1,
+    bodySize: fig.requestBodySize ?? r.bytesIn,
   };
-  if (r.requestBody !== undefined) {
-    const body = bodyText(r.requestBody, r.requestBodyTruncated);
+  if (r.requestBody !== undefined || r.bytesIn > 0) {
+    // postData needs a text: '' where the body is not included, with a comment saying why.
+    const { encoding, ...body } = bodyText(r.requestBody, r.requestBodyTruncated);
     request.postData = {
       mimeType: reqType ?? 'application/octet-stream',
-      text: body.text,
-      ...(body.encoding ? { _encoding: body.encoding } : {}),
+      text: '',
+      ...body,
+      ...(encoding ? { _encoding: encoding } : {}),
+      ...(body.text === undefined && !body.comment ? { comment: absentWhy(r.bytesIn) } : {}),
     };
   }
   const answered = r.status !== undefined;
   const response: Record<string, unknown> = {
     status: r.status ?? 0,
     statusText: answered ? (STATUS_CODES[r.status!] ?? '') : '',
-    httpVersion: answered ? 'HTTP/1.1' : '',
+    httpVersion: answered ? (fig.responseHttpVersion ?? 'HTTP/1.1') : '',
     headers: harHeaders(r.responseHeaders),
     cookies: responseCookies(r.responseHeaders),
-    content: content(r.bytesOut, resType, r.responseBody, r.responseBodyTruncated),
+    content: content(fig.contentSize ?? r.bytesOut, resType, r.responseBody, r.responseBodyTruncated, r.bytesOut),
     redirectURL: (r.responseHeaders && first(r.responseHeaders['location'])) ?? '',
-    headersSize: -1,
-    bodySize: answered ? r.bytesOut : -1,
-    _transferSize: r.bytesOut,
+    headersSize: fig.responseHeadersSize ?? -1,
+    bodySize: fig.responseBodySize ?? (answered ? r.bytesOut : -1),
+    _transferSize: fig.transferSize ?? r.bytesOut,
     _error: r.error?.message ?? null,
   };
   return {
     startedDateTime: new Date(r.startedAt).toISOString(),
-    time: wait + receive,
+    time: fig.time ?? wait + receive,
     request,
     response,
     cache: {},
-    timings: { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait, receive },
+    timings: harTimings(fig.timings, wait, receive),
     _resourceType: resourceType(resType),
     _loopgate: {
       id: r.id,
@@ -164,6 +175,7 @@ export function httpEntry(r: HttpView): HarEntry {
       routeIndex: r.routeIndex,
       target: r.target,
       clientAddress: r.clientAddress,
+      ...(r.upstreamHeaders ? { upstreamHeaders: harHeaders(r.upstreamHeaders) } : {}),
       bytesIn: r.bytesIn,
       bytesOut: r.bytesOut,
       requestBodyTruncated: r.requestBodyTruncated,
@@ -177,47 +189,57 @@ export function httpEntry(r: HttpView): HarEntry {
   };
 }
 
-export function wsEntry(r: SessionView, frames: Iterable<FrameRecord>): HarEntry {
+/**
+ * A session's entry. `_webSocketMessages` holds the data messages only, as Chrome's HAR does; control
+ * frames (ping, pong, close) go under `_loopgate.controlFrames` — all of them when `onlyControls`
+ * says `frames` are just those (the streamed export), else the ones among `frames`.
+ */
+export function wsEntry(r: SessionView, frames: Iterable<FrameRecord>, onlyControls = false): HarEntry {
   const messages: HarWebSocketMessage[] = [];
-  for (const f of frames) messages.push(message(f));
+  const controls: HarWebSocketMessage[] = [];
+  for (const f of frames) (f.opcode >= 8 ? controls : onlyControls ? controls : messages).push(message(f));
   const opened = r.openedAt !== undefined ? Math.max(0, r.openedAt - r.startedAt) : 0;
   const endAt = r.closedAt ?? r.openedAt ?? r.startedAt;
   const receive = r.openedAt !== undefined ? Math.max(0, endAt - r.openedAt) : 0;
-  const url = absoluteUrl('ws', r.host, r.url);
+  const url = absoluteUrl(r.secure ? 'wss' : 'ws', r.host, r.url);
   const resType = r.responseHeaders ? first(r.responseHeaders['content-type']) : undefined;
+  const fig = r.har ?? {};
+  // The excerpt of a refusal's body is kept as text.
+  const excerpt = r.responseBody ? Buffer.from(r.responseBody, 'utf8') : undefined;
   const entry: HarEntry = {
     startedDateTime: new Date(r.startedAt).toISOString(),
-    time: opened + receive,
+    time: fig.time ?? opened + receive,
     request: {
       method: 'GET',
       url,
-      httpVersion: 'HTTP/1.1',
+      httpVersion: fig.requestHttpVersion ?? 'HTTP/1.1',
       headers: harHeaders(r.requestHeaders),
       queryString: queryString(url),
       cookies: requestCookies(r.requestHeaders),
-      headersSize: -1,
-      bodySize: 0,
+      headersSize: fig.requestHeadersSize ?? -1,
+      bodySize: fig.requestBodySize ?? 0,
     },
     response: {
       status: r.status ?? 0,
       statusText: r.status !== undefined ? (STATUS_CODES[r.status] ?? '') : '',
-      httpVersion: r.status !== undefined ? 'HTTP/1.1' : '',
+      httpVersion: r.status !== undefined ? (fig.responseHttpVersion ?? 'HTTP/1.1') : '',
       headers: harHeaders(r.responseHeaders),
       cookies: responseCookies(r.responseHeaders),
       content: content(
-        r.responseBody ? Buffer.byteLength(r.responseBody, 'base64') : 0,
+        fig.contentSize ?? excerpt?.length ?? 0,
         resType,
-        r.responseBody,
+        excerpt?.toString('base64'),
         false,
+        excerpt?.length ?? 0,
       ),
       redirectURL: '',
-      headersSize: -1,
-      bodySize: -1,
-      _transferSize: r.counts.bytesToClient,
+      headersSize: fig.responseHeadersSize ?? -1,
+      bodySize: fig.responseBodySize ?? -1,
+      _transferSize: fig.transferSize ?? r.counts.bytesToClient,
       _error: r.error?.message ?? null,
     },
     cache: {},
-    timings: { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait: opened, receive },
+    timings: harTimings(fig.timings, opened, receive),
     _resourceType: 'websocket',
     _webSocketMessages: messages,
   };
@@ -232,6 +254,7 @@ export function wsEntry(r: SessionView, frames: Iterable<FrameRecord>): HarEntry
     routeIndex: r.routeIndex,
     target: r.target,
     clientAddress: r.clientAddress,
+    ...(r.upstreamHeaders ? { upstreamHeaders: harHeaders(r.upstreamHeaders) } : {}),
     subprotocol: r.subprotocol,
     extensions: r.extensions,
     protocol: r.protocol,
@@ -242,6 +265,7 @@ export function wsEntry(r: SessionView, frames: Iterable<FrameRecord>): HarEntry
     counts: r.counts,
     framesEvicted: r.framesEvicted,
     imported: r.imported,
+    controlFrames: controls,
   };
   return entry;
 }
@@ -276,7 +300,7 @@ function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function absoluteUrl(scheme: 'http' | 'ws', host: string, path: string): string {
+function absoluteUrl(scheme: 'http' | 'https' | 'ws' | 'wss', host: string, path: string): string {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
   return `${scheme}://${host || 'localhost'}${path.startsWith('/') ? '' : '/'}${path}`;
 }
@@ -285,8 +309,9 @@ export function harHeaders(h: Headers | undefined): Array<{ name: string; value:
   const out: Array<{ name: string; value: string }> = [];
   if (!h) return out;
   for (const [name, v] of Object.entries(h)) {
-    if (Array.isArray(v)) for (const value of v) out.push({ name, value });
-    else out.push({ name, value: v });
+    // String(): a number (Node's Content-Length) must not reach the HAR, whose values are strings.
+    if (Array.isArray(v)) for (const value of v) out.push({ name, value: String(value) });
+    else out.push({ name, value: String(v) });
   }
   return out;
 }
@@ -333,27 +358,61 @@ function responseCookies(h: Headers | undefined): Array<Record<string, unknown>>
   });
 }
 
-/** Base64 body → text when it is valid UTF-8 (a cut-off last character is allowed when truncated). */
-function bodyText(base64: string, truncated: boolean | undefined): { text: string; encoding?: 'base64' } {
+/**
+ * A recorded body for the HAR: its text (UTF-8 as is, else base64) when the whole body was kept. A body
+ * cut at inspect.bodyBytes is not given as `text` (a replaying tool would serve it as if it were whole):
+ * a `comment` says why, and the kept first bytes go under `_loopgate.excerpt` for Loopgate's own import.
+ */
+function bodyText(
+  base64: string | undefined,
+  truncated: boolean | undefined,
+): { text?: string; encoding?: 'base64'; comment?: string; _loopgate?: { excerpt: string; encoding?: 'base64' } } {
+  if (base64 === undefined) return {};
   const buf = Buffer.from(base64, 'base64');
+  let decoded: { text: string; encoding?: 'base64' } = { text: base64, encoding: 'base64' };
   try {
     // stream: true tolerates a multi-byte character cut in half at the end of a truncated excerpt.
     const text = new TextDecoder('utf-8', { fatal: true }).decode(buf, { stream: truncated === true });
-    if (!/[\x00-\x08\x0e-\x1f\x7f]/.test(text)) return { text };
+    if (!/[\x00-\x08\x0e-\x1f\x7f]/.test(text)) decoded = { text };
   } catch {
     // not UTF-8: keep it base64
   }
-  return { text: base64, encoding: 'base64' };
+  if (!truncated) return decoded;
+  return {
+    comment: `body not included: only its first ${buf.length} bytes were kept (inspect.bodyBytes); they are in _loopgate.excerpt`,
+    _loopgate: { excerpt: decoded.text, ...(decoded.encoding ? { encoding: decoded.encoding } : {}) },
+  };
 }
 
-function content(size: number, mimeType: string | undefined, body: string | undefined, truncated: boolean | undefined) {
+/** Why a body the record counts has no text in the HAR. */
+function absentWhy(size: number): string {
+  return `body not recorded (${size} bytes; inspect.bodyBytes is 0, or the answer was cut before any byte was kept)`;
+}
+
+function content(
+  size: number,
+  mimeType: string | undefined,
+  body: string | undefined,
+  truncated: boolean | undefined,
+  bytes: number,
+) {
   const c: Record<string, unknown> = { size, mimeType: mimeType ?? 'x-unknown' };
   if (body !== undefined) {
     const b = bodyText(body, truncated);
-    c.text = b.text;
+    if (b.text !== undefined) c.text = b.text;
     if (b.encoding) c.encoding = b.encoding;
+    if (b.comment) c.comment = b.comment;
+    if (b._loopgate) c._loopgate = b._loopgate;
+  } else if (bytes > 0) {
+    c.comment = absentWhy(bytes);
   }
   return c;
+}
+
+/** HAR timings: an imported entry's own, else Loopgate's (wait = until the answer's head, receive = the rest). */
+function harTimings(own: Record<string, number> | undefined, wait: number, receive: number): HarEntry['timings'] {
+  const base = { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait, receive };
+  return own ? { ...base, ...own } : base;
 }
 
 function resourceType(mime: string | undefined): string {

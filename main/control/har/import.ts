@@ -1,18 +1,28 @@
 // HAR import: Loopgate's own exports and Chrome/HTTP Toolkit HARs become log records marked as imported.
 import type { HttpView, ImportCounts, ImportResult, SessionView } from '../../../shared/api.ts';
-import type { ErrorInfo, FrameRecord, Handler, Headers, Opcode, SessionState, Side } from '../../../shared/events.ts';
+import type {
+  ErrorInfo,
+  FrameRecord,
+  Handler,
+  HarFigures,
+  Headers,
+  Opcode,
+  SessionState,
+  Side,
+} from '../../../shared/events.ts';
+import type { SessionLog } from '../../engine/log/store.ts';
 import type { Recorder } from '../../engine/types.ts';
 
 type Obj = Record<string, unknown>;
 
-class HarError extends Error {}
+export class HarError extends Error {}
 
 const HANDLERS: Handler[] = ['proxy', 'static', 'preflight', 'refused', 'not-found'];
 const STATES: SessionState[] = ['connecting', 'open', 'closed', 'failed'];
 const SIDES: Side[] = ['client', 'loopgate', 'backend'];
 const OPCODES = new Set([0, 1, 2, 8, 9, 10]);
 
-interface Parsed {
+export interface Parsed {
   record: HttpView | SessionView;
   frames: Array<Omit<FrameRecord, 'session'>>;
 }
@@ -43,8 +53,28 @@ export function importHar(log: Recorder, input: unknown): ImportResult {
     if (err instanceof HarError) return { ok: false, code: 'BAD_HAR', message: `not a valid HAR file: ${err.message}` };
     throw err;
   }
+  return { ok: true, imported: commit(log, parsed, skipped) };
+}
+
+/**
+ * Add parsed entries to the log. An entry already imported earlier (same kind, start, method, URL,
+ * status, duration and sizes) is left out and counted as a duplicate: importing a file twice adds nothing.
+ */
+export function commit(
+  log: Recorder,
+  parsed: Iterable<Parsed>,
+  skipped: number,
+  seen: Set<string> = importedKeys(log),
+): ImportCounts {
   const counts: ImportCounts = { requests: 0, sessions: 0, frames: 0, skipped };
+  let duplicates = 0;
   for (const p of parsed) {
+    const key = recordKey(p.record, p.frames.length);
+    if (seen.has(key)) {
+      duplicates++;
+      continue;
+    }
+    seen.add(key);
     const id = log.nextId();
     p.record.id = id;
     if (p.record.kind === 'http') {
@@ -59,7 +89,33 @@ export function importHar(log: Recorder, input: unknown): ImportResult {
       counts.frames++;
     }
   }
-  return { ok: true, imported: counts };
+  if (duplicates > 0) counts.duplicates = duplicates;
+  return counts;
+}
+
+/** What tells one imported entry from another (ids differ between imports; these do not). */
+function recordKey(r: HttpView | SessionView, frames: number): string {
+  if (r.kind === 'http')
+    return `h ${r.startedAt} ${r.method} ${r.secure ? 's' : ''}${r.host}${r.url} ${r.status ?? 0} ${r.timings.end ?? ''} ${r.bytesIn} ${r.bytesOut}`;
+  return `w ${r.startedAt} ${r.secure ? 's' : ''}${r.host}${r.url} ${r.status ?? 0} ${r.closedAt ?? ''} ${frames}`;
+}
+
+/** Keys of the imported records the log holds now (a log that keeps nothing has none). */
+export function importedKeys(log: Recorder): Set<string> {
+  const keys = new Set<string>();
+  const held = log as Partial<Pick<SessionLog, 'records' | 'getSession'>>;
+  if (typeof held.records !== 'function') return keys;
+  for (const r of held.records()) {
+    if (!r.imported) continue;
+    const frames = r.kind === 'ws' ? (held.getSession?.(r.id)?.lastSeq ?? 0) : 0;
+    keys.add(recordKey(r, r.kind === 'ws' ? frameCountOf(held as SessionLog, r.id, frames) : 0));
+  }
+  return keys;
+}
+
+function frameCountOf(log: SessionLog, id: number, fallback: number): number {
+  const d = log.getSession(id);
+  return d ? d.framesKept + d.framesEvicted : fallback;
 }
 
 function parseJson(text: string): unknown {
@@ -77,7 +133,7 @@ function harEntries(doc: unknown): unknown[] {
   return doc.log.entries;
 }
 
-function parseEntry(e: unknown): Parsed & { skipped: number } {
+export function parseEntry(e: unknown): Parsed & { skipped: number } {
   if (!isObj(e)) throw new HarError('not an object');
   const req = e.request;
   const res = e.response;
@@ -103,16 +159,24 @@ function parseEntry(e: unknown): Parsed & { skipped: number } {
     (typeof res._error === 'string' && res._error
       ? { code: 'ERROR', message: res._error, side: 'backend' as Side }
       : undefined);
+  const secure = url.protocol === 'https:' || url.protocol === 'wss:';
+  // Another tool's figures are kept for a faithful re-export; Loopgate's own exports round-trip without them.
+  const har = isObj(e._loopgate) ? undefined : harFigures(e, req, res);
   const common = {
     id: 0,
     startedAt,
     url: url.pathname + url.search,
-    host: url.host || str(first(requestHeaders['host'])) || '',
+    host: url.host || str(first(requestHeaders['host'])) || str(first(requestHeaders[':authority'])) || '',
+    ...(secure ? { secure: true } : {}),
+    ...(har ? { har } : {}),
     clientAddress: str(lg.clientAddress) ?? '',
     route: str(lg.route),
     routeIndex: num(lg.routeIndex),
     target: str(lg.target),
     requestHeaders,
+    ...(Array.isArray(lg.upstreamHeaders)
+      ? { upstreamHeaders: headers(lg.upstreamHeaders, '_loopgate.upstreamHeaders') }
+      : {}),
     ...(error ? { error } : {}),
     imported: true,
   };
@@ -131,10 +195,8 @@ function parseEntry(e: unknown): Parsed & { skipped: number } {
   const total = num(e.time);
   const postData = isObj(req.postData) ? req.postData : undefined;
   const content = isObj(res.content) ? res.content : {};
-  const requestBody = postData
-    ? toBase64(postData.text, postData._encoding ?? postData.encoding, 'request.postData.text')
-    : undefined;
-  const responseBody = toBase64(content.text, content.encoding, 'response.content.text');
+  const requestBody = postData ? bodyOf(postData, 'request.postData', postData._encoding) : undefined;
+  const responseBody = bodyOf(content, 'response.content', content.encoding);
   const record: HttpView = {
     ...common,
     kind: 'http',
@@ -166,23 +228,36 @@ function parseSession(
   const frames: Array<Omit<FrameRecord, 'session'>> = [];
   let skipped = 0;
   const counts = { framesToBackend: 0, framesToClient: 0, bytesToBackend: 0, bytesToClient: 0 };
-  const messages = e._webSocketMessages === undefined ? [] : e._webSocketMessages;
-  if (!Array.isArray(messages)) throw new HarError('"_webSocketMessages" is not an array');
+  const data = e._webSocketMessages === undefined ? [] : e._webSocketMessages;
+  if (!Array.isArray(data)) throw new HarError('"_webSocketMessages" is not an array');
+  // Loopgate's exports keep control frames (ping, pong, close) apart, as Chrome has none: merged back by seq.
+  const controls = Array.isArray(lg.controlFrames) ? lg.controlFrames : [];
+  const all: unknown[] = controls.length > 0 ? [...data, ...controls] : data;
+  let order = all.map((_, i) => i);
+  if (controls.length > 0) {
+    const seqOf = (m: unknown) => (isObj(m) && isObj(m._loopgate) ? (num(m._loopgate.seq) ?? Infinity) : Infinity);
+    const seqs = all.map(seqOf);
+    order = order.sort((a, b) => seqs[a]! - seqs[b]! || a - b);
+  }
+  const name = (i: number) =>
+    i < data.length ? `_webSocketMessages[${i}]` : `_loopgate.controlFrames[${i - data.length}]`;
   let lastSeq = 0;
-  messages.forEach((m, i) => {
-    if (!isObj(m)) throw new HarError(`_webSocketMessages[${i}] is not an object`);
+  order.forEach((at) => {
+    const m = all[at];
+    const i = at;
+    if (!isObj(m)) throw new HarError(`${name(i)} is not an object`);
     const opcode = Number(m.opcode);
     if ((m.type !== 'send' && m.type !== 'receive') || !OPCODES.has(opcode)) {
       skipped++; // Chrome's "error" pseudo-frames and anything we cannot replay
       return;
     }
     const time = Number(m.time);
-    if (!Number.isFinite(time)) throw new HarError(`_webSocketMessages[${i}].time is not a number`);
-    if (typeof m.data !== 'string') throw new HarError(`_webSocketMessages[${i}].data is not a string`);
+    if (!Number.isFinite(time)) throw new HarError(`${name(i)}.time is not a number`);
+    if (typeof m.data !== 'string') throw new HarError(`${name(i)}.data is not a string`);
     const x = isObj(m._loopgate) ? m._loopgate : {};
     const encoding = x.encoding === 'text' || x.encoding === 'base64' ? x.encoding : opcode === 1 ? 'text' : 'base64';
     if (encoding === 'base64' && !/^[A-Za-z0-9+/]*={0,2}$/.test(m.data)) {
-      throw new HarError(`_webSocketMessages[${i}].data is not base64 (opcode ${opcode})`);
+      throw new HarError(`${name(i)}.data is not base64 (opcode ${opcode})`);
     }
     const length =
       num(x.length) ?? (encoding === 'text' ? Buffer.byteLength(m.data) : Buffer.byteLength(m.data, 'base64'));
@@ -218,7 +293,9 @@ function parseSession(
   const close = isObj(e._webSocketClose) ? e._webSocketClose : {};
   const lgCounts = isObj(lg.counts) ? lg.counts : {};
   const content = isObj(res.content) ? res.content : {};
-  const responseBody = toBase64(content.text, content.encoding, 'response.content.text');
+  // A refusal's body excerpt is kept as text (the engine's record holds it so).
+  const excerpt = bodyOf(content, 'response.content', content.encoding);
+  const responseBody = excerpt === undefined ? undefined : Buffer.from(excerpt, 'base64').toString('utf8');
   const record: SessionView = {
     ...common,
     kind: 'ws',
@@ -229,8 +306,11 @@ function parseSession(
         : 'failed',
     ...(status > 0 ? { status, responseHeaders } : {}),
     ...(responseBody !== undefined && status !== 101 ? { responseBody } : {}),
-    subprotocol: str(lg.subprotocol),
-    extensions: str(lg.extensions),
+    // Chrome's HAR has no such fields: the 101's headers say what was negotiated.
+    subprotocol:
+      str(lg.subprotocol) ?? (status === 101 ? str(first(responseHeaders['sec-websocket-protocol'])) : undefined),
+    extensions:
+      str(lg.extensions) ?? (status === 101 ? str(first(responseHeaders['sec-websocket-extensions'])) : undefined),
     openedAt: num(lg.openedAt),
     closedAt: num(lg.closedAt),
     closeCode: num(close.code),
@@ -246,6 +326,11 @@ function parseSession(
   if (record.openedAt === undefined && status === 101) {
     const t = isObj(e.timings) ? num(e.timings.wait) : undefined;
     record.openedAt = common.startedAt + Math.max(0, t ?? 0);
+  }
+  if (record.closedAt === undefined && record.state !== 'open' && record.state !== 'connecting') {
+    // A HAR from another tool says nothing of the end: the session lasted until its last message.
+    const last = frames.reduce((t, f) => Math.max(t, f.time * 1000), 0);
+    record.closedAt = Math.max(record.openedAt ?? common.startedAt, Math.round(last));
   }
   if (num(lg.framesEvicted)) record.framesEvicted = num(lg.framesEvicted);
   dropUndefined(record);
@@ -269,6 +354,44 @@ function headers(v: unknown, where: string): Headers {
     out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
   return out;
+}
+
+/**
+ * A HAR body (content or postData) as base64: its text, or — for a Loopgate export that left out a
+ * body cut at inspect.bodyBytes — the excerpt it kept under _loopgate.
+ */
+function bodyOf(o: Obj, where: string, encoding: unknown): string | undefined {
+  const kept = isObj(o._loopgate) ? o._loopgate : undefined;
+  if (kept && typeof kept.excerpt === 'string')
+    return toBase64(kept.excerpt, kept.encoding, `${where}._loopgate.excerpt`);
+  if (o.text === '' && typeof o.comment === 'string' && o.comment.startsWith('body not')) return undefined;
+  return toBase64(o.text, encoding, `${where}.text`);
+}
+
+/** Another tool's entry figures (sizes, times, versions), for a faithful re-export. */
+function harFigures(e: Obj, req: Obj, res: Obj): HarFigures {
+  const content = isObj(res.content) ? res.content : {};
+  const timings: Record<string, number> = {};
+  if (isObj(e.timings))
+    for (const [k, v] of Object.entries(e.timings)) if (num(v) !== undefined) timings[k] = v as number;
+  const f: HarFigures = {
+    time: num(e.time),
+    timings,
+    requestHttpVersion: str(req.httpVersion),
+    responseHttpVersion: str(res.httpVersion),
+    requestHeadersSize: int(req.headersSize),
+    requestBodySize: int(req.bodySize),
+    responseHeadersSize: int(res.headersSize),
+    responseBodySize: int(res.bodySize),
+    contentSize: int(content.size),
+    transferSize: int(res._transferSize),
+  };
+  dropUndefined(f);
+  return f;
+}
+
+function int(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) ? v : undefined;
 }
 
 function toBase64(text: unknown, encoding: unknown, where: string): string | undefined {

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { ErrorInfo } from '../../../shared/events.ts';
 import { CLIENT_ABORTED, describeBodyTooLarge, describeClientTimeout, describeUpstreamError } from '../errors.ts';
 import { buildRequestHeaders } from './headers.ts';
-import { Capture } from '../log/capture.ts';
+import { Capture, headersFromList } from '../log/capture.ts';
 import { answerBug, answerError, finishRecord, noteBodyTimeout, writeResponseHead } from './response.ts';
 import { RETRIED_NOTE, shouldRetry } from './retry.ts';
 import { IdleTimer, lingerOn } from './timers.ts';
@@ -87,6 +87,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   start(): void {
     const req = this.#req;
+    const res = this.#res;
     const route = this.#route;
     req.on('error', noop);
     (this.#res as Tagged)[CALL] = this;
@@ -106,10 +107,17 @@ class ProxyCall implements Dispatcher.DispatchHandler {
       const read = route.timeouts.read;
       this.#readTimer = IdleTimer.forRead<ProxyCall>(read, ProxyCall.#onReadTimeout, this);
       const undiciRead = this.#readTimer ? 0 : read;
+      const headers = buildRequestHeaders(req, route);
+      // What the backend gets (Host, X-Real-IP, X-Forwarded-*, rewritten Origin), beside what the client sent.
+      this.#ex.record.upstreamHeaders = headersFromList(headers);
+      if (req.headers.expect !== undefined && /^100-continue$/i.test(String(req.headers.expect))) {
+        // The listener left 100 Continue to us (checkContinue): the body is wanted now.
+        if (!res.headersSent) res.writeContinue();
+      }
       this.#dispatched = {
         path: this.#ex.upstreamPath,
         method: req.method ?? 'GET',
-        headers: buildRequestHeaders(req, route),
+        headers,
         body: this.#body,
         headersTimeout: undiciRead,
         bodyTimeout: undiciRead,
@@ -371,7 +379,11 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     record.error = { ...error, message };
     if (abortUpstream) this.#abortUpstream(Object.assign(new Error(message), { code: error.code }));
     else this.#body?.destroy();
-    answerError(this.#ex, status, message);
+    const own = answerError(this.#ex, status, message);
+    if (own.size > 0) {
+      this.#bytesOut += own.size;
+      this.#resCapture = own.capture;
+    }
     this.#stopReadingRequest();
     this.#record();
   }

@@ -1,8 +1,8 @@
 // The proxy's side of the client answer: the backend's head relayed, Loopgate's own error answers, the record's closing figures.
 import { applyCors, routeErrorHeaders } from '../cors.ts';
-import { describeClientTimeout, describeUpstreamError, sendError } from '../errors.ts';
+import { describeClientTimeout, describeUpstreamError, errorBody, sendError } from '../errors.ts';
 import { appendHeaders, rewriteResponseHeaders, routeAddHeaders, type OutgoingHeaders } from './headers.ts';
-import type { Capture } from '../log/capture.ts';
+import { Capture, recordedHeaders } from '../log/capture.ts';
 import type { Exchange } from '../types.ts';
 
 /**
@@ -47,25 +47,41 @@ export function answerBug(ex: Exchange, err: unknown): void {
     const { status, error } = describeUpstreamError(err, ex.route.target.origin);
     ex.record.error = { ...error, side: 'loopgate' };
     ex.record.status = status;
-    ex.record.done = true;
     sendError(ex.res, status, error.message, routeErrorHeaders(ex.route, ex.req));
-    ex.recorder.http(ex.record);
+    const body = ex.req.method === 'HEAD' ? '' : errorBody(status, error.message);
+    ex.record.responseHeaders = recordedHeaders(ex.res.getHeaders());
+    const capture = ownBody(ex, body);
+    finishRecord(ex, ex.record.bytesIn, Buffer.byteLength(body), null, capture);
   } catch {
     ex.res.destroy();
   }
 }
 
-/** Answer with Loopgate's error when the answer has not started; else cut the response. */
-export function answerError(ex: Exchange, status: number, message: string): void {
+/**
+ * Answer with Loopgate's error when the answer has not started; else cut the response. Returns the
+ * body's capture for the record (null when nothing was sent or nothing is kept) and its size.
+ */
+export function answerError(ex: Exchange, status: number, message: string): { capture: Capture | null; size: number } {
   const { res, req, route, record } = ex;
   if (!res.headersSent && !res.destroyed) {
     record.status = status;
     sendError(res, status, message, routeErrorHeaders(route, req));
-    record.responseHeaders = res.getHeaders() as typeof record.responseHeaders;
+    const body = req.method === 'HEAD' ? '' : errorBody(status, message);
+    record.responseHeaders = recordedHeaders(res.getHeaders());
     record.timings.headers ??= Date.now() - record.startedAt;
-  } else {
-    res.destroy();
+    return { capture: ownBody(ex, body), size: Buffer.byteLength(body) };
   }
+  res.destroy();
+  return { capture: null, size: 0 };
+}
+
+/** Loopgate's own answer body, kept for the record like a backend's (inspect.bodyBytes). */
+function ownBody(ex: Exchange, body: string): Capture | null {
+  const keep = ex.snapshot.inspect.bodyBytes;
+  if (body === '' || keep <= 0) return null;
+  const capture = new Capture(keep);
+  capture.add(Buffer.from(body));
+  return capture;
 }
 
 /**

@@ -1,4 +1,6 @@
-// Keeps the first bytes of an HTTP body for the session log, in reused buffers; large ones stay raw until read.
+// Keeps the first bytes of an HTTP body (and the headers as sent) for the session log; large bodies stay raw until read.
+import type { ServerResponse } from 'node:http';
+import type { Headers } from '../../../shared/events.ts';
 import { LAZY_MIN_BYTES, setLazy } from './lazy.ts';
 
 const EMPTY = Buffer.alloc(0);
@@ -39,6 +41,10 @@ export class Capture {
   #size = 0;
   truncated = false;
   constructor(readonly limit: number) {}
+  /** Bytes kept so far. */
+  get size(): number {
+    return this.#size;
+  }
   add(chunk: Buffer): void {
     const room = this.limit - this.#size;
     if (room <= 0) {
@@ -78,4 +84,68 @@ export class Capture {
     this.#buf = EMPTY;
     this.#size = 0;
   }
+}
+
+/** Outgoing headers as the log keeps them: strings (Node lets Content-Length be set as a number). */
+export function recordedHeaders(h: Record<string, number | string | string[] | undefined>): Headers {
+  const out: Headers = {};
+  for (const k in h) {
+    const v = h[k];
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.map(String) : String(v);
+  }
+  return out;
+}
+
+/** A flat [name, value, name, value, …] list (what is sent upstream) as the log's headers: names as sent. */
+export function headersFromList(list: readonly string[]): Headers {
+  const out: Headers = {};
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = list[i]!;
+    const value = list[i + 1]!;
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  return out;
+}
+
+/** An HTTP request head as text ("GET / HTTP/1.1\r\nName: value\r\n…") → its headers, names as sent. */
+export function headersFromHead(head: string): Headers {
+  const list: string[] = [];
+  const lines = head.split('\r\n');
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon > 0) list.push(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return headersFromList(list);
+}
+
+type Write = (chunk: unknown, ...rest: unknown[]) => unknown;
+
+/**
+ * Keep the first `limit` bytes of what Loopgate itself answers on `res` (static files, its own error
+ * pages): res.write and res.end are wrapped for this response only. Null when nothing is to be kept.
+ */
+export function captureAnswer(res: ServerResponse, limit: number): Capture | null {
+  if (limit <= 0 || res.req?.method === 'HEAD') return null;
+  const capture = new Capture(limit);
+  const keep = (chunk: unknown, enc: unknown) => {
+    if (capture.truncated || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    if (typeof chunk === 'string') {
+      if (chunk.length > 0) capture.add(Buffer.from(chunk, typeof enc === 'string' ? (enc as BufferEncoding) : 'utf8'));
+    } else if (chunk instanceof Uint8Array && chunk.length > 0) {
+      capture.add(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    }
+  };
+  const write = res.write as unknown as Write;
+  const end = res.end as unknown as Write;
+  (res as unknown as { write: Write }).write = function (this: ServerResponse, chunk, ...rest) {
+    keep(chunk, rest[0]);
+    return write.call(this, chunk, ...rest);
+  };
+  (res as unknown as { end: Write }).end = function (this: ServerResponse, chunk, ...rest) {
+    keep(chunk, rest[0]);
+    return end.call(this, chunk, ...rest);
+  };
+  return capture;
 }

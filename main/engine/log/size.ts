@@ -40,6 +40,7 @@ export function httpSize(r: HttpRecord): number {
     str(r.route) +
     str(r.target) +
     headersSize(r.requestHeaders) +
+    headersSize(r.upstreamHeaders) +
     headersSize(r.responseHeaders) +
     held(r, 'requestBody') +
     held(r, 'responseBody') +
@@ -57,6 +58,7 @@ export function sessionSize(r: WsSessionRecord): number {
     str(r.route) +
     str(r.target) +
     headersSize(r.requestHeaders) +
+    headersSize(r.upstreamHeaders) +
     headersSize(r.responseHeaders) +
     str(r.responseBody) +
     str(r.subprotocol) +

@@ -3,8 +3,10 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ErrorInfo, Side } from '../../../shared/events.ts';
 import { describeUpstreamError } from '../errors.ts';
+import { headersFromHead } from '../log/capture.ts';
 import { setReadConsumer } from './socket-read.ts';
 import { endThenDestroy, rawError } from '../raw-socket.ts';
+import { recordFailed } from './lifecycle.ts';
 import {
   buildRequestHead,
   ChunkedEnd,
@@ -77,7 +79,10 @@ export class Handshake {
       backend.on('end', Handshake.#backendEnd);
       backend.once(route.target.protocol === 'https:' ? 'secureConnect' : 'connect', Handshake.#backendConnect);
       this.#arm(route.timeouts.connect, 'CONNECT_TIMEOUT');
-      backend.write(buildRequestHead(ex));
+      const head = buildRequestHead(ex);
+      // What the backend gets (Host, X-Forwarded-*, rewritten Origin), beside what the client sent.
+      ex.record.upstreamHeaders = headersFromHead(head.toString('latin1', 0, head.length - 4));
+      backend.write(head);
     } catch (err) {
       this.#failConnect(err);
     }
@@ -246,11 +251,7 @@ export class Handshake {
     this.#backend?.on('error', () => {}).destroy();
     if (status > 0 && !client.destroyed) endThenDestroy(client, rawError(status, error.message));
     else client.destroy();
-    record.state = 'failed';
-    if (status > 0) record.status = status;
-    record.error = error;
-    record.closedAt = Date.now();
-    record.closedBy = closedBy;
+    recordFailed(record, closedBy, error, status);
     this.#ex.recorder.ws(record);
     this.#done(null);
   }
@@ -306,17 +307,13 @@ export class Handshake {
     const { socket: client, record, route } = this.#ex;
     this.#backend?.on('error', () => {}).destroy();
     endThenDestroy(client);
-    record.state = 'failed';
-    record.status = r.head.status;
-    record.responseHeaders = r.head.headers;
-    if (r.kept > 0) record.responseBody = Buffer.concat(r.excerpt).toString('utf8');
-    record.error = {
+    const error: ErrorInfo = {
       code: 'UPGRADE_REFUSED',
       message: `backend answered ${r.head.status} ${r.head.reason} instead of 101 Switching Protocols (${route.target.origin})`,
       side: 'backend',
     };
-    record.closedAt = Date.now();
-    record.closedBy = 'backend';
+    const body = r.kept > 0 ? Buffer.concat(r.excerpt).toString('utf8') : undefined;
+    recordFailed(record, 'backend', error, r.head.status, { status: r.head.status, headers: r.head.headers, body });
     this.#ex.recorder.ws(record);
     this.#done(null);
   }
