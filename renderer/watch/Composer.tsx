@@ -1,13 +1,36 @@
-// Inject a message into a live session (text, hex or base64; to the client or the backend), or close it.
+// Inject a message into a live session (in its protocol's envelope, or text, hex or base64; to the client or the backend), or close it.
 import { useState } from 'preact/hooks';
-import type { LoopgateBridge, SendRequest, SessionView } from '../../shared/api.ts';
+import type { ComposeRequest, LoopgateBridge, SendRequest, SessionView } from '../../shared/api.ts';
 import { bytesToBase64, parseHex } from './frames.ts';
 
-type Mode = 'text' | 'hex' | 'base64';
+type Mode = 'text' | 'hex' | 'base64' | 'protocol';
 
-export function Composer({ bridge, session }: { bridge: LoopgateBridge; session: SessionView }) {
+/** Protocols whose envelope Loopgate writes, with what the composer calls a message in each. */
+const COMPOSABLE: Record<string, string> = {
+  'socket.io': 'Socket.IO event',
+  'graphql-transport-ws': 'GraphQL subscribe',
+  'graphql-ws': 'GraphQL start',
+  stomp: 'STOMP SEND',
+  signalr: 'SignalR invocation',
+  'json-rpc': 'JSON-RPC call',
+};
+
+export function Composer({
+  bridge,
+  session,
+  protocol,
+}: {
+  bridge: LoopgateBridge;
+  session: SessionView;
+  /** The session's protocol: the composer then writes its envelopes. */
+  protocol?: string | null;
+}) {
+  const composable = protocol && COMPOSABLE[protocol] ? protocol : null;
   const [text, setText] = useState('');
-  const [mode, setMode] = useState<Mode>('text');
+  const [chosen, setMode] = useState<Mode | null>(null);
+  const mode: Mode = chosen ?? (composable ? 'protocol' : 'text');
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [flag, setFlag] = useState(true);
   const [code, setCode] = useState('1000');
   const [reason, setReason] = useState('');
   const [result, setResult] = useState<{ ok: boolean; message: string } | null>(null);
@@ -15,7 +38,11 @@ export function Composer({ bridge, session }: { bridge: LoopgateBridge; session:
 
   const send = async (to: 'client' | 'backend') => {
     let msg: SendRequest;
-    if (mode === 'text') msg = { to, text };
+    if (mode === 'protocol' && composable) {
+      const compose = composeRequest(composable, fields, flag);
+      if ('error' in compose) return setResult({ ok: false, message: compose.error });
+      msg = { to, compose };
+    } else if (mode === 'text') msg = { to, text };
     else if (mode === 'hex') {
       const bytes = parseHex(text);
       if (!bytes) return setResult({ ok: false, message: 'Not hex: write bytes like "de ad be ef".' });
@@ -25,7 +52,16 @@ export function Composer({ bridge, session }: { bridge: LoopgateBridge; session:
     }
     try {
       const r = await bridge.send(session.id, msg);
-      setResult(r.ok ? { ok: true, message: `Sent to the ${to}.` } : { ok: false, message: r.message });
+      setResult(
+        r.ok
+          ? {
+              ok: true,
+              message: r.sent
+                ? `Sent to the ${to}: ${r.sent.length > 120 ? `${r.sent.slice(0, 120)}…` : r.sent}${r.id ? ` (id ${r.id}; its reply is paired)` : ''}`
+                : `Sent to the ${to}.`,
+            }
+          : { ok: false, message: r.message },
+      );
     } catch (err) {
       setResult({ ok: false, message: (err as Error).message });
     }
@@ -43,29 +79,41 @@ export function Composer({ bridge, session }: { bridge: LoopgateBridge; session:
   return (
     <div class="composer" role="group" aria-label="Send a message">
       <div class="composer-row">
-        <textarea
-          class="input mono"
-          aria-label="Message to send"
-          rows={2}
-          placeholder={
-            open
-              ? mode === 'text'
-                ? 'Message text — Ctrl+Enter sends to the backend'
-                : mode === 'hex'
-                  ? 'de ad be ef'
-                  : 'base64'
-              : 'The session is not open'
-          }
-          value={text}
-          disabled={!open}
-          onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
-              e.preventDefault();
-              void send(e.shiftKey ? 'client' : 'backend');
+        {mode === 'protocol' && composable ? (
+          <ProtocolForm
+            protocol={composable}
+            fields={fields}
+            flag={flag}
+            disabled={!open}
+            onField={(k, v) => setFields((f) => ({ ...f, [k]: v }))}
+            onFlag={setFlag}
+            onSend={() => void send('backend')}
+          />
+        ) : (
+          <textarea
+            class="input mono"
+            aria-label="Message to send"
+            rows={2}
+            placeholder={
+              open
+                ? mode === 'text'
+                  ? 'Message text — Ctrl+Enter sends to the backend'
+                  : mode === 'hex'
+                    ? 'de ad be ef'
+                    : 'base64'
+                : 'The session is not open'
             }
-          }}
-        />
+            value={text}
+            disabled={!open}
+            onInput={(e) => setText((e.currentTarget as HTMLTextAreaElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+                e.preventDefault();
+                void send(e.shiftKey ? 'client' : 'backend');
+              }
+            }}
+          />
+        )}
         <div class="composer-actions">
           <select
             class="input"
@@ -74,6 +122,7 @@ export function Composer({ bridge, session }: { bridge: LoopgateBridge; session:
             onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value as Mode)}
             disabled={!open}
           >
+            {composable && <option value="protocol">{COMPOSABLE[composable]}</option>}
             <option value="text">Text</option>
             <option value="hex">Binary (hex)</option>
             <option value="base64">Binary (base64)</option>
@@ -117,6 +166,159 @@ export function Composer({ bridge, session }: { bridge: LoopgateBridge; session:
           </span>
         )}
       </div>
+    </div>
+  );
+}
+
+/** JSON typed in a field: undefined when empty, an error naming the field when it is not JSON. */
+function jsonField(text: string | undefined, label: string): { value?: unknown } | { error: string } {
+  if (text === undefined || text.trim() === '') return {};
+  try {
+    return { value: JSON.parse(text) };
+  } catch (e) {
+    return { error: `${label} is not JSON: ${(e as Error).message}` };
+  }
+}
+
+/** The compose request for the form's fields; `flag` is ack / receipt / notify by protocol. */
+export function composeRequest(
+  protocol: string,
+  f: Record<string, string>,
+  flag: boolean,
+): ComposeRequest | { error: string } {
+  switch (protocol) {
+    case 'socket.io': {
+      const args = jsonField(f.args, 'Arguments');
+      if ('error' in args) return args;
+      const list = args.value === undefined ? [] : Array.isArray(args.value) ? args.value : [args.value];
+      return {
+        protocol,
+        name: (f.name ?? '').trim(),
+        args: list,
+        namespace: f.namespace?.trim() || undefined,
+        ack: flag,
+      };
+    }
+    case 'graphql-transport-ws':
+    case 'graphql-ws': {
+      const vars = jsonField(f.variables, 'Variables');
+      if ('error' in vars) return vars;
+      return {
+        protocol,
+        query: f.query ?? '',
+        variables: vars.value as Record<string, unknown> | undefined,
+        operationName: f.operationName?.trim() || undefined,
+      };
+    }
+    case 'stomp':
+      return { protocol, destination: (f.destination ?? '').trim(), body: f.body ?? '', receipt: flag };
+    case 'signalr': {
+      const args = jsonField(f.args, 'Arguments');
+      if ('error' in args) return args;
+      const list = args.value === undefined ? [] : Array.isArray(args.value) ? args.value : [args.value];
+      return { protocol, target: (f.target ?? '').trim(), args: list };
+    }
+    default: {
+      const params = jsonField(f.params, 'Params');
+      if ('error' in params) return params;
+      return { protocol: 'json-rpc', method: (f.method ?? '').trim(), params: params.value, notify: !flag };
+    }
+  }
+}
+
+/** Field names and labels per protocol: [key, label, placeholder, multi-line]. */
+const FORMS: Record<string, Array<[string, string, string, boolean]>> = {
+  'socket.io': [
+    ['name', 'Event', 'chat', false],
+    ['args', 'Arguments (JSON array)', '[{"text": "hi"}]', true],
+    ['namespace', 'Namespace', '/', false],
+  ],
+  'graphql-transport-ws': [
+    ['query', 'Query', 'subscription OnMessage { message { id text } }', true],
+    ['variables', 'Variables (JSON)', '{}', true],
+    ['operationName', 'Operation name', '', false],
+  ],
+  stomp: [
+    ['destination', 'Destination', '/topic/chat', false],
+    ['body', 'Body', '{"text": "hi"}', true],
+  ],
+  signalr: [
+    ['target', 'Method', 'SendMessage', false],
+    ['args', 'Arguments (JSON array)', '["user", "hi"]', true],
+  ],
+  'json-rpc': [
+    ['method', 'Method', 'subtract', false],
+    ['params', 'Params (JSON)', '[42, 23]', true],
+  ],
+};
+FORMS['graphql-ws'] = FORMS['graphql-transport-ws']!;
+const FLAGS: Record<string, string> = {
+  'socket.io': 'with an ack',
+  stomp: 'ask for a receipt',
+  'json-rpc': 'with an id (not a notification)',
+};
+
+function ProtocolForm({
+  protocol,
+  fields,
+  flag,
+  disabled,
+  onField,
+  onFlag,
+  onSend,
+}: {
+  protocol: string;
+  fields: Record<string, string>;
+  flag: boolean;
+  disabled: boolean;
+  onField: (key: string, value: string) => void;
+  onFlag: (v: boolean) => void;
+  onSend: () => void;
+}) {
+  return (
+    <div class="protocol-form" role="group" aria-label={`${COMPOSABLE[protocol]} to send`}>
+      {FORMS[protocol]!.map(([key, label, placeholder, multi]) => (
+        <label key={key} class={multi ? 'grow' : undefined}>
+          <span class="muted">{label}</span>
+          {multi ? (
+            <textarea
+              class="input mono"
+              rows={1}
+              aria-label={label}
+              placeholder={placeholder}
+              disabled={disabled}
+              value={fields[key] ?? ''}
+              onInput={(e) => onField(key, (e.currentTarget as HTMLTextAreaElement).value)}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+                  e.preventDefault();
+                  onSend();
+                }
+              }}
+            />
+          ) : (
+            <input
+              class="input mono"
+              aria-label={label}
+              placeholder={placeholder}
+              disabled={disabled}
+              value={fields[key] ?? ''}
+              onInput={(e) => onField(key, (e.currentTarget as HTMLInputElement).value)}
+            />
+          )}
+        </label>
+      ))}
+      {FLAGS[protocol] && (
+        <label class="inline">
+          <input
+            type="checkbox"
+            checked={flag}
+            disabled={disabled}
+            onChange={(e) => onFlag((e.currentTarget as HTMLInputElement).checked)}
+          />{' '}
+          {FLAGS[protocol]}
+        </label>
+      )}
     </div>
   );
 }

@@ -1,8 +1,8 @@
-// Frame inspector: direction/opcode filters, regex search, the virtualized frame list and the selected frame.
+// Frame inspector: direction/opcode/name filters, heartbeats hidden, regex search, the virtualized frame list (decoded column) and the selected frame.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { FrameRecord } from '../../shared/events.ts';
 import { clock, formatBytes, OPCODE_NAMES } from '../lib/format.ts';
-import { FrameIndex, type Direction, type FrameFilter } from './frames.ts';
+import { decodedNames, FrameIndex, indexOfSeq, repliesBySeq, type Direction, type FrameFilter } from './frames.ts';
 import type { SessionFrames } from './live.ts';
 import { cx } from '../components/ui.tsx';
 import { VirtualList } from '../components/VirtualList.tsx';
@@ -25,7 +25,19 @@ function preview(f: FrameRecord): string {
   return s.replace(/\s+/g, ' ');
 }
 
-export function FrameInspector({ model, version }: { model: SessionFrames; version: number }) {
+export function FrameInspector({
+  model,
+  version,
+  protocol,
+  pick,
+}: {
+  model: SessionFrames;
+  version: number;
+  /** The session's application protocol: frames then show their decoded message in a column of their own. */
+  protocol?: string | null;
+  /** A name picked elsewhere (the protocol table): the list shows its frames. */
+  pick?: { name: string; n: number } | null;
+}) {
   const [filter, setFilter] = useState<FrameFilter>({ direction: 'all', opcodes: [], search: '' });
   const [selectedIndex, setSelectedIndex] = useState(-1);
   const [follow, setFollow] = useState(true);
@@ -36,11 +48,29 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
   const error = index.current.error;
   const selectedRow = selectedIndex >= 0 ? index.current.rowOf(selectedIndex) : -1;
   const selected = selectedIndex >= 0 ? frames[selectedIndex] : undefined;
+  const decodedView = !!protocol;
+  const names = useMemo(() => (decodedView ? decodedNames(frames) : []), [frames, decodedView, version]);
+  const replies = useMemo(
+    () => (decodedView ? repliesBySeq(frames) : new Map<number, number[]>()),
+    [frames, decodedView, version],
+  );
+  /** Select the frame with this seq (a request's reply or a reply's request); filters that hide it are lifted. */
+  const jump = (seq: number) => {
+    const i = indexOfSeq(frames, seq);
+    if (i < 0) return;
+    if (index.current.rowOf(i) < 0) setFilter({ direction: 'all', opcodes: [], search: '', hideHeartbeats: false });
+    setFollow(false);
+    setSelectedIndex(i);
+  };
 
   useEffect(() => {
     setSelectedIndex(-1);
     setFollow(true);
   }, [model]);
+
+  useEffect(() => {
+    if (pick) setFilter((f) => ({ ...f, name: pick.name }));
+  }, [pick]);
 
   useEffect(() => {
     const onSlash = (e: Event) => {
@@ -92,6 +122,35 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
             </button>
           ))}
         </div>
+        {decodedView && (
+          <>
+            <select
+              class="input name-filter"
+              aria-label="Filter by event, operation or method"
+              value={filter.name ?? ''}
+              onChange={(e) => {
+                const name = (e.currentTarget as HTMLSelectElement).value;
+                setFilter((f) => ({ ...f, name: name || undefined }));
+              }}
+            >
+              <option value="">All names</option>
+              {names.map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </select>
+            <button
+              type="button"
+              class={cx('seg-btn', filter.hideHeartbeats && 'on')}
+              aria-pressed={!!filter.hideHeartbeats}
+              title="Hide keep-alive messages (ping/pong, ka, heart-beats)"
+              onClick={() => setFilter((f) => ({ ...f, hideHeartbeats: !f.hideHeartbeats }))}
+            >
+              Hide heartbeats
+            </button>
+          </>
+        )}
         <input
           ref={searchRef}
           class={cx('input search mono', error && 'bad')}
@@ -120,12 +179,13 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
           {model.evicted > 0 && ` (+${model.evicted.toLocaleString('en')} evicted)`}
         </span>
       </div>
-      <div class="frames-head frame-grid" role="presentation">
+      <div class={cx('frames-head frame-grid', decodedView && 'decoded')} role="presentation">
         <span>#</span>
         <span />
         <span>Time</span>
         <span>Op</span>
         <span class="num">Size</span>
+        {decodedView && <span>Message</span>}
         <span>Data</span>
       </div>
       <VirtualList
@@ -143,6 +203,8 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
           const f = frames[index.current.at(row)]!;
           return cx(
             'frame-grid',
+            decodedView && 'decoded',
+            f.decoded?.heartbeat && 'heartbeat',
             f.type === 'send' ? 'dir-send' : 'dir-receive',
             f.opcode >= 8 && 'control',
             f.injected && 'injected',
@@ -159,6 +221,7 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
               <span class="muted">{clock(f.time * 1000)}</span>
               <span class={`op op-${f.opcode}`}>{OPCODE_NAMES[f.opcode]}</span>
               <span class="num">{formatBytes(f.length)}</span>
+              {decodedView && <DecodedCell frame={f} />}
               <span class="data">{preview(f)}</span>
             </>
           );
@@ -171,11 +234,34 @@ export function FrameInspector({ model, version }: { model: SessionFrames; versi
       )}
       <div class={cx('frame-detail', !selected && 'empty-detail')}>
         {selected ? (
-          <FrameView frame={selected} />
+          <FrameView frame={selected} replies={replies.get(selected.seq)} onJump={jump} />
         ) : (
           <div class="empty small">Select a frame to see it as text, JSON, hex or base64.</div>
         )}
       </div>
     </div>
   );
+}
+
+/** The decoded column: a type badge, the name, and for a reply its request's seq and latency. */
+function DecodedCell({ frame: f }: { frame: FrameRecord }) {
+  const d = f.decoded;
+  if (!d) return <span class="msg muted">—</span>;
+  return (
+    <span class="msg" title={d.error ?? undefined}>
+      <span class={cx('badge', 'msg-type', d.heartbeat && 'hb', d.error && 'error')}>{d.type}</span>
+      {d.name && <span class="msg-name">{d.name}</span>}
+      {f.replyTo !== undefined && (
+        <span class="muted reply-of">
+          {' '}
+          ↩ #{f.replyTo}
+          {f.latencyMs !== undefined && ` · ${formatLatency(f.latencyMs)}`}
+        </span>
+      )}
+    </span>
+  );
+}
+
+export function formatLatency(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)} ms` : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
 }

@@ -1,24 +1,39 @@
-// The selected frame: text, JSON tree, hex and base64 views, with copy.
+// The selected frame: its decoded message (with its request or replies), text, JSON tree, hex and base64 views, with copy.
 import { useMemo, useState } from 'preact/hooks';
-import type { FrameRecord } from '../../shared/events.ts';
+import type { DecodedMessage, FrameRecord } from '../../shared/events.ts';
 import { copyText } from '../lib/download.ts';
 import { clock, formatBytes, OPCODE_NAMES } from '../lib/format.ts';
 import { frameBase64, frameBytes, frameJson, frameText, hexDump } from './frames.ts';
 import { JsonTree } from '../components/JsonTree.tsx';
 import { Tabs } from '../components/ui.tsx';
 
-type View = 'text' | 'json' | 'hex' | 'base64';
+type View = 'decoded' | 'text' | 'json' | 'hex' | 'base64';
 
 const MAX_TEXT = 256 * 1024;
 
-export function FrameView({ frame }: { frame: FrameRecord }) {
+export function FrameView({
+  frame,
+  replies,
+  onJump,
+}: {
+  frame: FrameRecord;
+  /** Seqs of this request's replies. */
+  replies?: readonly number[];
+  /** Select another frame by seq (a reply, or the request a reply answers). */
+  onJump?: (seq: number) => void;
+}) {
   const json = useMemo(
     () => (frame.opcode === 1 || frame.opcode === 2 ? frameJson(frame) : { ok: false as const }),
     [frame],
   );
-  const [view, setView] = useState<View>(frame.encoding === 'base64' ? 'hex' : 'text');
+  const [view, setView] = useState<View>(frame.decoded ? 'decoded' : frame.encoding === 'base64' ? 'hex' : 'text');
   const [copied, setCopied] = useState<string | null>(null);
-  const effective: View = view === 'json' && !json.ok ? 'text' : view;
+  const effective: View =
+    (view === 'json' && !json.ok) || (view === 'decoded' && !frame.decoded)
+      ? frame.decoded
+        ? 'decoded'
+        : 'text'
+      : view;
 
   const content = useMemo(() => {
     switch (effective) {
@@ -28,6 +43,8 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
         return frameBase64(frame);
       case 'json':
         return json.ok ? JSON.stringify(json.value, null, 2) : '';
+      case 'decoded':
+        return JSON.stringify(frame.decoded, null, 2);
       default:
         return frame.opcode === 8 ? `${frame.closeCode ?? '(no code)'} ${frame.closeReason ?? ''}` : frameText(frame);
     }
@@ -48,6 +65,7 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
           value={effective}
           onChange={setView}
           tabs={[
+            ...(frame.decoded ? [['decoded', 'Decoded'] as const] : []),
             ['text', 'Text'],
             ...(json.ok ? [['json', 'JSON'] as const] : []),
             ['hex', 'Hex'],
@@ -91,7 +109,9 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
         aria-labelledby={`fv-tab-${effective}`}
         tabIndex={0}
       >
-        {effective === 'json' && json.ok ? (
+        {effective === 'decoded' && frame.decoded ? (
+          <Decoded frame={frame} replies={replies} onJump={onJump} />
+        ) : effective === 'json' && json.ok ? (
           <JsonTree value={json.value} />
         ) : (
           <pre class="mono">
@@ -101,6 +121,75 @@ export function FrameView({ frame }: { frame: FrameRecord }) {
           </pre>
         )}
       </div>
+    </div>
+  );
+}
+
+function jumpLink(seq: number, onJump: ((seq: number) => void) | undefined) {
+  return (
+    <button key={seq} type="button" class="link mono" onClick={() => onJump?.(seq)}>
+      #{seq}
+    </button>
+  );
+}
+
+/** One message's facts (type, name, id, namespace) and its payload as a tree. */
+function Message({ m }: { m: DecodedMessage }) {
+  return (
+    <div class="decoded-msg">
+      <div class="decoded-facts mono">
+        <span class={`badge msg-type${m.heartbeat ? ' hb' : ''}`}>{m.type}</span>
+        {m.name && <strong class="msg-name">{m.name}</strong>}
+        {m.id !== undefined && <span class="muted"> id {m.id}</span>}
+        {m.namespace && m.namespace !== '/' && <span class="muted"> ns {m.namespace}</span>}
+        {m.encoding && <span class="muted"> · {m.encoding}</span>}
+        {m.error && <span class="badge error">{m.error}</span>}
+      </div>
+      {m.payload !== undefined &&
+        (typeof m.payload === 'object' && m.payload !== null ? (
+          <JsonTree value={m.payload} />
+        ) : (
+          <pre class="mono">{JSON.stringify(m.payload)}</pre>
+        ))}
+    </div>
+  );
+}
+
+/** The decoded view: protocol, the request this frame answers (and how long it took) or its replies, the message(s). */
+function Decoded({
+  frame,
+  replies,
+  onJump,
+}: {
+  frame: FrameRecord;
+  replies?: readonly number[];
+  onJump?: (seq: number) => void;
+}) {
+  const d = frame.decoded!;
+  const shown = replies ? replies.slice(0, 50) : [];
+  return (
+    <div class="decoded" data-testid="decoded-view">
+      <div class="decoded-pairing">
+        <span class="badge">{d.protocol}</span>
+        {frame.replyTo !== undefined && (
+          <span>
+            reply to {jumpLink(frame.replyTo, onJump)}
+            {frame.latencyMs !== undefined && <> after {frame.latencyMs} ms</>}
+          </span>
+        )}
+        {shown.length > 0 && (
+          <span>
+            {replies!.length === 1 ? 'reply' : `${replies!.length} replies`}: {shown.map((s) => jumpLink(s, onJump))}
+            {replies!.length > shown.length && ' …'}
+          </span>
+        )}
+        {d.attachmentOf !== undefined && <span>attachment of {jumpLink(d.attachmentOf, onJump)}</span>}
+        {d.attachments && <span>attachments: {d.attachments.map((s) => jumpLink(s, onJump))}</span>}
+      </div>
+      <Message m={d} />
+      {d.more?.map((m, i) => (
+        <Message key={i} m={m} />
+      ))}
     </div>
   );
 }

@@ -1,6 +1,6 @@
-// One WebSocket session: handshake, negotiated options, who closed and why, counters, rate charts, frames, composer.
+// One WebSocket session: handshake, negotiated options, who closed and why, counters, rate charts, frames, its protocol table, composer.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { LoopgateBridge, SessionView } from '../../shared/api.ts';
+import type { LoopgateBridge, ProtocolStats, SessionView } from '../../shared/api.ts';
 import type { FrameRecord } from '../../shared/events.ts';
 import { downloadJson } from '../lib/download.ts';
 import { closeText, clock, explainUpgrade, formatBytes, formatMs, who } from '../lib/format.ts';
@@ -11,8 +11,9 @@ import { cx, Tabs } from '../components/ui.tsx';
 import { Composer } from './Composer.tsx';
 import { FrameInspector } from './FrameInspector.tsx';
 import { HeadersTable } from './Headers.tsx';
+import { ProtocolTable } from './ProtocolTable.tsx';
 
-type Tab = 'frames' | 'handshake';
+type Tab = 'frames' | 'protocol' | 'handshake';
 
 /** The record's counters, or what the frames held show when those are ahead (records refresh once a second). */
 function liveCounts(s: SessionView, frames: readonly FrameRecord[]): SessionView['counts'] {
@@ -53,7 +54,9 @@ export function SessionPanel({
 }) {
   const [tab, setTab] = useState<Tab>(session.state === 'failed' ? 'handshake' : 'frames');
   const [version, setVersion] = useState(0);
-  const model = useMemo(() => new SessionFrames(bridge, session.id), [bridge, session.id]);
+  const model = useMemo(() => new SessionFrames(bridge, session.id, { readLive: true }), [bridge, session.id]);
+  const [stats, setStats] = useState<ProtocolStats | null>(null);
+  const [pick, setPick] = useState<{ name: string; n: number } | null>(null);
 
   useEffect(() => {
     const offModel = model.subscribe(() => setVersion(model.version));
@@ -68,6 +71,20 @@ export function SessionPanel({
 
   // Counters move with every frame: refresh the record while the session is live.
   const liveState = session.state === 'open' || session.state === 'connecting';
+
+  // The protocol table: read once, then at most once a second while frames come in.
+  const statsTick = liveState ? Math.floor(now / 1000) : 0;
+  useEffect(() => {
+    let live = true;
+    void bridge
+      .protocolStats(session.id)
+      .then((s) => live && setStats(s))
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [session.id, statsTick, tab]);
+  const protocol = stats?.protocol ?? session.protocol ?? null;
   useEffect(() => {
     if (!liveState) return;
     const t = setInterval(async () => {
@@ -166,6 +183,7 @@ export function SessionPanel({
         onChange={setTab}
         tabs={[
           ['frames', `Frames (${model.frames.length.toLocaleString('en')})`],
+          ...(protocol ? [['protocol', `Protocol · ${protocol}`] as [Tab, string]] : []),
           ['handshake', 'Handshake'],
         ]}
       />
@@ -173,9 +191,17 @@ export function SessionPanel({
         {tab === 'frames' ? (
           <>
             {model.error && <div class="banner error">{model.error}</div>}
-            <FrameInspector model={model} version={version} />
-            {liveState && <Composer bridge={bridge} session={session} />}
+            <FrameInspector model={model} version={version} protocol={protocol} pick={pick} />
+            {liveState && <Composer bridge={bridge} session={session} protocol={protocol} />}
           </>
+        ) : tab === 'protocol' ? (
+          <ProtocolTable
+            stats={stats}
+            onPick={(name) => {
+              setPick((p) => ({ name, n: (p?.n ?? 0) + 1 }));
+              setTab('frames');
+            }}
+          />
         ) : (
           <div class="scroll pad">
             <HeadersTable

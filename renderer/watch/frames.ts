@@ -9,6 +9,10 @@ export interface FrameFilter {
   opcodes: readonly number[];
   /** Regex source (case-insensitive); empty matches everything. */
   search: string;
+  /** Only frames whose decoded message has this name (event, operation, method, destination); a reply counts under its request's. */
+  name?: string;
+  /** Leave out keep-alive messages (Engine.IO ping/pong, GraphQL ka, STOMP heart-beats, SignalR pings). */
+  hideHeartbeats?: boolean;
 }
 
 export const NO_FILTER: FrameFilter = { direction: 'all', opcodes: [], search: '' };
@@ -23,7 +27,7 @@ export function compileSearch(search: string): { re: RegExp | null; error?: stri
 }
 
 export function isIdentity(f: FrameFilter): boolean {
-  return f.direction === 'all' && f.opcodes.length === 0 && f.search === '';
+  return f.direction === 'all' && f.opcodes.length === 0 && f.search === '' && !f.name && !f.hideHeartbeats;
 }
 
 /**
@@ -50,7 +54,12 @@ export class FrameIndex {
     const { re, error } = compileSearch(filter.search);
     this.error = error;
     const identity =
-      isIdentity(filter) || (error !== undefined && filter.direction === 'all' && filter.opcodes.length === 0);
+      isIdentity(filter) ||
+      (error !== undefined &&
+        filter.direction === 'all' &&
+        filter.opcodes.length === 0 &&
+        !filter.name &&
+        !filter.hideHeartbeats);
     const ops = filter.opcodes.length ? new Set(filter.opcodes) : null;
     this.#ensure(this.#count + frames.length - this.#seen);
     const out = this.#indices;
@@ -60,6 +69,8 @@ export class FrameIndex {
         const f = frames[i]!;
         if (filter.direction !== 'all' && f.type !== filter.direction) continue;
         if (ops && !ops.has(f.opcode)) continue;
+        if (filter.hideHeartbeats && f.decoded?.heartbeat) continue;
+        if (filter.name && f.decoded?.name !== filter.name) continue;
         if (re && !re.test(searchText(f))) continue;
       }
       out[n++] = i;
@@ -106,6 +117,8 @@ function sameFilter(a: FrameFilter, b: FrameFilter): boolean {
   return (
     a.direction === b.direction &&
     a.search === b.search &&
+    a.name === b.name &&
+    !!a.hideHeartbeats === !!b.hideHeartbeats &&
     a.opcodes.length === b.opcodes.length &&
     a.opcodes.every((o, i) => b.opcodes[i] === o)
   );
@@ -203,4 +216,47 @@ export function rates(
     bytes[bucket]! += f.wireLength;
   }
   return { messages, bytes };
+}
+
+/** A frame's decoded message in a few words: "event chat", "ack getUser", "SEND /queue/a". */
+export function decodedLabel(f: FrameRecord): string {
+  const d = f.decoded;
+  if (!d) return '';
+  return d.name ? `${d.type} ${d.name}` : d.type;
+}
+
+/** The seqs of each request's replies (from the replies' replyTo), oldest first. */
+export function repliesBySeq(frames: readonly FrameRecord[]): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const f of frames) {
+    if (f.replyTo === undefined) continue;
+    const list = out.get(f.replyTo);
+    if (list) list.push(f.seq);
+    else out.set(f.replyTo, [f.seq]);
+  }
+  return out;
+}
+
+/** Index of the frame with this seq (frames are in seq order), or -1. */
+export function indexOfSeq(frames: readonly FrameRecord[], seq: number): number {
+  let lo = 0;
+  let hi = frames.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = frames[mid]!.seq;
+    if (v === seq) return mid;
+    if (v < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** Names of decoded messages seen, most frequent first (the frame list's name filter). */
+export function decodedNames(frames: readonly FrameRecord[]): string[] {
+  const counts = new Map<string, number>();
+  for (const f of frames) {
+    const n = f.decoded?.name;
+    if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([n]) => n);
 }

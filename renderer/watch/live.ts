@@ -187,10 +187,17 @@ export class SessionFrames {
   #pending: FrameRecord[] = [];
   #stopped = false;
   readonly #listeners = new Set<Listener>();
+  /** Live frames are read back from the log (decoded, paired) rather than taken raw from the stream. */
+  readonly #readLive: boolean;
+  /** Stream frames waiting for their read-back (appended raw if it fails). */
+  #raw: FrameRecord[] = [];
+  #pulling = false;
+  #again = false;
 
-  constructor(bridge: LoopgateBridge, session: number) {
+  constructor(bridge: LoopgateBridge, session: number, opts: { readLive?: boolean } = {}) {
     this.#bridge = bridge;
     this.session = session;
+    this.#readLive = opts.readLive ?? false;
   }
 
   subscribe(fn: Listener): () => void {
@@ -235,10 +242,48 @@ export class SessionFrames {
       }
       const last = this.frames[this.frames.length - 1];
       if (last && f.seq <= last.seq) continue;
+      if (this.#readLive) {
+        this.#raw.push(f);
+        continue;
+      }
       this.frames.push(f);
       added = true;
     }
     if (added) this.#changed();
+    if (this.#raw.length > 0) void this.#pull();
+  }
+
+  /** Read the frames after the last one held from the log, decoded and paired; one request at a time. */
+  async #pull(): Promise<void> {
+    if (this.#pulling) {
+      this.#again = true;
+      return;
+    }
+    this.#pulling = true;
+    try {
+      let more = true;
+      while ((more || this.#again) && !this.#stopped && this.#raw.length > 0) {
+        this.#again = false;
+        const after = this.frames[this.frames.length - 1]?.seq ?? 0;
+        const page = await this.#bridge.frames(this.session, { after, limit: 10_000 });
+        if (!page || this.#stopped) break;
+        if (page.frames.length === 0) throw new Error('not in the log');
+        const last = this.frames[this.frames.length - 1]?.seq ?? 0;
+        for (const f of page.frames) if (f.seq > last) this.frames.push(f);
+        const upTo = this.frames[this.frames.length - 1]?.seq ?? 0;
+        this.#raw = this.#raw.filter((f) => f.seq > upTo);
+        more = page.more;
+        if (page.frames.length > 0) this.#changed();
+      }
+    } catch {
+      // The log could not be read: show the stream's frames as they came.
+      const last = this.frames[this.frames.length - 1]?.seq ?? 0;
+      for (const f of this.#raw) if (f.seq > last) this.frames.push(f);
+      this.#raw = [];
+      this.#changed();
+    } finally {
+      this.#pulling = false;
+    }
   }
 
   stop(): void {
