@@ -67,8 +67,10 @@ type Parsed =
 /** At start a refused file is backed up; while running, an edit is refused and the old config stays. */
 type ErrorContext = { backup?: string; edit?: boolean };
 
+const EDIT_REFUSED = 'edit refused, still running the previous config: ';
+
 function summary(what: string, how: ErrorContext): string {
-  return how.edit ? `edit refused, still running the previous config: ${what}` : what;
+  return how.edit ? `${EDIT_REFUSED}${what}` : what;
 }
 
 /**
@@ -313,7 +315,7 @@ export class ConfigStore {
   state(): ConfigState {
     const refused = this.#refused?.error;
     const refusedEdit: RefusedEdit | null = refused
-      ? { file: refused.file, summary: refused.summary, errors: refused.errors }
+      ? { file: refused.file, summary: refused.summary.replace(EDIT_REFUSED, ''), errors: refused.errors }
       : null;
     return {
       config: this.input,
@@ -494,10 +496,10 @@ export class ConfigStore {
     }
     const fileInput = fileInputFor(p.input, still, this.#fileInput);
     const text = `${JSON.stringify(fileInput, null, 2)}\n`;
-    // Never write over a hand edit without a copy: asked to (overwrite), or one came in unseen under a put without version.
+    // Never write over what someone else wrote without a copy: asked to (overwrite), or a hand edit came in unseen.
     let copy: string | undefined;
     const onDisk = await readFile(file, 'utf8').catch(() => null);
-    if ((opts.overwrite || unseen) && onDisk !== null && onDisk !== this.#ownText && onDisk !== text) {
+    if (onDisk !== null && onDisk !== text && (opts.overwrite || (unseen && onDisk !== this.#ownText))) {
       copy = await backup(file, onDisk);
       if (!copy)
         return refusal(

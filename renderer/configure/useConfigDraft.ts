@@ -102,7 +102,8 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
       status: dirty ? 'pending' : result.saved === false ? 'live' : 'saved',
       message: null,
       conflict: null,
-      ...(result.backup ? { backup: result.backup } : {}),
+      // A copy made by this write is shown; an older one's note goes with the next ordinary save.
+      backup: result.backup ?? null,
     });
   };
 
@@ -130,7 +131,7 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
       if (result.ok) written(result, sent, dirty);
       else if (result.code === 'STALE_CONFIG' && result.conflict) {
         // Nothing was written: the draft stays, and the user chooses (load theirs, or write over it).
-        set({ status: 'conflict', conflict: result.conflict, message: null });
+        set({ status: 'conflict', conflict: result.conflict, message: null, backup: null });
         return;
       } else if (result.code && result.code !== 'INVALID_CONFIG') {
         set({ status: 'failed', message: result.errors.map((e) => e.message).join('; '), errors: new FieldErrors() });
@@ -201,6 +202,7 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
           message: null,
           changedElsewhere: null,
           conflict: null,
+          backup: null,
         });
       } else {
         set({ changedElsewhere: fresh.config });
@@ -248,8 +250,8 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
           }),
         );
       if (result.ok) {
-        set({ backup: result.backup ?? null, keptForm: false });
         await reload(true);
+        set({ backup: result.backup ?? null, keptForm: false });
       } else if (result.code === 'STALE_CONFIG' && result.conflict) {
         set({ status: 'conflict', conflict: result.conflict });
       }
