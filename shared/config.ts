@@ -120,6 +120,10 @@ export const RouteSchema = z.strictObject({
   match: z.string().min(1, 'match is empty: use "/api", "= /x", "^~ /x", "~ regex" or "~* regex"'),
   /** nginx proxy_pass: with a path it replaces the matched prefix; without one the URI passes unchanged. */
   target: z.string().min(1),
+  /** More backends ("host:port") taking requests in turn with the target's (an nginx upstream's servers, round robin). */
+  servers: z
+    .array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'write a backend as host:port'))
+    .optional(),
   enabled: z.boolean().optional(),
   /** Proxy WebSocket upgrades on this route. */
   ws: z.boolean().optional(),

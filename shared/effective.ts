@@ -95,6 +95,8 @@ export interface FullRoute {
   name?: string;
   /** Target with ws:/wss: mapped to http:/https:. */
   target: string;
+  /** More backends (host:port) taken in turn with the target's (nginx upstream round robin). */
+  servers: string[];
   hasPath: boolean;
   https: boolean;
   ws: boolean;
@@ -141,6 +143,7 @@ export function fullRoute(r: RouteConfig, server: ServerLevel): FullRoute {
     match: r.match,
     name: r.name,
     target,
+    servers: r.servers ?? [],
     hasPath: targetHasPath(target),
     https: /^https:/i.test(target),
     ws: r.ws ?? true,

@@ -160,3 +160,12 @@ export function routeWarnings(route: CompiledRoute): string[] {
   }
   return warnings;
 }
+
+/** The route for this request: itself, or (nginx upstream round robin) its next server's copy. */
+export function takeTurn(route: CompiledRoute): CompiledRoute {
+  const s = route.servers;
+  if (!s) return route;
+  const picked = s.all[s.next]!;
+  s.next = (s.next + 1) % s.all.length;
+  return picked;
+}

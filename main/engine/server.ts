@@ -10,8 +10,9 @@ import { dropControlCookie } from './http/headers.ts';
 import { HttpProxy } from './http/proxy.ts';
 import { rawResponse, refuseSocket } from './raw-socket.ts';
 import { captureAnswer, recordedHeaders } from './log/capture.ts';
-import { matchRoute, normalizePath, slashRedirect, upstreamPath } from './router.ts';
+import { matchRoute, normalizePath, slashRedirect, takeTurn, upstreamPath } from './router.ts';
 import { serveStatic } from './static/site.ts';
+import { recordFailed } from './ws/lifecycle.ts';
 import { TunnelRegistry } from './ws/tunnel.ts';
 import { nullRecorder, type CompiledRoute, type Recorder, type Snapshot } from './types.ts';
 
@@ -222,7 +223,8 @@ export class Engine {
       res.writeHead(301, { location: redirect, 'content-length': 0 }).end();
       return;
     }
-    const route = matchRoute(snapshot.routes, path);
+    const matched = matchRoute(snapshot.routes, path);
+    const route = matched && takeTurn(matched);
     if (route) {
       const upstream = upstreamPath(route, rawUrl, path);
       record.route = route.label;
@@ -326,15 +328,11 @@ export class Engine {
       counts: { framesToBackend: 0, framesToClient: 0, bytesToBackend: 0, bytesToClient: 0 },
     };
     const fail = (status: number, code: string, message: string, route?: CompiledRoute) => {
-      record.state = 'failed';
-      record.status = status;
-      record.closedAt = Date.now();
-      record.closedBy = 'loopgate';
       if (route) {
         record.route = route.label;
         record.routeIndex = route.index;
       }
-      record.error = { code, message, side: 'loopgate' };
+      recordFailed(record, 'loopgate', { code, message, side: 'loopgate' }, status);
       this.recorder.ws(record);
       refuseSocket(socket, status, message);
     };
@@ -345,7 +343,8 @@ export class Engine {
     const q = rawUrl.indexOf('?');
     const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
     if (path === null) return fail(400, 'BAD_PATH', `invalid request path "${rawUrl.slice(0, 200)}"`);
-    const route = matchRoute(snapshot.routes, path);
+    const matched = matchRoute(snapshot.routes, path);
+    const route = matched && takeTurn(matched);
     if (!route || !route.ws) {
       // nginx answers an upgrade it does not proxy as the plain GET it also is (static files, or the
       // backend without Upgrade/Connection); so does Loopgate, and the log says why it was no WebSocket.

@@ -83,6 +83,20 @@ const KINDS: Record<string, MatchKind> = {
 
 /** A route for the hot path: shared/effective.ts decides every value; here they become URLs, regexes, sets. */
 export function compileRoute(r: RouteConfig, index: number, server: ServerLevel): CompiledRoute {
+  const route = compileOne(r, index, server);
+  if (!r.servers?.length) return route;
+  // Round robin: the same route once per backend, only the target's host:port differing.
+  const all = [route];
+  for (const hostPort of r.servers) {
+    const target = new URL(route.target.href);
+    target.host = hostPort;
+    all.push({ ...route, target });
+  }
+  route.servers = { all, next: 0 };
+  return route;
+}
+
+function compileOne(r: RouteConfig, index: number, server: ServerLevel): CompiledRoute {
   const { modifier, pattern } = splitMatch(r.match);
   const full = fullRoute(r, server);
   const target = new URL(full.target);

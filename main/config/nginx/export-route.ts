@@ -37,6 +37,8 @@ export interface RouteExport {
   warn(message: string): void;
   /** Set when the `map $http_upgrade $connection_upgrade` is needed. */
   needUpgradeMap(): void;
+  /** Name of an `upstream` block with these servers (host:port), written at http level. */
+  upstream(servers: string[]): string;
 }
 
 const SYSTEM_CA = '/etc/ssl/certs/ca-certificates.crt';
@@ -64,7 +66,14 @@ export function writeRoute(o: Lines, r: FullRoute, server: ServerLevel, x: Route
   }
   const { modifier, pattern } = splitMatch(r.match);
   o.open(`location ${modifier ? `${modifier} ` : ''}${quote(pattern)}`);
-  o.directive('proxy_pass', r.target);
+  if (r.servers.length) {
+    // Round robin over the target's backend and the route's servers, as an nginx upstream.
+    const t = new URL(r.target);
+    const name = x.upstream([t.port ? t.host : `${t.host}:${t.protocol === 'https:' ? 443 : 80}`, ...r.servers]);
+    o.directive('proxy_pass', `${t.protocol}//${name}${r.hasPath ? t.pathname : ''}`);
+    if (r.changeOrigin && !r.setHeaders.some(([k]) => k.toLowerCase() === 'host'))
+      o.directive('proxy_set_header', 'Host', t.host);
+  } else o.directive('proxy_pass', r.target);
 
   const set = new Map(r.setHeaders.map(([k, v]) => [k.toLowerCase(), [k, v] as [string, string]]));
   const removed = new Set(r.removeHeaders.map((h) => h.toLowerCase()));

@@ -53,6 +53,7 @@ export function exportNginx(config: Config | ConfigInput, opts: ExportOptions = 
   const body = new Lines();
   const originVars = new Map<string, string>();
   let upgradeMap = false;
+  let upstreams = 0;
   const x: RouteExport = {
     originVar(origins) {
       const key = JSON.stringify(origins);
@@ -69,6 +70,13 @@ export function exportNginx(config: Config | ConfigInput, opts: ExportOptions = 
     },
     warn: (m) => warnings.push(m),
     needUpgradeMap: () => (upgradeMap = true),
+    upstream(servers) {
+      const name = `loopgate_upstream_${++upstreams}`;
+      maps.open(`upstream ${name}`);
+      for (const s of servers) maps.directive('server', s);
+      maps.close();
+      return name;
+    },
   };
 
   const { routes, note } = activeRoutes(cfg, warnings);

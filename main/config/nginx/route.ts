@@ -187,7 +187,13 @@ export function importRoute(
     w.at(node.d, 'nginx needs "proxy_http_version 1.1" to proxy WebSocket upgrades; Loopgate proxies them (ws: true)');
   }
 
-  const route: RouteInput = { match: node.match, target, ws, ...headerFields(headers) };
+  const route: RouteInput = {
+    match: node.match,
+    target,
+    ...(resolved.servers ? { servers: resolved.servers } : {}),
+    ws,
+    ...headerFields(headers),
+  };
   const https = /^https:/i.test(target);
 
   const verify = scalar(chain, 'proxy_ssl_verify', used);

@@ -13,6 +13,8 @@ export interface Target {
   target: string;
   /** The host named an upstream block (nginx then sends Host: <upstream name> by default). */
   upstream?: string;
+  /** The upstream's other servers (host:port), taken in turn after the target's. */
+  servers?: string[];
 }
 
 /** `upstream` blocks of the http level, by name. */
@@ -59,6 +61,7 @@ export function resolveTarget(
   }
   const up = upstreams.get(host);
   let upstream: string | undefined;
+  const servers: string[] = [];
   if (up) {
     const first = up.servers[0];
     const address = first?.args[0];
@@ -73,10 +76,26 @@ export function resolveTarget(
     }
     for (const extra of up.servers.slice(1)) {
       used.mark(extra);
-      w.at(extra, `upstream ${host} has several servers: Loopgate proxies to the first (${address}) only`);
+      const addr = extra.args[0] ?? '';
+      if (extra.args.includes('backup') || extra.args.includes('down')) {
+        w.at(
+          extra,
+          `upstream ${host}: a ${extra.args.includes('down') ? 'down' : 'backup'} server is not taken in turn by Loopgate: left out`,
+        );
+      } else if (addr.toLowerCase().startsWith('unix:')) {
+        w.at(extra, `upstream server ${addr}: UNIX sockets are not supported: left out`);
+      } else {
+        servers.push(/:\d+$/.test(addr) ? addr : `${addr}:80`);
+      }
     }
-    if (first.args.length > 1) {
-      w.at(first, `server parameters (${first.args.slice(1).join(' ')}) are not needed with one backend: ignored`);
+    for (const s of up.servers) {
+      const params = s.args.slice(1).filter((p) => p !== 'backup' && p !== 'down');
+      if (params.length) {
+        w.at(
+          s,
+          `server parameters (${params.join(' ')}): Loopgate takes the servers in plain turn (no weights, no failure counting)`,
+        );
+      }
     }
     upstream = host;
     host = /:\d+$/.test(address) || /^\[.*\]:\d+$/.test(address) ? address : `${address}:80`;
@@ -88,7 +107,7 @@ export function resolveTarget(
     w.at(pass, `proxy_pass ${value}: not a valid URL: location skipped`);
     return undefined;
   }
-  return { target, upstream };
+  return { target, upstream, ...(servers.length ? { servers } : {}) };
 }
 
 /**

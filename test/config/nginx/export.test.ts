@@ -301,3 +301,16 @@ describe('exported CORS through real nginx', { skip: nginxMissing }, () => {
     assert.equal(missing.headers['access-control-allow-origin'], 'http://a.test', '"always" adds CORS to errors too');
   });
 });
+
+test('a route with servers exports as an nginx upstream (round robin) that nginx -t accepts, and imports back', () => {
+  const { text } = exportNginx({
+    routes: [{ match: '/api/', target: 'http://127.0.0.1:9001/v1/', servers: ['127.0.0.1:9002'] }],
+  });
+  assert.match(text, /upstream loopgate_upstream_1 \{\s+server 127\.0\.0\.1:9001;\s+server 127\.0\.0\.1:9002;/);
+  assert.match(text, /proxy_pass http:\/\/loopgate_upstream_1\/v1\/;/);
+  const t = nginxTest(text);
+  assert.ok(t.ok, t.stderr);
+  const back = importNginx(text, { file: 'export.conf' }).sites[0]!.config.routes![0]!;
+  assert.equal(back.target, 'http://127.0.0.1:9001/v1/');
+  assert.deepEqual(back.servers, ['127.0.0.1:9002']);
+});

@@ -144,10 +144,13 @@ describe('fixture corpus', () => {
         forwarded: { realIp: false, forwardedProto: false, forwardedHost: false },
       },
     ]);
-    const several = warned(r, /several servers/);
+    // auth_backend: its backup server is not taken in turn; the weights of the first are not kept.
     assert.deepEqual(
-      several.map((w) => [w.line, w.directive]),
-      [[8, 'server']],
+      warned(r, /backup server is not taken in turn|plain turn/).map((w) => [w.line, w.directive]),
+      [
+        [8, 'server'],
+        [7, 'server'],
+      ],
     );
     assert.deepEqual(
       warned(r, /keeps upstream connections/).map((w) => w.line),
@@ -531,4 +534,16 @@ test('one fixed Allow-Origin without a preflight block stays a plain header, sen
     'Access-Control-Max-Age': '86400',
   });
   assert.equal(r.warnings.filter((w) => /one fixed origin/.test(w.message)).length, 1);
+});
+
+test('an upstream with several servers: requests go to each in turn (round robin), Host is the upstream name', () => {
+  const r = importNginx(
+    `upstream api { server 127.0.0.1:9001; server 127.0.0.1:9002; server localhost; }
+    server { listen 8080; location / { proxy_pass http://api; } }`,
+    { file: 'rr.conf' },
+  );
+  const route = r.sites[0]!.config.routes![0]!;
+  assert.equal(route.target, 'http://127.0.0.1:9001');
+  assert.deepEqual(route.servers, ['127.0.0.1:9002', 'localhost:80']);
+  assert.deepEqual(route.setHeaders, { Host: 'api' });
 });
