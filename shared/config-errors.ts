@@ -1,5 +1,9 @@
 // Schema problems in the user's words: the field's dotted path, what it should be, and the nearest valid key for a typo.
-import type { ConfigError } from './config.ts';
+/** A field's problem (config.ts's ConfigError: the same shape, kept here so the two files do not import each other). */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
 
 /** The parts of a zod issue read here (zod 4). */
 export interface Issue {
@@ -97,8 +101,8 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): { found: boolean
 const pathText = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(config)';
 
 /** zod issues → one error per field, each naming the field and saying what to write instead. */
-export function issueErrors(issues: readonly Issue[], input: unknown, schema: unknown): ConfigError[] {
-  const errors: ConfigError[] = [];
+export function issueErrors(issues: readonly Issue[], input: unknown, schema: unknown): FieldProblem[] {
+  const errors: FieldProblem[] = [];
   for (const i of issues) {
     if (i.code === 'unrecognized_keys' && i.keys?.length) {
       const known = keysAt(schema, i.path) ?? [];
