@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { type Issue, issueErrors } from './config-errors.ts';
 import { splitMatch, targetHasPath } from './match.ts';
+import { regexHazard } from './regex-safety.ts';
 import { APP_PROTOCOLS } from './events.ts';
 import { parseDuration, parseExpires, parseSize } from './units.ts';
 
@@ -213,6 +214,8 @@ export const ConfigSchema = z.strictObject({
       vary: z.boolean().optional(),
     })
     .optional(),
+  /** Response headers on the static site's answers (nginx add_header in location / or the server), every status. */
+  addHeaders: responseHeaderMap.optional(),
   /** nginx types: file extension → media type, over Loopgate's built-in table. */
   types: z
     .record(
@@ -293,6 +296,14 @@ export function checkRoute(r: RouteConfig): ConfigError[] {
   if (modifier === '~' || modifier === '~*') {
     try {
       new RegExp(pattern, modifier === '~*' ? 'i' : '');
+      // Every request's path is matched against it: a pattern that can backtrack for minutes would stall the proxy.
+      const hazard = regexHazard(pattern, modifier === '~*' ? 'i' : '');
+      if (hazard) {
+        errors.push({
+          path: 'match',
+          message: `regular expression refused, a long request path could stall the proxy: ${hazard.reason}; rewrite it without the repetition (e.g. "(a+)+" as "a+")`,
+        });
+      }
     } catch (e) {
       errors.push({ path: 'match', message: `invalid regular expression: ${(e as Error).message}` });
     }

@@ -47,7 +47,7 @@ export function compileSnapshot(config: Config, opts: CompileOptions): Snapshot 
               }
             : null,
           types: Object.fromEntries(Object.entries(config.types ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
-          addHeaders: [],
+          addHeaders: Object.entries(config.addHeaders ?? {}),
           sendTimeout: server.timeouts.clientSend,
         }
       : null,

@@ -181,6 +181,7 @@ function writeServer(
       o.directive('try_files', '$uri', '$uri/', `/${(cfg.index ?? ['index.html'])[0]}`);
     }
     if (siteCors) writeCors(o, siteCors, [], x);
+    for (const [k, v] of Object.entries(cfg.addHeaders ?? {})) o.directive('add_header', k, v, 'always');
     if (!hasRoot) o.directive('return', '404');
     o.close();
     o.line('');

@@ -15,6 +15,7 @@ import { flattenLocations, type LocNode } from './locations.ts';
 import { parseConfig, type Directive, type ReadFile } from './parse.ts';
 import {
   findPreflight,
+  plainHeaders,
   importRoute,
   preflightHeaders,
   readDuration,
@@ -156,9 +157,9 @@ function importServer(
   const topCors = staticRead.cors;
   if (topCors) config.cors = minimizeCors(topCors, CORS_DEFAULTS);
   if (config.root !== undefined) {
-    for (const h of staticRead.rest) {
-      w.at(h.d, `add_header ${h.name}: Loopgate adds response headers to proxied routes only, not to static files`);
-    }
+    // add_header of location / (or the server): on the files served, as nginx adds them.
+    const headers = plainHeaders(staticRead.rest, w);
+    if (headers) config.addHeaders = headers;
   }
 
   const allowed = readServerNames(body, w, used);

@@ -547,3 +547,15 @@ test('an upstream with several servers: requests go to each in turn (round robin
   assert.deepEqual(route.servers, ['127.0.0.1:9002', 'localhost:80']);
   assert.deepEqual(route.setHeaders, { Host: 'api' });
 });
+
+test('add_header of the server or location / goes on the static files (addHeaders), and exports back', () => {
+  const r = importNginx(
+    `server { listen 8080; root /srv; add_header X-Frame-Options SAMEORIGIN always; location / { } }`,
+    {
+      file: 'site-headers.conf',
+    },
+  );
+  const c = r.sites[0]!.config;
+  assert.deepEqual(c.addHeaders, { 'X-Frame-Options': 'SAMEORIGIN' });
+  assert.match(exportNginx(c).text, /add_header X-Frame-Options SAMEORIGIN always;/);
+});
