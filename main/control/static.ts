@@ -72,6 +72,7 @@ export async function serveUi(
   let file = await resolveInside(root, rel === '/' ? '/index.html' : rel);
   // SPA: a path that looks like a page (no extension) falls back to index.html.
   if (!file && extname(rel) === '') file = await resolveInside(root, '/index.html');
+  if (!file && rel === '/favicon.ico') return sendFavicon(res, port, head);
   if (!file) return false;
   const body = await readFile(file);
   securityHeaders(res, port);
@@ -80,6 +81,23 @@ export async function serveUi(
   res.setHeader('content-length', body.length);
   res.setHeader('cache-control', file.endsWith('.html') ? 'no-store' : 'no-cache');
   res.end(head ? undefined : body);
+  return true;
+}
+
+/** Loopgate's mark (a gate over a loop), answered for /favicon.ico so the browser logs no 404. */
+const FAVICON = Buffer.from(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1f6feb"/>' +
+    '<path d="M9 24V12a7 7 0 0 1 14 0v12" fill="none" stroke="#fff" stroke-width="3"/>' +
+    '<path d="M6 24h20" stroke="#fff" stroke-width="3"/></svg>',
+);
+
+function sendFavicon(res: ServerResponse, port: number, head: boolean): true {
+  securityHeaders(res, port);
+  res.statusCode = 200;
+  res.setHeader('content-type', 'image/svg+xml');
+  res.setHeader('content-length', FAVICON.length);
+  res.setHeader('cache-control', 'max-age=86400');
+  res.end(head ? undefined : FAVICON);
   return true;
 }
 

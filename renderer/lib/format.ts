@@ -91,7 +91,7 @@ export function explainUpgrade(s: SessionView): string | null {
     );
   } else if (s.error) {
     const answered = s.status ? ` Loopgate answered the browser with HTTP ${s.status}.` : '';
-    parts.push(`Who: ${who(s.error.side)} (${s.error.code}). Why: ${s.error.message}.${answered}`);
+    parts.push(`Who: ${who(s.error.side)} (${s.error.code}). Why: ${sentence(s.error.message)}${answered}`);
   } else {
     parts.push('The upgrade did not complete (no answer from the backend was recorded).');
   }
@@ -104,7 +104,7 @@ export function explainUpgrade(s: SessionView): string | null {
 export function explainHttpError(r: HttpRecord): string | null {
   if (!r.error) return null;
   const hints: Record<string, string> = {
-    ECONNREFUSED: 'Nothing listens at the target: is the backend running, and is the port right?',
+    ECONNREFUSED: 'Nothing listens at the target address: start the backend, or check the port in the route target.',
     CONNECT_TIMEOUT: 'The backend did not accept the connection within the connect timeout (proxy_connect_timeout).',
     READ_TIMEOUT: 'The backend went quiet for longer than the read timeout (proxy_read_timeout).',
     SEND_TIMEOUT: 'The backend stopped reading the request for longer than the send timeout (proxy_send_timeout).',
@@ -116,17 +116,25 @@ export function explainHttpError(r: HttpRecord): string | null {
       'The client took none of the answer for longer than the client send timeout (send_timeout): a stalled tab or a client that stopped reading.',
   };
   const hint = hints[r.error.code];
-  return `Who: ${who(r.error.side)} (${r.error.code}). Why: ${r.error.message}.${hint ? ` ${hint}` : ''}`;
+  return `Who: ${who(r.error.side)} (${r.error.code}). Why: ${sentence(r.error.message)}${hint ? ` ${hint}` : ''}`;
+}
+
+/** A message as a sentence: a full stop unless it already ends in one (or in ? or !). */
+function sentence(message: string): string {
+  const m = message.trim();
+  return /[.?!]$/.test(m) ? m : `${m}.`;
 }
 
 export function closeText(s: SessionView): string {
   if (s.state !== 'closed') return s.state;
-  const by = s.closedBy ? `by ${who(s.closedBy)}` : '';
+  const by = s.closedBy ? ` by ${who(s.closedBy)}` : '';
   const code =
     s.closeCode !== undefined
       ? `${s.closeCode}${CLOSE_NAMES[s.closeCode] ? ` ${CLOSE_NAMES[s.closeCode]}` : ''}`
-      : 'no code';
-  return `closed ${by}, ${code}${s.closeReason ? ` "${s.closeReason}"` : ''}`;
+      : s.imported && !s.closedBy
+        ? 'the HAR does not say how'
+        : 'no code';
+  return `closed${by}, ${code}${s.closeReason ? ` "${s.closeReason}"` : ''}`;
 }
 
 export const CLOSE_NAMES: Record<number, string> = {

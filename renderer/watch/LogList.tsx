@@ -47,20 +47,18 @@ export function LogList({ records, selectedId, onSelect, follow, onFollowChange,
         onFollowChange={onFollowChange}
         rowClass={(i) => {
           const r = records[i]!;
-          return cx(
-            'log-grid',
-            `tone-${statusTone(r)}`,
-            r.kind === 'ws' && 'is-ws',
-            r.kind === 'http' && r.imported && 'imported',
-          );
+          return cx('log-grid', `tone-${statusTone(r)}`, r.kind === 'ws' && 'is-ws', r.imported && 'imported');
         }}
         renderRow={(i) => {
           const r = records[i]!;
           return (
             <>
-              <span class="status">{statusText(r)}</span>
+              <span class="status" title={statusText(r)}>
+                {statusText(r)}
+              </span>
               <span class={cx('method', r.kind === 'ws' && 'ws')}>{methodOf(r)}</span>
-              <span class="url" title={r.url}>
+              <span class="url" title={r.imported ? `${r.url} (from an imported HAR)` : r.url}>
+                {r.imported && <span class="badge imported">HAR</span>}
                 {r.url}
               </span>
               <span class="col-route" title={r.route}>

@@ -25,6 +25,11 @@ export function RequestDetail({ record: r, onClose }: { record: HttpView; onClos
       <header class="detail-head">
         <span class={cx('pill', `tone-${statusTone(r)}`)}>{r.status ?? (r.done ? 'failed' : 'pending')}</span>
         <h2 class="mono url-title" title={r.url}>
+          {r.imported && (
+            <span class="badge imported" title="from an imported HAR file, not live traffic">
+              imported
+            </span>
+          )}
           <span class="method">{r.method}</span> {r.url}
         </h2>
         <button type="button" class="btn icon" aria-label="Close details (Esc)" title="Close (Esc)" onClick={onClose}>
@@ -99,7 +104,14 @@ export function RequestDetail({ record: r, onClose }: { record: HttpView; onClos
       <div class="tab-panel grow scroll pad" id={`req-panel-${tab}`} role="tabpanel" aria-labelledby={`req-tab-${tab}`}>
         {tab === 'headers' && (
           <>
-            <HeadersTable title="Request headers" headers={r.requestHeaders} />
+            <HeadersTable title="Request headers (client → Loopgate)" headers={r.requestHeaders} />
+            {r.upstreamHeaders && (
+              <HeadersTable
+                title="Request headers as sent to the backend (Loopgate → backend)"
+                headers={r.upstreamHeaders}
+                status={r.target ? `${r.method} ${r.target}` : undefined}
+              />
+            )}
             <HeadersTable
               title="Response headers"
               headers={r.responseHeaders}

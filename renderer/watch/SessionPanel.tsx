@@ -16,6 +16,11 @@ import { ProtocolTable } from './ProtocolTable.tsx';
 type Tab = 'frames' | 'protocol' | 'handshake';
 
 /** The record's counters, or what the frames held show when those are ahead (records refresh once a second). */
+/** Loopgate closed the session because nothing passed for the read timeout. */
+function idleClosed(s: SessionView): boolean {
+  return s.state === 'closed' && s.closedBy === 'loopgate' && s.closeReason === 'idle timeout';
+}
+
 function liveCounts(s: SessionView, frames: readonly FrameRecord[]): SessionView['counts'] {
   let toBackend = 0;
   let toClient = 0;
@@ -105,6 +110,11 @@ export function SessionPanel({
       <header class="detail-head">
         <span class={cx('pill', `state-${session.state}`)}>{session.state}</span>
         <h2 class="mono url-title" title={session.url}>
+          {session.imported && (
+            <span class="badge imported" title="from an imported HAR file, not live traffic">
+              imported
+            </span>
+          )}
           {session.url}
         </h2>
         <button type="button" class="btn small" onClick={() => void exportHar()}>
@@ -120,7 +130,20 @@ export function SessionPanel({
           {session.responseBody && <pre class="mono excerpt">{session.responseBody}</pre>}
         </div>
       )}
+      {idleClosed(session) && (
+        <div class="banner warn" role="note" data-testid="idle-hint">
+          <span>
+            Nothing went either way for the route's read timeout, so Loopgate closed the session, as nginx does
+            (proxy_read_timeout). To keep quiet sessions open, set <code>keepAlivePing</code> on the route (for example
+            "30s"): Loopgate then pings both sides while the session is idle.
+          </span>
+        </div>
+      )}
       <dl class="facts">
+        <div>
+          <dt>Host</dt>
+          <dd class="mono">{session.host || '—'}</dd>
+        </div>
         <div>
           <dt>Route</dt>
           <dd class="mono">{session.route ?? '—'}</dd>
@@ -135,7 +158,11 @@ export function SessionPanel({
         </div>
         <div>
           <dt>Duration</dt>
-          <dd class="mono">{formatMs((session.closedAt ?? now) - session.startedAt)}</dd>
+          <dd class="mono">
+            {session.closedAt === undefined && session.imported
+              ? '—'
+              : formatMs((session.closedAt ?? now) - session.startedAt)}
+          </dd>
         </div>
         <div>
           <dt>Subprotocol</dt>
@@ -209,6 +236,13 @@ export function SessionPanel({
               headers={session.requestHeaders}
               status={`GET ${session.url}`}
             />
+            {session.upstreamHeaders && (
+              <HeadersTable
+                title="Request as sent to the backend (Loopgate → backend)"
+                headers={session.upstreamHeaders}
+                status={session.target ? `GET ${session.target}` : undefined}
+              />
+            )}
             <HeadersTable
               title="Response (backend → client)"
               headers={session.responseHeaders}

@@ -15,7 +15,8 @@ function validator(): ValidateFunction {
   // har-schema's formats (ajv-formats is not needed for these three).
   ajv.addFormat('date-time', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i);
   ajv.addFormat('ipv4', /^(\d{1,3}\.){3}\d{1,3}$/);
-  ajv.addFormat('ipv6', /^[0-9a-f:.]+$/i);
+  ajv.addFormat('uri', (s: string) => URL.canParse(s));
+  ajv.addFormat('ipv6', /^[0-9a-f.]*:[0-9a-f:.]*$/i);
   // har-schema writes `min` where it means `minimum` (timings ≥ -1, time ≥ 0): enforce what it means.
   ajv.addKeyword({
     keyword: 'min',
