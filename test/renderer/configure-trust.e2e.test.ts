@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { ConfigInput } from '../../shared/config.ts';
+import type { AppShell } from '../../main/app/shell.ts';
 import { Runtime } from '../../main/runtime.ts';
 import { startBackend, type Backend } from '../helpers/backend.ts';
+import { openDesktopPage, startDesktopShell, type DesktopPage } from '../helpers/desktop-page.ts';
 import { waitFor } from '../helpers/net.ts';
 import { buildRenderer, HAVE_CHROMIUM, launchChromium } from '../helpers/ui-harness.ts';
 
@@ -183,5 +185,72 @@ describe('Configure: what runs is what you see, nothing written is lost', { skip
     assert.equal(onDisk().charset, 'latin1');
     const copy = (await ui.getByRole('status', { name: 'Copy kept' }).locator('code').innerText()).trim();
     assert.equal((JSON.parse(readFileSync(copy, 'utf8')) as ConfigInput).spa, false);
+  });
+});
+
+describe('Configure in desktop mode (preload → IPC): refused hand edit and stale save', {
+  skip,
+  timeout: 120_000,
+}, () => {
+  let dir: string;
+  let file: string;
+  let shell: AppShell;
+  let desktop: DesktopPage;
+  let browser: Browser;
+  let bundle: { dir: string; remove(): void };
+  const onDisk = () => JSON.parse(readFileSync(file, 'utf8')) as ConfigInput;
+  const editorSave = (content: string) => {
+    writeFileSync(`${file}.swp`, content);
+    renameSync(`${file}.swp`, file);
+  };
+
+  before(async () => {
+    bundle = await buildRenderer();
+    dir = mkdtempSync(join(tmpdir(), 'loopgate-configure-desktop-'));
+    file = join(dir, 'loopgate.json');
+    writeFileSync(file, `${JSON.stringify({ listen: { port: 0 }, routes: [] }, null, 2)}\n`);
+    shell = (await startDesktopShell(file, join(dir, 'userData'))).shell;
+    browser = await launchChromium();
+    desktop = await openDesktopPage(browser, { source: shell, uiDir: bundle.dir });
+    await desktop.page.goto(desktop.url('/index.html?tab=configure'));
+    await desktop.page.locator('.save-state', { hasText: 'Saved · live' }).waitFor();
+  });
+  after(async () => {
+    await desktop?.close();
+    await browser?.close();
+    await shell?.stop();
+    bundle?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a refused hand edit: shown with its fields; "Reload from disk" after the fix runs the file', async () => {
+    const ui = desktop.page;
+    editorSave('{ "listen": { "prot": 0 } }\n');
+    const banner = ui.getByRole('alert', { name: 'Hand edit refused' });
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /listen\.prot.*did you mean "port"\?/);
+    await ui.getByRole('switch', { name: 'Directory listing' }).click();
+    await waitFor(() => shell.runtime?.store.config.autoindex === true, 'the form edit running');
+    assert.equal(readFileSync(file, 'utf8'), '{ "listen": { "prot": 0 } }\n', 'not written over');
+    editorSave(`${JSON.stringify({ listen: { port: 0 }, charset: 'utf-8' }, null, 2)}\n`);
+    await banner.getByRole('button', { name: 'Reload from disk' }).click();
+    await banner.waitFor({ state: 'detached' });
+    await ui.locator('.save-state', { hasText: 'Saved · live' }).waitFor();
+    assert.equal(shell.runtime?.store.config.charset, 'utf-8');
+  });
+
+  it('a stale save is refused over IPC too; "Load the current config" takes the newer one', async () => {
+    const ui = desktop.page;
+    await ui.locator('#site').getByLabel('Charset').fill('latin1');
+    const rt = shell.runtime!;
+    const other = await rt.controller.putConfig({ ...rt.store.input, spa: false });
+    assert.ok(other.ok);
+    const banner = ui.getByRole('alert', { name: 'Config changed elsewhere' });
+    await banner.waitFor();
+    assert.equal(onDisk().charset, 'utf-8');
+    await banner.getByRole('button', { name: 'Load the current config (drop my edits)' }).click();
+    await banner.waitFor({ state: 'detached' });
+    assert.equal(await ui.locator('#site').getByLabel('Charset').inputValue(), 'utf-8');
+    assert.equal(onDisk().spa, false);
   });
 });

@@ -183,7 +183,11 @@ describe('Open project… (fake bridge)', { skip, timeout: 60_000 }, () => {
           e,
         ]),
       );
-      assert.deepEqual(puts, [[ONE, '/srv/one-edited', { configFile: ONE }]], 'the put names the file it was made for');
+      assert.deepEqual(
+        puts,
+        [[ONE, '/srv/one-edited', { configFile: ONE, version: 1 }]],
+        'the put names the file it was made for',
+      );
 
       // A refusal: shown inline with its message (without the code), the file shown stays.
       await setNext(page, {
