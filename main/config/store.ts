@@ -397,13 +397,12 @@ export class ConfigStore {
         const e = fileProblem(file, err as NodeJS.ErrnoException);
         return { ok: false, code: 'SAVE_FAILED', errors: e.errors };
       }
-      const parsed = parseText(text);
+      const parsed = this.#readEdit(file, text);
       if (!parsed.ok) {
-        const error = parsed.error(file, { edit: true });
-        this.#refused = { text, error };
-        return { ok: false, code: 'INVALID_CONFIG', errors: error.errors };
+        this.#refused = { text, error: parsed.error };
+        return { ok: false, code: 'INVALID_CONFIG', errors: parsed.error.errors };
       }
-      const running = withCommandLine(parsed.input, this.#commandLine);
+      const { running } = parsed;
       this.#refused = null;
       this.#fileInput = parsed.input;
       this.#text = text;
@@ -534,20 +533,36 @@ export class ConfigStore {
 
   /** A new text of the file: run it (command-line values still over it), or refuse it and keep the config. */
   #takeDiskText(text: string): void {
-    const file = this.#file!;
-    const parsed = parseText(text);
+    const parsed = this.#readEdit(this.#file!, text);
     if (!parsed.ok) {
-      const error = parsed.error(file, { edit: true });
-      this.#refused = { text, error };
-      this.#reportError(error);
+      this.#refused = { text, error: parsed.error };
+      this.#reportError(parsed.error);
       return;
     }
-    const running = withCommandLine(parsed.input, this.#commandLine);
+    const { running } = parsed;
     const wasRefused = this.#refused !== null;
     this.#refused = null;
     this.#fileInput = parsed.input;
     this.#text = text;
     this.#accept(running.input, running.config, wasRefused);
+  }
+
+  /** A text of the file, validated, with the command line's values still over it; or why it is refused. */
+  #readEdit(
+    file: string,
+    text: string,
+  ):
+    | { ok: true; input: ConfigInput; running: { input: ConfigInput; config: Config } }
+    | { ok: false; error: ConfigFileError } {
+    const parsed = parseText(text);
+    if (!parsed.ok) return { ok: false, error: parsed.error(file, { edit: true }) };
+    try {
+      return { ok: true, input: parsed.input, running: withCommandLine(parsed.input, this.#commandLine) };
+    } catch (err) {
+      const errors = err instanceof ConfigFileError ? err.errors : [{ path: '(config)', message: String(err) }];
+      const what = "the config is not valid with the command line's values";
+      return { ok: false, error: new ConfigFileError(file, summary(what, { edit: true }), errors) };
+    }
   }
 
   /** Take a new running config; publish it unless it is the same as the running one (or `always`). */
