@@ -111,7 +111,7 @@ export function NginxImport({
   // Whether the last Apply / Add went through: the draft machinery saves it and reports refusals at the top.
   const doneState = !done
     ? null
-    : cfg.status === 'invalid' || cfg.status === 'failed'
+    : cfg.status === 'invalid' || cfg.status === 'failed' || cfg.status === 'conflict'
       ? 'bad'
       : sameJson(cfg.saved, done.config)
         ? 'ok'
