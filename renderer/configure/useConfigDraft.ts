@@ -215,6 +215,11 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
     clearTimeout(timer.current);
     seq.current++;
     const s = ref.current;
+    // In a conflict the saved config is the older one: going back means taking the newer one.
+    if (s.conflict) {
+      void reload(true);
+      return;
+    }
     set({
       draft: s.saved,
       errors: new FieldErrors(),
@@ -222,7 +227,7 @@ export function useConfigDraft(bridge: LoopgateBridge, configVersion: number, co
       message: null,
       conflict: null,
     });
-  }, []);
+  }, [reload]);
 
   const setProfile = useCallback(
     async (name: string | null) => {
