@@ -92,7 +92,7 @@ export async function ensureElectron(
   if (found.ok || !pkg || found.reason !== 'its runtime is not downloaded') return found;
   if (env.ELECTRON_SKIP_BINARY_DOWNLOAD)
     return { ok: false, reason: 'its runtime is not downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD is set)' };
-  say(`Downloading the Electron ${pkg.version} runtime (first start, about 100 MB)…`);
+  say(`Downloading the Electron ${pkg.version} runtime (about 100 MB, needed once)…`);
   const fetched = await fetchElectronRuntime(pkg.dir, env);
   if (!fetched.ok) return { ok: false, reason: `its runtime could not be downloaded (${fetched.reason})` };
   const again = findElectron(paths);

@@ -147,7 +147,7 @@ test('first start: the runtime npm install left out is downloaded, checked and t
     const env = { ...downloadEnv(m.url), electron_use_remote_checksums: '1' };
     const found = await ensureElectron((l) => said.push(l), project, env);
     assert.deepEqual(found, { ok: true, path: join(project.root, 'node_modules/electron/dist/electron') });
-    assert.deepEqual(said, [`Downloading the Electron ${electronVersion} runtime (first start, about 100 MB)…`]);
+    assert.deepEqual(said, [`Downloading the Electron ${electronVersion} runtime (about 100 MB, needed once)…`]);
     assert.ok(
       m.asked.some((u) => u.endsWith(`/v${electronVersion}/${file}`)),
       m.asked.join(', '),
