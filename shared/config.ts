@@ -35,7 +35,8 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
 
 /** RFC 9110 token characters: header names, methods, charset names. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const headerName = z.string().regex(TOKEN, "not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)");
+const HEADER_NAME_RULE = "is not a valid HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)";
+const headerName = z.string().regex(TOKEN, HEADER_NAME_RULE.replace('is not', 'not'));
 
 /**
  * Why a configured header value cannot go on the wire, or null. Never a line break, NUL or other
@@ -61,8 +62,16 @@ const headerValue = (ascii: boolean) =>
     const problem = headerValueProblem(v, ascii);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
   });
-const headerMap = z.record(headerName, headerValue(false));
-const responseHeaderMap = z.record(headerName, headerValue(true));
+/** { name: value } with each name checked here, so a bad one is named in the error (zod's own says "Invalid key"). */
+const headerRecord = (ascii: boolean) =>
+  z.record(z.string(), headerValue(ascii)).superRefine((map, ctx) => {
+    for (const name of Object.keys(map)) {
+      if (!TOKEN.test(name))
+        ctx.addIssue({ code: 'custom', path: [name], message: `"${name.slice(0, 60)}" ${HEADER_NAME_RULE}` });
+    }
+  });
+const headerMap = headerRecord(false);
+const responseHeaderMap = headerRecord(true);
 
 export const TimeoutsSchema = z.strictObject({
   /** nginx proxy_connect_timeout: how long to wait for the backend to accept the connection. */
@@ -121,6 +130,22 @@ export const RouteSchema = z.strictObject({
   match: z.string().min(1, 'match is empty: use "/api", "= /x", "^~ /x", "~ regex" or "~* regex"'),
   /** nginx proxy_pass: with a path it replaces the matched prefix; without one the URI passes unchanged. */
   target: z.string().min(1),
+  /** nginx `rewrite regex replacement break` in the location: the first that matches sets the URI sent upstream. */
+  rewrite: z
+    .array(
+      z.strictObject({
+        regex: z.string().refine((v) => {
+          try {
+            new RegExp(v);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not a valid regular expression'),
+        replacement: z.string().regex(/^\//, 'the new URI starts with "/"'),
+      }),
+    )
+    .optional(),
   /** More backends ("host:port") taking requests in turn with the target's (an nginx upstream's servers, round robin). */
   servers: z
     .array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'write a backend as host:port'))

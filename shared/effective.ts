@@ -97,6 +97,8 @@ export interface FullRoute {
   target: string;
   /** More backends (host:port) taken in turn with the target's (nginx upstream round robin). */
   servers: string[];
+  /** nginx `rewrite regex replacement break` rules, in order. */
+  rewrite: Array<{ regex: string; replacement: string }>;
   hasPath: boolean;
   https: boolean;
   ws: boolean;
@@ -144,6 +146,7 @@ export function fullRoute(r: RouteConfig, server: ServerLevel): FullRoute {
     name: r.name,
     target,
     servers: r.servers ?? [],
+    rewrite: r.rewrite ?? [],
     hasPath: targetHasPath(target),
     https: /^https:/i.test(target),
     ws: r.ws ?? true,

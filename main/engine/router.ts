@@ -1,8 +1,20 @@
 // nginx location selection over the compiled routes, proxy_pass path rewrite, auto-redirect and route warnings.
+import { setFlagsFromString } from 'node:v8';
 import type { CompiledRoute } from './types.ts';
 import { escapePath, normalizePath, rawQuery } from './uri.ts';
 
 export { normalizePath };
+
+/*
+ * ReDoS (docs/hardening.md): validateConfig refuses route regexes that regexHazard (shared/regex-safety.ts)
+ * finds super-linear. Behind it, a regex that still backtracks too much is finished by V8's linear-time
+ * engine (for patterns without backreferences or lookarounds; process-wide, the same matches), and
+ * regex locations are not tried on paths longer than nginx accepts in a request line.
+ */
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+
+/** nginx answers 414 to a request line over 8 KiB (large_client_header_buffers 4 8k): regexes never see longer paths there. */
+export const REGEX_PATH_MAX = 8 * 1024;
 
 /** What matchRoute needs, computed once per routes array (snapshots are immutable). */
 interface RouteIndex {
@@ -55,7 +67,8 @@ function indexOf(routes: readonly CompiledRoute[]): RouteIndex {
  *
  *  `path` is the normalized path (normalizePath). Prefixes compare case-sensitively and by plain
  *  string prefix, so "/api" matches "/apix" exactly as in nginx. The routes array must not be mutated
- *  after its first use (the precomputed index is cached per array). */
+ *  after its first use (the precomputed index is cached per array). Regexes are not tried on paths
+ *  over REGEX_PATH_MAX (nginx would have answered 414). */
 export function matchRoute(routes: CompiledRoute[], path: string): CompiledRoute | null {
   const ix = indexOf(routes);
   const exact = ix.exact.get(path);
@@ -69,6 +82,7 @@ export function matchRoute(routes: CompiledRoute[], path: string): CompiledRoute
     }
   }
   if (prefix !== null && prefix.kind === 'prefix-stop') return prefix;
+  if (path.length > REGEX_PATH_MAX) return prefix;
   const regexes = ix.regexes;
   for (let i = 0; i < regexes.length; i++) {
     if (regexes[i]!.regex.test(path)) return regexes[i]!.route;
@@ -99,6 +113,10 @@ export function slashRedirect(routes: CompiledRoute[], rawUrl: string, normalize
  *  An empty query ("/x?") is dropped and a "#fragment" is cut, as nginx does. A regex route cannot
  *  have a URI part (config validation refuses it); if one does anyway, the whole path is appended. */
 export function upstreamPath(route: CompiledRoute, rawUrl: string, normalizedPath: string): string {
+  if (route.rewrite) {
+    const rewritten = rewriteUri(route.rewrite, rawUrl, normalizedPath);
+    if (rewritten !== null) return rewritten;
+  }
   const targetPath = route.targetPath;
   if (targetPath === null) return rawUrl;
   const cut = route.kind !== 'regex' && normalizedPath.startsWith(route.pattern) ? route.pattern.length : 0;
@@ -168,4 +186,32 @@ export function takeTurn(route: CompiledRoute): CompiledRoute {
   const picked = s.all[s.next]!;
   s.next = (s.next + 1) % s.all.length;
   return picked;
+}
+
+/**
+ * nginx `rewrite regex replacement break` before proxy_pass: the first regex that matches the
+ * (normalized) path gives the new URI, $1…$9 filled in; proxy_pass's own URI part is then not used.
+ * The request's query follows, after the replacement's own (a replacement ending in "?" drops it).
+ * Returns null when no regex matches.
+ */
+export function rewriteUri(
+  rules: Array<{ regex: RegExp; replacement: string }>,
+  rawUrl: string,
+  path: string,
+): string | null {
+  for (const { regex, replacement } of rules) {
+    const m = regex.exec(path);
+    if (!m) continue;
+    const uri = replacement.replace(/\$(\d)/g, (_, n: string) => m[Number(n)] ?? '');
+    const query = rawQuery(rawUrl);
+    const q = uri.indexOf('?');
+    const uriPath = escapePath(q < 0 ? uri : uri.slice(0, q));
+    if (q >= 0) {
+      const own = uri.slice(q + 1);
+      if (own === '') return uriPath;
+      return query ? `${uriPath}?${own}&${query}` : `${uriPath}?${own}`;
+    }
+    return query ? `${uriPath}?${query}` : uriPath;
+  }
+  return null;
 }

@@ -124,6 +124,9 @@ function compileOne(r: RouteConfig, index: number, server: ServerLevel): Compile
     maxBodySize: full.maxBodySize,
     keepAlivePing: full.keepAlivePing,
     cors: full.cors,
+    ...(r.rewrite?.length
+      ? { rewrite: r.rewrite.map((w) => ({ regex: new RegExp(w.regex), replacement: w.replacement })) }
+      : {}),
   };
 }
 

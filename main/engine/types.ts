@@ -52,6 +52,8 @@ export interface CompiledRoute {
   keepAlivePing: number;
   /** null when CORS is off for this route. */
   cors: CorsPolicy | null;
+  /** nginx `rewrite ... break`: the first regex that matches the path gives the URI sent upstream. */
+  rewrite?: Array<{ regex: RegExp; replacement: string }>;
   /** nginx upstream round robin: this route once per server (the target's first), taken in turn. */
   servers?: { all: CompiledRoute[]; next: number };
 }

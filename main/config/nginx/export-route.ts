@@ -66,6 +66,7 @@ export function writeRoute(o: Lines, r: FullRoute, server: ServerLevel, x: Route
   }
   const { modifier, pattern } = splitMatch(r.match);
   o.open(`location ${modifier ? `${modifier} ` : ''}${quote(pattern)}`);
+  for (const rw of r.rewrite) o.directive('rewrite', rw.regex, rw.replacement, 'break');
   if (r.servers.length) {
     // Round robin over the target's backend and the route's servers, as an nginx upstream.
     const t = new URL(r.target);

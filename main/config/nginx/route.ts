@@ -194,6 +194,27 @@ export function importRoute(
     ws,
     ...headerFields(headers),
   };
+  // rewrite ... break before proxy_pass (what foldRewrite could not turn into a target path) runs as written.
+  const rewrites = folded ? [] : block.filter((d) => d.name === 'rewrite');
+  if (
+    rewrites.length &&
+    rewrites.every((d) => d.args.length === 3 && d.args[2] === 'break' && d.args[1]!.startsWith('/'))
+  ) {
+    const rules = [];
+    for (const d of rewrites) {
+      try {
+        new RegExp(d.args[0]!);
+        rules.push({ regex: d.args[0]!, replacement: d.args[1]! });
+        used.mark(d);
+      } catch (e) {
+        w.at(
+          d,
+          `rewrite ${d.args[0]}: not a valid regular expression in JavaScript (${(e as Error).message}): ignored`,
+        );
+      }
+    }
+    if (rules.length) route.rewrite = rules;
+  }
   const https = /^https:/i.test(target);
 
   const verify = scalar(chain, 'proxy_ssl_verify', used);

@@ -102,7 +102,8 @@ const EXACT: Record<string, string> = {
   types: 'MIME types are built into Loopgate',
   default_type: 'MIME types are built into Loopgate',
   set: 'variables are not supported (nginx rewrite module)',
-  rewrite: 'rewrite is not supported: use a target with a path to change the prefix (nginx proxy_pass with a URI)',
+  rewrite:
+    'rewrite is not supported here: only "rewrite regex /uri break;" in a proxied location runs (a target with a path changes a prefix)',
   return: 'return is not supported',
   if: 'if is not supported (only the CORS preflight `if ($request_method = OPTIONS)` is understood)',
   alias: 'alias is not supported: Loopgate serves one root folder',
