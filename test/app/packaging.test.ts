@@ -173,11 +173,11 @@ test("electron-builder.yml passes electron-builder's own schema, with the target
     .flatMap((f) => f.filter)
     .filter((f) => f.includes('node_modules'));
   assert.deepEqual(modules[0], '!node_modules/**/*');
-  assert.deepEqual(
-    /^node_modules\/\{(.+)\}\/\*\*\/\*$/.exec(modules[1]!)?.[1]!.split(',').sort(),
-    Object.keys(pkg.dependencies).sort(),
-  );
-  assert.equal(pkg.optionalDependencies.electron !== undefined && pkg.devDependencies.electron === undefined, true);
+  const kept = /^node_modules\/\{(.+)\}\/\*\*\/\*$/.exec(modules[1] ?? '');
+  assert.ok(kept, `the runtime dependencies are listed: ${modules[1]}`);
+  assert.deepEqual(kept[1]!.split(',').sort(), Object.keys(pkg.dependencies).sort());
+  assert.ok(pkg.optionalDependencies.electron, 'electron is an optional dependency');
+  assert.equal(pkg.devDependencies.electron, undefined);
   assert.match(pkg.scripts.dist!, /dist-preflight\.ts && electron-builder --config build\/electron-builder\.yml$/);
 });
 
