@@ -84,7 +84,7 @@ export class Runtime {
           ...stores,
           origin: opts.nginxFile ? { kind: 'nginx', file: opts.nginxFile } : { kind: 'command-line' },
         });
-    const rt = new Runtime(store, (opts.control && opts.control.token) || randomBytes(16).toString('hex'));
+    const rt = new Runtime(store, (opts.control ? opts.control.token : undefined) || randomBytes(16).toString('hex'));
     const snapshot = rt.#compile(store.version);
     if (!snapshot.ok) {
       store.close();
