@@ -20,7 +20,7 @@ interface Props {
 function originText(source: ConfigSourceInfo): string {
   const o = source.origin;
   if (o.kind === 'file') return 'loopgate.json';
-  if (o.kind === 'nginx') return `imported from ${o.file} (nginx)`;
+  if (o.kind === 'nginx') return `an nginx import (${o.file})`;
   return 'the command line';
 }
 
