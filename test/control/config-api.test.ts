@@ -141,6 +141,25 @@ describe('config API over a real runtime', () => {
     assert.equal(rt.store.input.charset, 'fixed');
   });
 
+  it('serve --nginx: the imported block is the config, its origin the nginx file, flags over it', async () => {
+    const other = await Runtime.start({
+      input: { listen: { port: 0 }, routes: [{ match: '/api', target: 'http://127.0.0.1:1/api' }], spa: false },
+      nginxFile: join(dir, 'site.conf'),
+      baseDir: dir,
+      overlay: { routes: [{ match: '/api', target: `${backend.url}/api` }] },
+      control: false,
+    });
+    try {
+      const s = other.controller.getConfig();
+      assert.deepEqual(s.source.origin, { kind: 'nginx', file: join(dir, 'site.conf') });
+      assert.equal(s.source.file, null);
+      assert.equal(s.config.spa, false);
+      assert.deepEqual(s.config.routes, [{ match: '/api', target: `${backend.url}/api` }], 'the flag wins');
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('bad write options are refused with the field named', async () => {
     const r = await call(port, 'PUT', '/api/config?version=abc', { body: (await state()).config });
     assert.equal(r.status, 400);
