@@ -341,6 +341,7 @@ X-Role: admin";
       (v) => [{ cors: { enabled: true, origins: '*', headers: [v] } }, {}],
       (v) => [{}, { cors: { enabled: true, origins: '*', exposeHeaders: [v] } }],
       (v) => [{}, { charset: v }],
+      (v) => [{}, { addHeaders: { 'X-F': v } }],
       (v) => [{ cookies: { domain: v } }, {}],
       (v) => [{}, { types: { html: v } }],
     ];
