@@ -20,7 +20,7 @@ const HELP = `loopgate — a local nginx you can see into
 Usage:
   loopgate serve [--config FILE | --nginx FILE] [--host H] [--port N] [--root DIR]
                  [--route PREFIX=URL]... [--control-port N] [--token T] [--no-control]
-  loopgate start [same options]      desktop app; browser mode when Electron cannot start
+  loopgate start [same options]      desktop app (downloads its runtime on first use); else browser mode
   loopgate check [--config FILE]     validate a config and show the routes as nginx would match them
   loopgate import-nginx FILE         nginx server block → loopgate.json on stdout (warnings on stderr)
   loopgate export-nginx [--config FILE] [--server-name NAME]   loopgate.json → nginx server block
