@@ -34,10 +34,26 @@ interface Run {
   err: string;
 }
 
+/** Every process this file starts, ended with it even when the runner stops the file on a timeout. */
+const children = new Set<ChildProcess>();
+const killAll = () => {
+  for (const c of children) c.kill('SIGKILL');
+};
+process.once('exit', killAll);
+process.once('SIGTERM', () => {
+  killAll();
+  process.exit(1);
+});
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
 /** Run one shell line as a user would type it, bounded in time. */
 function sh(line: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', line], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn('sh', ['-c', line], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));
@@ -52,7 +68,7 @@ function sh(line: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 30_00
 
 /** Start a `loopgate serve …` line; resolves once it has printed its control URL. */
 function startServe(line: string, cwd: string, env: NodeJS.ProcessEnv) {
-  const child = spawn('sh', ['-c', `exec ${line}`], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn('sh', ['-c', `exec ${line}`], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const lines: string[] = [];
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d));
@@ -104,6 +120,7 @@ describe('the README from a fresh clone', () => {
   });
 
   after(async () => {
+    killAll();
     await backend?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
