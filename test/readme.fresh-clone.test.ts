@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
@@ -91,6 +92,24 @@ async function stop(child: ChildProcess): Promise<number | null> {
 }
 
 const noStack = (text: string) => assert.doesNotMatch(text, /^\s+at /m, `no stack trace:\n${text}`);
+
+test("the Node the README names is package.json's floor, and every locked package accepts it", () => {
+  const semver = createRequire(import.meta.url)('semver') as {
+    minVersion(range: string): { version: string } | null;
+    satisfies(version: string, range: string): boolean;
+  };
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+  const floor = semver.minVersion(pkg.engines.node)!.version;
+  assert.match(README, new RegExp(`\\bNode ${floor.replaceAll('.', '\\.')} or later\\b`));
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { engines?: { node?: string } | string[] }>;
+  };
+  const refuse = Object.entries(lock.packages)
+    .map(([path, p]) => [path, Array.isArray(p.engines) ? undefined : p.engines?.node] as const)
+    .filter(([, range]) => range && !semver.satisfies(floor, range))
+    .map(([path, range]) => `${path} wants Node ${range}`);
+  assert.deepEqual(refuse, [], `Node ${floor} is refused (EBADENGINE)`);
+});
 
 describe('the README from a fresh clone', () => {
   let work: string;
