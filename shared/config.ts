@@ -179,6 +179,29 @@ export const RouteSchema = z.strictObject({
   protocol: z.enum(['auto', 'none', ...APP_PROTOCOLS]).optional(),
 });
 
+/** An nginx location that serves files (no proxy_pass): its own root or alias, try_files, expires, headers, return. */
+export const FileLocationSchema = z.strictObject({
+  /** nginx location: "/static/", "= /x", "^~ /x", "~ regex", "~* regex". */
+  match: z.string().min(1),
+  /** Folder the URI is appended to (nginx root); omitted: the site's root. */
+  root: z.string().min(1).optional(),
+  /** Folder that replaces the matched prefix (nginx alias; prefix locations only). */
+  alias: z.string().min(1).optional(),
+  index: z.array(z.string().min(1)).optional(),
+  tryFiles: z
+    .array(z.string().regex(/^(\$uri|\/)\S*$|^=\d{3}$|^@\S+$/))
+    .min(2)
+    .optional(),
+  expires: z
+    .string()
+    .refine((v) => parseExpires(v) !== undefined, 'use "off", "epoch", "max" or a time like "1y", "30d", "-1"')
+    .optional(),
+  /** Response headers of this location's answers (nginx add_header), every status. */
+  addHeaders: responseHeaderMap.optional(),
+  /** nginx return: a status, with a body text (or a redirect URL for 301/302/303/307/308). */
+  return: z.strictObject({ status: z.number().int().min(200).max(599), text: z.string().optional() }).optional(),
+});
+
 export const ListenSchema = z.strictObject({
   host: z.string().min(1).optional(),
   port: z.number().int().min(0).max(65535).optional(),
@@ -256,6 +279,8 @@ export const ConfigSchema = z.strictObject({
   allowedHosts: z.array(z.string().min(1)).optional(),
   inspect: InspectSchema.optional(),
   routes: z.array(RouteSchema).optional(),
+  /** Locations that serve files, matched together with routes in nginx's location order. */
+  locations: z.array(FileLocationSchema).optional(),
   profiles: z.record(z.string().min(1), ProfileSchema).optional(),
   activeProfile: z.string().optional(),
 });
@@ -269,6 +294,7 @@ export type Config = z.output<typeof ConfigSchema>;
 export type RouteConfig = z.output<typeof RouteSchema>;
 export type CorsConfig = z.output<typeof CorsSchema>;
 export type CookieRewrite = z.output<typeof CookieRewriteSchema>;
+export type FileLocation = z.output<typeof FileLocationSchema>;
 
 export interface ConfigError {
   /** Dotted path of the field, e.g. "routes.0.target". */

@@ -1,6 +1,6 @@
 // nginx location selection over the compiled routes, proxy_pass path rewrite, auto-redirect and route warnings.
 import { setFlagsFromString } from 'node:v8';
-import type { CompiledRoute } from './types.ts';
+import type { CompiledRoute, FileLocationCompiled } from './types.ts';
 import { escapePath, normalizePath, rawQuery } from './uri.ts';
 
 export { normalizePath };
@@ -214,4 +214,53 @@ export function rewriteUri(
     return query ? `${uriPath}?${query}` : uriPath;
   }
   return null;
+}
+
+/** What a request path goes to: a proxied route, a file location, or neither (the site's own files). */
+export type Located =
+  | { route: CompiledRoute; files?: undefined }
+  | { files: FileLocationCompiled; route?: undefined }
+  | null;
+
+/**
+ * nginx location selection over routes and file locations together: "=" first, then the longest
+ * prefix ("^~" stops there), then regexes — the file locations' in their order, then the routes' —
+ * else that prefix. Without file locations this is matchRoute.
+ */
+export function matchLocation(routes: CompiledRoute[], files: FileLocationCompiled[], path: string): Located {
+  if (files.length === 0) {
+    const r = matchRoute(routes, path);
+    return r ? { route: r } : null;
+  }
+  const ix = indexOf(routes);
+  const exactRoute = ix.exact.get(path);
+  if (exactRoute) return { route: exactRoute };
+  const exactFile = files.find((f) => f.kind === 'exact' && f.pattern === path);
+  if (exactFile) return { files: exactFile };
+  let best: Located = null;
+  let bestLength = -1;
+  let stop = false;
+  for (const r of ix.prefixes) {
+    if (path.startsWith(r.pattern)) {
+      best = { route: r };
+      bestLength = r.pattern.length;
+      stop = r.kind === 'prefix-stop';
+      break;
+    }
+  }
+  for (const f of files) {
+    if (
+      (f.kind === 'prefix' || f.kind === 'prefix-stop') &&
+      path.startsWith(f.pattern) &&
+      f.pattern.length > bestLength
+    ) {
+      best = { files: f };
+      bestLength = f.pattern.length;
+      stop = f.kind === 'prefix-stop';
+    }
+  }
+  if (stop) return best;
+  for (const f of files) if (f.regex?.test(path)) return { files: f };
+  for (const { route, regex } of ix.regexes) if (regex.test(path)) return { route };
+  return best;
 }

@@ -10,11 +10,12 @@ import { dropControlCookie } from './http/headers.ts';
 import { HttpProxy } from './http/proxy.ts';
 import { rawResponse, refuseSocket } from './raw-socket.ts';
 import { captureAnswer, recordedHeaders } from './log/capture.ts';
-import { matchRoute, normalizePath, slashRedirect, takeTurn, upstreamPath } from './router.ts';
+import { matchLocation, normalizePath, slashRedirect, takeTurn, upstreamPath } from './router.ts';
+import { answerReturn } from './static/return.ts';
 import { serveStatic } from './static/site.ts';
 import { recordFailed } from './ws/lifecycle.ts';
 import { TunnelRegistry } from './ws/tunnel.ts';
-import { nullRecorder, type CompiledRoute, type Recorder, type Snapshot } from './types.ts';
+import { nullRecorder, type CompiledRoute, type FileLocationCompiled, type Recorder, type Snapshot } from './types.ts';
 
 export interface EngineOptions {
   recorder?: Recorder;
@@ -223,8 +224,15 @@ export class Engine {
       res.writeHead(301, { location: redirect, 'content-length': 0 }).end();
       return;
     }
-    const matched = matchRoute(snapshot.routes, path);
-    const route = matched && takeTurn(matched);
+    const located = matchLocation(snapshot.routes, snapshot.files, path);
+    if (located?.files) {
+      record.handler = 'static';
+      record.route = located.files.match;
+      this.#track(res, record);
+      this.#serveLocation(req, res, snapshot, located.files, path, 0);
+      return;
+    }
+    const route = located?.route && takeTurn(located.route);
     if (route) {
       const upstream = upstreamPath(route, rawUrl, path);
       record.route = route.label;
@@ -251,7 +259,13 @@ export class Engine {
     if (snapshot.site) {
       record.handler = 'static';
       this.#track(res, record);
-      serveStatic(req, res, snapshot.site, path, extra).catch((err: Error) =>
+      const redirect = (next: string): boolean => {
+        const again = matchLocation(snapshot.routes, snapshot.files, next);
+        if (!again?.files) return false;
+        this.#serveLocation(req, res, snapshot, again.files, next, 1);
+        return true;
+      };
+      serveStatic(req, res, snapshot.site, path, extra, redirect).catch((err: Error) =>
         sendError(res, 500, `static file error: ${err.message}`, extra),
       );
       return;
@@ -264,6 +278,35 @@ export class Engine {
       `no route matches ${path} and no root folder is set`,
       extra,
       'NO_ROUTE',
+    );
+  }
+
+  /**
+   * An nginx location that serves files: its own folder, try_files, expires, headers or return. A
+   * try_files fallback URI is matched again against the file locations, as nginx's internal redirect.
+   */
+  #serveLocation(
+    req: IncomingMessage,
+    res: ServerResponse,
+    snapshot: Snapshot,
+    loc: FileLocationCompiled,
+    path: string,
+    depth: number,
+  ): void {
+    const extra = snapshot.cors ? corsHeaders(snapshot.cors, req) : [];
+    if (loc.return) return answerReturn(req, res, loc.return, loc.site.addHeaders, path);
+    const rest = path.slice(loc.pattern.length);
+    // alias: the folder replaces the prefix (as nginx: "/static/" + alias "/x/static" gives "/x/staticapp.css").
+    const aliased = loc.aliasName === '' ? `/${rest.replace(/^\//, '')}` : loc.aliasName + rest;
+    const filePath = loc.alias && loc.kind !== 'regex' ? aliased : path;
+    const redirect = (next: string): boolean => {
+      const again = depth < 10 ? matchLocation(snapshot.routes, snapshot.files, next) : null;
+      if (!again?.files || again.files === loc) return false;
+      this.#serveLocation(req, res, snapshot, again.files, next, depth + 1);
+      return true;
+    };
+    serveStatic(req, res, loc.site, filePath, extra, redirect).catch((err: Error) =>
+      sendError(res, 500, `static file error: ${err.message}`, extra),
     );
   }
 
@@ -343,7 +386,7 @@ export class Engine {
     const q = rawUrl.indexOf('?');
     const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
     if (path === null) return fail(400, 'BAD_PATH', `invalid request path "${rawUrl.slice(0, 200)}"`);
-    const matched = matchRoute(snapshot.routes, path);
+    const matched = matchLocation(snapshot.routes, snapshot.files, path)?.route;
     const route = matched && takeTurn(matched);
     if (!route || !route.ws) {
       // nginx answers an upgrade it does not proxy as the plain GET it also is (static files, or the

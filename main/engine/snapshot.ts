@@ -1,12 +1,12 @@
 // Turns a validated config into an immutable Snapshot: defaults applied, overrides merged, routes compiled.
 import { realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Config, RouteConfig } from '../../shared/config.ts';
 import { splitMatch } from '../../shared/config.ts';
 import { DEFAULTS, fullCors, fullRoute, serverLevel, type ServerLevel } from '../../shared/effective.ts';
 import { parseExpires } from '../../shared/units.ts';
 import { wireValue } from './http/header-value.ts';
-import type { CompiledRoute, MatchKind, Snapshot } from './types.ts';
+import type { CompiledRoute, MatchKind, Snapshot, StaticSite } from './types.ts';
 
 export { DEFAULTS };
 
@@ -23,34 +23,73 @@ export function compileSnapshot(config: Config, opts: CompileOptions): Snapshot 
     .map((r, index) => ({ r, index }))
     .filter(({ r }) => r.enabled !== false)
     .map(({ r, index }) => compileRoute(r, index, server));
+  const site = siteOf(
+    config,
+    config.root ? realOrResolved(resolve(opts.baseDir, config.root)) : '',
+    server.timeouts.clientSend,
+  );
+  const files = (config.locations ?? []).map((l) => {
+    const { modifier, pattern } = splitMatch(l.match);
+    // alias "/x/static" (no slash): the prefix maps to that name inside /x, so a file alias works too.
+    const aliasFile = l.alias !== undefined && !l.alias.endsWith('/');
+    const folder = aliasFile ? dirname(l.alias!) : (l.alias ?? l.root);
+    return {
+      match: l.match,
+      kind: KINDS[modifier]!,
+      pattern,
+      regex: modifier === '~' || modifier === '~*' ? new RegExp(pattern, modifier === '~*' ? 'i' : '') : undefined,
+      alias: l.alias !== undefined,
+      aliasName: aliasFile ? `/${basename(l.alias!)}` : '',
+      return: l.return ?? null,
+      site: {
+        ...site,
+        root: folder ? realOrResolved(resolve(opts.baseDir, folder)) : site.root,
+        index: l.index ?? site.index,
+        spa: false,
+        tryFiles: l.tryFiles,
+        expires: l.expires !== undefined ? (parseExpires(l.expires) ?? null) : site.expires,
+        // nginx: a location's own add_header list replaces the outer one.
+        addHeaders: l.addHeaders ? Object.entries(l.addHeaders) : site.addHeaders,
+      },
+    };
+  });
   return {
     version: opts.version ?? 1,
     listen: { host: config.listen?.host ?? DEFAULTS.host, port: config.listen?.port ?? DEFAULTS.port },
-    site: config.root
+    files,
+    site: config.root ? site : null,
+    ...rest(config, server, routes),
+  };
+}
+
+function siteOf(config: Config, root: string, sendTimeout: number): StaticSite {
+  return {
+    root,
+    index: config.index ?? DEFAULTS.index,
+    spa: config.spa ?? true,
+    autoindex: config.autoindex ?? false,
+    charset: config.charset === 'off' ? '' : (config.charset ?? DEFAULTS.charset),
+    codings: [
+      ...((config.brotliStatic ?? DEFAULTS.brotliStatic) ? (['br'] as const) : []),
+      ...((config.gzipStatic ?? DEFAULTS.gzipStatic) ? (['gzip'] as const) : []),
+    ],
+    expires: config.expires !== undefined ? (parseExpires(config.expires) ?? null) : null,
+    tryFiles: config.tryFiles,
+    gzip: config.gzip
       ? {
-          root: realOrResolved(resolve(opts.baseDir, config.root)),
-          index: config.index ?? DEFAULTS.index,
-          spa: config.spa ?? true,
-          autoindex: config.autoindex ?? false,
-          charset: config.charset === 'off' ? '' : (config.charset ?? DEFAULTS.charset),
-          codings: [
-            ...((config.brotliStatic ?? DEFAULTS.brotliStatic) ? (['br'] as const) : []),
-            ...((config.gzipStatic ?? DEFAULTS.gzipStatic) ? (['gzip'] as const) : []),
-          ],
-          expires: config.expires !== undefined ? (parseExpires(config.expires) ?? null) : null,
-          tryFiles: config.tryFiles,
-          gzip: config.gzip
-            ? {
-                types: new Set(['text/html', ...(config.gzip.types ?? [])]),
-                minLength: config.gzip.minLength ?? 20,
-                vary: config.gzip.vary ?? false,
-              }
-            : null,
-          types: Object.fromEntries(Object.entries(config.types ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
-          addHeaders: Object.entries(config.addHeaders ?? {}),
-          sendTimeout: server.timeouts.clientSend,
+          types: new Set(['text/html', ...(config.gzip.types ?? [])]),
+          minLength: config.gzip.minLength ?? 20,
+          vary: config.gzip.vary ?? false,
         }
       : null,
+    types: Object.fromEntries(Object.entries(config.types ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    addHeaders: Object.entries(config.addHeaders ?? {}),
+    sendTimeout,
+  };
+}
+
+function rest(config: Config, server: ServerLevel, routes: CompiledRoute[]) {
+  return {
     routes,
     maxBodySize: server.maxBodySize,
     timeouts: server.timeouts,

@@ -93,11 +93,28 @@ export interface InspectOptions {
 }
 
 /** One immutable, validated view of the config. New work uses the newest; old work keeps its own. */
+/** An nginx location that serves files: matched like a route, answered by the static site code. */
+export interface FileLocationCompiled {
+  match: string;
+  kind: MatchKind;
+  pattern: string;
+  regex?: RegExp;
+  /** The site settings for its answers (root or alias folder, try_files, expires, headers). */
+  site: StaticSite;
+  /** alias: the matched prefix is replaced by the folder (else the whole path is appended to root). */
+  alias: boolean;
+  /** alias without a trailing slash: its last name, put before the rest of the path ("/static"). */
+  aliasName: string;
+  return: { status: number; text?: string } | null;
+}
+
 export interface Snapshot {
   version: number;
   listen: { host: string; port: number };
   site: StaticSite | null;
   routes: CompiledRoute[];
+  /** Locations that serve files (nginx root/alias locations), in config order. */
+  files: FileLocationCompiled[];
   /** Server-level defaults (also used for requests no route takes). */
   maxBodySize: number;
   timeouts: Timeouts;

@@ -11,6 +11,7 @@ import {
   type ServerLevel,
 } from '../../../shared/effective.ts';
 import { Lines, writeCors, writeRoute, type RouteExport } from './export-route.ts';
+import { quote } from './values.ts';
 
 export interface ExportResult {
   text: string;
@@ -204,6 +205,26 @@ function writeServer(
     }
     seen.add(key);
     writeRoute(o, fullRoute(r, server), server, x);
+    o.line('');
+  }
+  for (const l of cfg.locations ?? []) {
+    const key = canonicalMatch(l.match);
+    if (seen.has(key)) {
+      warnings.push(`location ${l.match} appears twice: nginx allows one location per match, the first is exported`);
+      continue;
+    }
+    seen.add(key);
+    const { modifier, pattern } = splitMatch(l.match);
+    o.open(`location ${modifier ? `${modifier} ` : ''}${quote(pattern)}`);
+    if (l.alias !== undefined) o.directive('alias', l.alias);
+    if (l.root !== undefined) o.directive('root', l.root);
+    if (l.index) o.directive('index', ...l.index);
+    if (l.tryFiles) o.directive('try_files', ...l.tryFiles);
+    if (l.expires !== undefined) o.directive('expires', l.expires);
+    for (const [k, v] of Object.entries(l.addHeaders ?? {})) o.directive('add_header', k, v, 'always');
+    if (l.return)
+      o.directive('return', String(l.return.status), ...(l.return.text !== undefined ? [l.return.text] : []));
+    o.close();
     o.line('');
   }
   if (o.out[o.out.length - 1] === '') o.out.pop();

@@ -11,6 +11,7 @@ import {
   type FullCors,
   type Timeouts,
 } from '../../../shared/effective.ts';
+import { readFileLocation } from './files.ts';
 import { flattenLocations, type LocNode } from './locations.ts';
 import { parseConfig, type Directive, type ReadFile } from './parse.ts';
 import {
@@ -25,7 +26,7 @@ import {
   type ServerContext,
 } from './route.ts';
 import { list, scalar, Used, walk } from './scope.ts';
-import { readStatic } from './static.ts';
+import { NGINX_STOCK_TYPES, readStatic } from './static.ts';
 import { collectUpstreams } from './target.ts';
 import { unsupportedMessage, Warnings, type ImportWarning } from './warnings.ts';
 
@@ -175,6 +176,7 @@ function importServer(
     preflight: serverPreflight,
   };
   const routes: NonNullable<ConfigInput['routes']> = [];
+  const locations: NonNullable<ConfigInput['locations']> = [];
   const routeNodes: LocNode[] = [];
   for (const node of nodes) {
     const pass = ownPass(node);
@@ -187,10 +189,20 @@ function importServer(
       routes.push(r.route);
       routeNodes.push(node);
     } else if (node !== staticNode) {
-      warnStaticLocation(node, nodes, w);
+      const files = readFileLocation(node, config.root ?? undefined, w, used);
+      if (files) locations.push(files);
+      else warnStaticLocation(node, nodes, w);
     }
   }
   if (routes.length) config.routes = routes;
+  if (locations.length) {
+    config.locations = locations;
+    // Files served without a root of the server's own: still nginx's defaults, not Loopgate's.
+    if (config.root === undefined) {
+      Object.assign(config, { charset: 'off', gzipStatic: false, brotliStatic: false, expires: 'off' });
+      config.types = { ...NGINX_STOCK_TYPES };
+    }
+  }
   ensureValid(config, server, routeNodes, w);
   const name =
     allowed.first ?? (config.listen?.port !== undefined ? `server :${config.listen.port}` : `server ${index + 1}`);

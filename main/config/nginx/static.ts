@@ -22,7 +22,7 @@ type SiteFields = Pick<
 >;
 
 /** Where the stock mime.types nginx ships (and every distribution includes) names a type Loopgate's table does not. */
-const NGINX_STOCK_TYPES: Record<string, string> = { js: 'application/javascript', xml: 'text/xml' };
+export const NGINX_STOCK_TYPES: Record<string, string> = { js: 'application/javascript', xml: 'text/xml' };
 
 /** Read the static settings effective in `location /` (or at server level when it has none). */
 export function readStatic(

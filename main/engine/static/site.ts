@@ -11,21 +11,26 @@ type Extra = Array<[string, string]>;
 
 /** Answer a request from the site's folder. `path` is already percent-decoded and normalized (no "..",
  *  starts with "/"); `rawPath` is the undecoded path as the client sent it. Always answers (200/206/304/
- *  404/405/416...). `extraHeaders` (CORS, add_header) go on EVERY answer, errors included. */
+ *  404/405/416...). `extraHeaders` (CORS) go on EVERY answer, errors included; the site's own addHeaders
+ *  (nginx add_header) on 2xx/3xx answers only. */
 export async function serveStatic(
   req: IncomingMessage,
   res: ServerResponse,
   site: StaticSite,
   path: string,
   extraHeaders: Array<[string, string]>,
+  /** nginx's internal redirect of a try_files fallback URI: another location may take it (false: not taken). */
+  redirect?: (path: string) => boolean,
 ): Promise<void> {
+  // nginx add_header (without always) goes on 2xx/3xx answers; errors carry only the caller's (CORS).
   const extra = mergeHeaders(site.addHeaders, extraHeaders);
   req.resume(); // a body on GET/HEAD (or on a refused POST) is read and dropped so keep-alive keeps working
   if (site.tryFiles) {
     // nginx try_files: the probes decide which path is served (then the plain way, without the SPA guess).
     const tried = await tryFiles(site.root, site.tryFiles, path);
     if (tried.kind === 'status')
-      return sendError(res, tried.status, `${path}: try_files answers ${tried.status}`, extra);
+      return sendError(res, tried.status, `${path}: try_files answers ${tried.status}`, extraHeaders);
+    if (tried.fallback && redirect?.(tried.path)) return;
     return serveStatic(req, res, { ...site, tryFiles: undefined, spa: false }, tried.path, extraHeaders);
   }
   const method = req.method ?? 'GET';
@@ -33,13 +38,13 @@ export async function serveStatic(
     // nginx refuses other methods on files that exist (405); a missing one is still 404.
     const asked = checkPath(path);
     const there = asked ? (await resolveInRoot(site.root, asked.segments)).kind !== 'missing' : false;
-    if (!there && !site.spa) return notFound(res, site, path, extra);
+    if (!there && !site.spa) return notFound(res, site, path, extraHeaders);
     res.setHeader('allow', 'GET, HEAD');
     return sendError(
       res,
       405,
       `${method} is not allowed on static files (only GET and HEAD); is a route for ${path} missing?`,
-      extra,
+      extraHeaders,
     );
   }
   const safe = checkPath(path);
@@ -48,7 +53,7 @@ export async function serveStatic(
       res,
       404,
       `${JSON.stringify(path)} is refused: dotfiles and paths with "..", "\\" or NUL are never served`,
-      extra,
+      extraHeaders,
     );
 
   const hit = await resolveInRoot(site.root, safe.segments);
@@ -57,7 +62,7 @@ export async function serveStatic(
       res,
       404,
       `${path} resolves (through a symlink) outside the root folder, so it is not served`,
-      extra,
+      extraHeaders,
     );
   }
   if (hit.kind === 'file' && !safe.trailingSlash) {
@@ -75,7 +80,7 @@ export async function serveStatic(
     });
     if (sent) return;
   } else if (hit.kind === 'dir') {
-    if (!safe.trailingSlash) return redirectToSlash(req, res, safe, extra, site.charset);
+    if (!safe.trailingSlash) return redirectToSlash(req, res, safe, extra);
     for (const name of site.index) {
       const index = checkPath(`/${name}`);
       if (!index) continue;
@@ -101,11 +106,11 @@ export async function serveStatic(
       res,
       403,
       `${path} is a folder without ${site.index.join(' or ')}: add one, or turn on "autoindex" for a listing`,
-      extra,
+      extraHeaders,
     );
   }
   if (site.spa && isNavigation(req, safe)) return fallback(req, res, site, path, extra);
-  return notFound(res, site, path, extra);
+  return notFound(res, site, path, extraHeaders);
 }
 
 /** SPA history fallback (try_files ... /index.html): the root's index file, 200, never cached. */
@@ -177,13 +182,7 @@ function isIndexName(site: StaticSite, safe: SafePath): boolean {
 }
 
 /** A folder asked for without its trailing slash: 301 to path + "/" (query kept), like nginx. */
-function redirectToSlash(
-  req: IncomingMessage,
-  res: ServerResponse,
-  safe: SafePath,
-  extra: Extra,
-  charset: string,
-): void {
+function redirectToSlash(req: IncomingMessage, res: ServerResponse, safe: SafePath, extra: Extra): void {
   const url = req.url ?? '';
   const q = url.indexOf('?');
   // Built from the checked segments, never from the raw URL: "//evil.example/x" must not become an open redirect.
@@ -191,7 +190,8 @@ function redirectToSlash(
   const body = `<!doctype html><title>301 Moved Permanently</title><a href="${location.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}">Moved here</a>\n`;
   res.statusCode = 301;
   res.setHeader('location', location);
-  res.setHeader('content-type', charset ? `text/html; charset=${charset}` : 'text/html');
+  // nginx's own 301 page carries no charset, whatever `charset` says.
+  res.setHeader('content-type', 'text/html');
   res.setHeader('content-length', Buffer.byteLength(body));
   for (const [k, v] of extra) res.appendHeader(k, v);
   res.end(req.method === 'HEAD' ? undefined : body);

@@ -2,7 +2,7 @@
 import { checkPath, resolveInRoot } from './resolve.ts';
 
 /** What try_files decides: serve this path the plain way, or answer with this status. */
-export type TryResult = { kind: 'path'; path: string } | { kind: 'status'; status: number };
+export type TryResult = { kind: 'path'; path: string; fallback?: true } | { kind: 'status'; status: number };
 
 /**
  * Walk the try_files list as nginx does: each probe but the last is a file (or, ending in "/", a
@@ -13,7 +13,8 @@ export type TryResult = { kind: 'path'; path: string } | { kind: 'status'; statu
 export async function tryFiles(root: string, list: readonly string[], path: string): Promise<TryResult> {
   for (const probe of list.slice(0, -1)) {
     const candidate = probe.replaceAll('$uri', path).replace(/\?.*$/, '');
-    const folder = candidate.endsWith('/');
+    // nginx tests a folder only when the argument as written ends with "/" ("$uri/"), never for "$uri".
+    const folder = probe.endsWith('/');
     const safe = checkPath(candidate);
     if (!safe) continue;
     const hit = await resolveInRoot(root, safe.segments);
@@ -26,5 +27,5 @@ export async function tryFiles(root: string, list: readonly string[], path: stri
   const code = /^=(\d{3})$/.exec(last);
   if (code) return { kind: 'status', status: Number(code[1]) };
   if (last.startsWith('@')) return { kind: 'status', status: 404 };
-  return { kind: 'path', path: last.replaceAll('$uri', path).replace(/\?.*$/, '') || '/' };
+  return { kind: 'path', path: last.replaceAll('$uri', path).replace(/\?.*$/, '') || '/', fallback: true };
 }

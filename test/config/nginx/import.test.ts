@@ -196,7 +196,15 @@ describe('fixture corpus', () => {
     ]);
     const inc = r.warnings.filter((w) => w.file.endsWith('app-server.inc'));
     assert.ok(inc.some((w) => w.line === 3 && w.directive === 'listen'));
-    assert.ok(inc.some((w) => w.line === 16 && w.directive === 'expires'));
+    // The regex location that serves files is kept (locations); its add_header without always is warned.
+    assert.ok(inc.some((w) => w.line === 17 && w.directive === 'add_header'));
+    assert.deepEqual(r.sites[0]!.config.locations, [
+      {
+        match: '~* \\.(?:css|js|woff2?|svg|png|jpg)$',
+        expires: '1y',
+        addHeaders: { 'Cache-Control': 'public, immutable' },
+      },
+    ]);
     assert.ok(
       r.warnings.some((w) => w.file.endsWith('full-nginx.conf') && w.line === 14 && /mime\.types/.test(w.message)),
     );

@@ -17,11 +17,14 @@ test('the first probe that exists is served; folders match "$uri/" only; then th
   const spa = ['$uri', '$uri/', '/index.html'];
   assert.deepEqual(await tryFiles(root, spa, '/assets/app.js'), { kind: 'path', path: '/assets/app.js' });
   assert.deepEqual(await tryFiles(root, spa, '/assets'), { kind: 'path', path: '/assets' });
-  assert.deepEqual(await tryFiles(root, spa, '/missing.js'), { kind: 'path', path: '/index.html' });
+  assert.deepEqual(await tryFiles(root, spa, '/missing.js'), { kind: 'path', path: '/index.html', fallback: true });
+  // "$uri" never matches a folder, even for a path ending in "/" (nginx tests folders only for "…/" arguments).
+  assert.deepEqual(await tryFiles(root, ['$uri', '=404'], '/assets/'), { kind: 'status', status: 404 });
   // Without "$uri/" a folder is not a hit: the fallback answers (nginx 200 with the index, no 301).
   assert.deepEqual(await tryFiles(root, ['$uri', '/index.html?$args'], '/assets'), {
     kind: 'path',
     path: '/index.html',
+    fallback: true,
   });
   assert.deepEqual(await tryFiles(root, ['$uri', '$uri.html', '=404'], '/about'), {
     kind: 'path',
@@ -32,5 +35,6 @@ test('the first probe that exists is served; folders match "$uri/" only; then th
   assert.deepEqual(await tryFiles(root, ['$uri', '/index.html'], '/../etc/passwd'), {
     kind: 'path',
     path: '/index.html',
+    fallback: true,
   });
 });
