@@ -16,6 +16,7 @@
  * young-generation collector to copy while it waits to be evicted, no object at all.
  */
 import type { FrameRecord, Opcode } from '../../../shared/events.ts';
+import type { FrameBytes } from '../types.ts';
 import { givePayloadBuffer, givePayloadMemory } from './buffers.ts';
 import { lazyRaw, markExposed, reclaim, type LazyEncoding } from './lazy.ts';
 import { frameSize } from './size.ts';
@@ -190,22 +191,10 @@ export class FrameQueue {
    * Append a frame given as its fields and the payload bytes kept, src[start, end) (at most
    * ARENA_MAX_BYTES), which decode with `encoding` to its data: the same frame push() would pack
    * from the FrameRecord (no close code, reason or problems; not compressed or injected).
-   * `src` is only read during the call. Returns the bytes the frame is counted as holding.
+   * `frame` is only read during the call. Returns the bytes the frame is counted as holding.
    */
-  pushBytes(
-    seq: number,
-    receive: boolean,
-    opcode: number,
-    time: number,
-    length: number,
-    wire: number,
-    fragments: number,
-    encoding: 'utf8' | 'base64',
-    truncated: boolean,
-    src: Buffer,
-    start: number,
-    end: number,
-  ): number {
+  pushBytes(frame: FrameBytes): number {
+    const { seq, receive, opcode, time, length, wire, fragments, encoding, truncated, src, start, end } = frame;
     const b = this.#tail();
     const i = b.item.length;
     const n = b.n;

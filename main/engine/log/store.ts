@@ -10,7 +10,7 @@ import type {
   SessionView,
 } from '../../../shared/api.ts';
 import type { FrameRecord, HttpRecord, LogEvent, WsSessionRecord } from '../../../shared/events.ts';
-import type { Recorder } from '../types.ts';
+import type { FrameBytes, Recorder } from '../types.ts';
 import { EventBatcher, type BatchListener, type BatcherOptions } from './batcher.ts';
 import { FrameQueue } from './frame-queue.ts';
 import { markExposed } from './lazy.ts';
@@ -103,46 +103,19 @@ export class SessionLog implements Recorder {
    * frame() for a frame given as its fields and payload bytes (FrameQueue.pushBytes says which
    * frames may come this way): the log keeps the bytes, and builds the record only for subscribers.
    */
-  frameBytes(
-    session: number,
-    seq: number,
-    receive: boolean,
-    opcode: number,
-    time: number,
-    length: number,
-    wire: number,
-    fragments: number,
-    encoding: 'utf8' | 'base64',
-    truncated: boolean,
-    src: Buffer,
-    start: number,
-    end: number,
-  ): void {
-    const entry = this.#entries.get(session);
+  frameBytes(frame: FrameBytes): void {
+    const entry = this.#entries.get(frame.session);
     if (entry?.record.kind !== 'ws') return;
-    const queue = (entry.frames ??= new FrameQueue(session));
-    if (queue.length > 0 && queue.lastSeq() >= seq) return;
-    const size = queue.pushBytes(
-      seq,
-      receive,
-      opcode,
-      time,
-      length,
-      wire,
-      fragments,
-      encoding,
-      truncated,
-      src,
-      start,
-      end,
-    );
+    const queue = (entry.frames ??= new FrameQueue(frame.session));
+    if (queue.length > 0 && queue.lastSeq() >= frame.seq) return;
+    const size = queue.pushBytes(frame);
     entry.framesBytes += size;
     this.#bytes += size;
     this.#frameCount++;
     // Built before eviction, which may take the frame itself at a tiny cap.
-    const frame = this.#batcher.hasListeners ? queue.last()! : null;
+    const built = this.#batcher.hasListeners ? queue.last()! : null;
     if (this.#bytes > this.#cap) this.#evict();
-    if (frame !== null) this.#batcher.push({ type: 'frame', frame });
+    if (built !== null) this.#batcher.push({ type: 'frame', frame: built });
   }
 
   // ---- size ----

@@ -7,6 +7,7 @@ import { headersFromHead } from '../log/capture.ts';
 import { setReadConsumer } from './socket-read.ts';
 import { endThenDestroy, rawError } from '../raw-socket.ts';
 import { recordFailed } from './lifecycle.ts';
+import { recordFailed } from './lifecycle.ts';
 import {
   buildRequestHead,
   ChunkedEnd,
@@ -146,12 +147,7 @@ export class Handshake {
   }
 
   #onClientError(err: NodeJS.ErrnoException): void {
-    if (!this.#ex.record.error)
-      this.#ex.record.error = {
-        code: err.code ?? 'ERROR',
-        message: `client connection failed: ${err.message}`,
-        side: 'client',
-      };
+    recordPeerError(this.#ex.record, 'client', err, this.#ex.route.target.origin, false);
   }
 
   #onClientClose(): void {

@@ -10,7 +10,7 @@ import { keepRead, readsReused, setReadConsumer } from './socket-read.ts';
 import { Handshake, type HandshakeOpen } from './handshake.ts';
 import { linger } from '../raw-socket.ts';
 import { SendWatch } from '../send-watch.ts';
-import { recordClosed, recordOpened, recordPeerError, type Closer } from './close.ts';
+import { recordClosed, recordOpened, recordPeerError, type Closer } from './lifecycle.ts';
 import { End as TEnd, PEER, type Injection, type Peer, type Tagged as TTagged } from './end.ts';
 import type { CompiledRoute, Recorder, UpgradeExchange } from '../types.ts';
 

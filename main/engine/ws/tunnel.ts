@@ -1,4 +1,5 @@
 // The WebSocket tunnels of one engine: opens a session per routed upgrade, lets the control API inject and close.
+import { recordFailed } from './lifecycle.ts';
 import { Tunnel, type SendResult } from './session.ts';
 import type { UpgradeExchange } from '../types.ts';
 
@@ -21,14 +22,11 @@ export class TunnelRegistry {
     } catch (err) {
       this.#tunnels.delete(id);
       const record = ex.record;
-      record.state = 'failed';
-      record.closedAt = Date.now();
-      record.closedBy = 'loopgate';
-      record.error = {
+      recordFailed(record, 'loopgate', {
         code: 'INTERNAL',
         message: `Loopgate could not open the tunnel: ${(err as Error)?.message ?? String(err)}`,
         side: 'loopgate',
-      };
+      });
       try {
         ex.socket.destroy();
         ex.recorder.ws(record);

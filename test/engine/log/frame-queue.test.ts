@@ -231,20 +231,21 @@ describe('FrameQueue', () => {
         const truncated = seq % 3 === 0;
         const length = bytes.length + (truncated ? 10 : 0);
         sizes.push(
-          q.pushBytes(
+          q.pushBytes({
+            session: 9,
             seq,
-            seq % 4 === 1,
-            text ? 1 : 2,
-            1_700_000_000 + seq / 3,
+            receive: seq % 4 === 1,
+            opcode: text ? 1 : 2,
+            time: 1_700_000_000 + seq / 3,
             length,
-            length + 4,
-            1 + (seq % 2),
-            text ? 'utf8' : 'base64',
+            wire: length + 4,
+            fragments: 1 + (seq % 2),
+            encoding: text ? 'utf8' : 'base64',
             truncated,
             src,
-            2,
-            2 + bytes.length,
-          ),
+            start: 2,
+            end: 2 + bytes.length,
+          }),
         );
         src.fill(0);
         const f: FrameRecord = {

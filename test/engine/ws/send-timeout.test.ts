@@ -30,6 +30,8 @@ describe('tunnel: send_timeout (timeouts.clientSend)', () => {
     const sock = await rawClient(r.port);
     sock.pause();
     cleanups.push(async () => void sock.destroy());
+    // Listened for from the start: a cut with bytes unsent may reset the connection, closing the socket while paused.
+    const closed = new Promise((res) => sock.once('close', res));
     await waitFor(() => r.records[0]?.state === 'closed', 'the session to end', 10_000);
     const rec = r.records[0]!;
     assert.equal(rec.closedBy, 'loopgate');
@@ -41,7 +43,6 @@ describe('tunnel: send_timeout (timeouts.clientSend)', () => {
       /^client took none of the session's data for 300ms \(timeouts\.clientSend, nginx send_timeout\): connection closed$/,
     );
     await waitFor(() => b.closes.length === 1, 'the backend to see its connection end');
-    const closed = new Promise((res) => sock.once('close', res));
     sock.resume();
     await closed;
   });

@@ -4,6 +4,7 @@ import { givePayloadBuffer, MIN_POOLED_BYTES, takePayloadBuffer } from '../../lo
 import { ARENA_MAX_BYTES } from '../../log/frame-queue.ts';
 import type { InflateResult, Inflater } from './inflate.ts';
 import { copyUnmasked } from './mask.ts';
+import type { FrameBytes } from '../../types.ts';
 import type { RecordQueue, Slot } from './order.ts';
 import { FrameWalker, framingProblem, MAX_CONTROL_PAYLOAD, OP_CLOSE, OP_TEXT, type FrameSink } from './parser.ts';
 import { addProblem, newRecord, parseClose, setPayload, textBytesEnd } from './record.ts';
@@ -57,6 +58,8 @@ export class Direction implements FrameSink {
   /** An unmasked single-frame message that arrived in one piece: decoded from the chunk, no copy. */
   private direct: Buffer | null = null;
   private directStart = 0;
+  /** The record the byte path hands over, reused from message to message (made at the first one). */
+  private bytesFrame: FrameBytes | null = null;
 
   // The data message being assembled (msgOpcode -1: none).
   private msgOpcode = -1;
@@ -316,20 +319,33 @@ export class Direction implements FrameSink {
     let end = start + this.bufLen;
     if (opcode === OP_TEXT && (end = textBytesEnd(src, start, end, truncated)) < 0) return false;
     this.direct = null;
-    this.queue.pushBytes(
-      this.sessionId,
-      !this.toBackend,
-      opcode,
-      Date.now() / 1000,
-      this.msgLength,
-      this.msgWire,
-      this.msgFragments,
-      opcode === OP_TEXT ? 'utf8' : 'base64',
-      truncated,
-      src,
-      start,
-      end,
-    );
+    const f = (this.bytesFrame ??= {
+      session: this.sessionId,
+      seq: 0,
+      receive: !this.toBackend,
+      opcode: 0,
+      time: 0,
+      length: 0,
+      wire: 0,
+      fragments: 0,
+      encoding: 'utf8',
+      truncated: false,
+      src: EMPTY,
+      start: 0,
+      end: 0,
+    });
+    f.opcode = opcode;
+    f.time = Date.now() / 1000;
+    f.length = this.msgLength;
+    f.wire = this.msgWire;
+    f.fragments = this.msgFragments;
+    f.encoding = opcode === OP_TEXT ? 'utf8' : 'base64';
+    f.truncated = truncated;
+    f.src = src;
+    f.start = start;
+    f.end = end;
+    this.queue.pushBytes(f);
+    f.src = EMPTY;
     // Idle sessions should not keep a big message's buffer alive.
     if (direct === null && this.buf.length > RETAIN_BYTES) {
       givePayloadBuffer(this.buf);

@@ -1,7 +1,7 @@
 // Emits a session's FrameRecords in wire order with sequence numbers, holding later ones while a message inflates asynchronously.
 import type { FrameRecord } from '../../../../shared/events.ts';
 import { lazyLength } from '../../log/lazy.ts';
-import type { Recorder } from '../../types.ts';
+import type { FrameBytes, Recorder } from '../../types.ts';
 
 /** A place in the order for a record that is not decoded yet. */
 export interface Slot {
@@ -13,81 +13,30 @@ export const MAX_HELD_RECORDS = 10_000;
 /** Characters of record data held behind a pending one before the same. */
 export const MAX_HELD_CHARS = 32 * 1024 * 1024;
 
-/**
- * A recorder that also takes a frame as its fields and payload bytes (the session log: see
- * FrameQueue.pushBytes for which frames may come this way), with `src` only read during the call.
- */
-export interface FrameBytesSink {
-  frameBytes(
-    session: number,
-    seq: number,
-    receive: boolean,
-    opcode: number,
-    time: number,
-    length: number,
-    wire: number,
-    fragments: number,
-    encoding: 'utf8' | 'base64',
-    truncated: boolean,
-    src: Buffer,
-    start: number,
-    end: number,
-  ): void;
-}
-
 export class RecordQueue {
   private seq = 0;
   private held: Slot[] = [];
   private heldChars = 0;
-  private readonly sink: FrameBytesSink | null;
+  private readonly bytes: boolean;
 
   /** `overflow` must resolve every reserved slot (synchronously) when called. */
   constructor(
     private readonly recorder: Recorder,
     private readonly overflow: () => void,
   ) {
-    this.sink =
-      typeof (recorder as Partial<FrameBytesSink>).frameBytes === 'function'
-        ? (recorder as unknown as FrameBytesSink)
-        : null;
+    this.bytes = recorder.frameBytes !== undefined;
   }
 
   /** True when pushBytes() may be used now: the recorder takes bytes and nothing is held. */
   get takesBytes(): boolean {
-    return this.sink !== null && this.held.length === 0;
+    return this.bytes && this.held.length === 0;
   }
 
-  /** A record given as its fields and payload bytes, next in wire order; only when takesBytes. */
-  pushBytes(
-    session: number,
-    receive: boolean,
-    opcode: number,
-    time: number,
-    length: number,
-    wire: number,
-    fragments: number,
-    encoding: 'utf8' | 'base64',
-    truncated: boolean,
-    src: Buffer,
-    start: number,
-    end: number,
-  ): void {
+  /** A frame given as its fields and payload bytes (its seq is set here), next in wire order; only when takesBytes. */
+  pushBytes(frame: FrameBytes): void {
+    frame.seq = ++this.seq;
     try {
-      this.sink!.frameBytes(
-        session,
-        ++this.seq,
-        receive,
-        opcode,
-        time,
-        length,
-        wire,
-        fragments,
-        encoding,
-        truncated,
-        src,
-        start,
-        end,
-      );
+      this.recorder.frameBytes!(frame);
     } catch {
       // A failing recorder must not break the tunnel.
     }

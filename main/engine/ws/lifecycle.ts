@@ -1,5 +1,5 @@
-// How a WebSocket session's opening and end are written into its record: the 101's details; which socket errors count, who closed, with what code.
-import type { Headers, Side, WsSessionRecord } from '../../../shared/events.ts';
+// The one writer of a WebSocket session record's lifecycle: opened (the 101), failed before opening, peer errors, closed (who, with what code).
+import type { ErrorInfo, Headers, Side, WsSessionRecord } from '../../../shared/events.ts';
 import type { Peer } from './end.ts';
 
 /** Set when Loopgate ended the session (idle timeout, user close, engine stop). */
@@ -21,6 +21,36 @@ export function recordOpened(record: WsSessionRecord, status: number, headers: H
   record.subprotocol = joined(headers['sec-websocket-protocol']);
   record.extensions = joined(headers['sec-websocket-extensions']);
   record.openedAt = Date.now();
+}
+
+/** What a backend that refused the upgrade answered instead of 101 (relayed to the client as is). */
+export interface RefusedAnswer {
+  status: number;
+  headers: Headers;
+  /** The start of its body, when it had one. */
+  body?: string;
+}
+
+/**
+ * The session failed before it opened: refused by Loopgate (`status` its answer, 0 for none), the
+ * handshake failed, or the backend answered something else than 101 (`answer`).
+ */
+export function recordFailed(
+  record: WsSessionRecord,
+  closedBy: Side,
+  error: ErrorInfo,
+  status = 0,
+  answer?: RefusedAnswer,
+): void {
+  record.state = 'failed';
+  if (answer) {
+    record.status = answer.status;
+    record.responseHeaders = answer.headers;
+    if (answer.body !== undefined) record.responseBody = answer.body;
+  } else if (status > 0) record.status = status;
+  record.error = error;
+  record.closedAt = Date.now();
+  record.closedBy = closedBy;
 }
 
 /** Errors that are only the other half of a close already under way. */
