@@ -1,9 +1,18 @@
 // A session's protocol table: events / operations / methods with count, bytes and p50/p95 latency to the first reply.
-import type { ProtocolStats } from '../../shared/api.ts';
+import type { HttpView, ProtocolStats } from '../../shared/api.ts';
 import { formatBytes } from '../lib/format.ts';
 import { formatLatency } from './FrameInspector.tsx';
 
-export function ProtocolTable({ stats, onPick }: { stats: ProtocolStats | null; onPick?: (name: string) => void }) {
+export function ProtocolTable({
+  stats,
+  polling = [],
+  onPick,
+}: {
+  stats: ProtocolStats | null;
+  /** Engine.IO long-polling requests of this session (before its upgrade), with their packets. */
+  polling?: readonly HttpView[];
+  onPick?: (name: string) => void;
+}) {
   if (!stats) return <div class="empty small">Reading the session…</div>;
   if (!stats.protocol) {
     return (
@@ -59,6 +68,41 @@ export function ProtocolTable({ stats, onPick }: { stats: ProtocolStats | null; 
           </tbody>
         </table>
       </div>
+      {polling.length > 0 && <Polling requests={polling} />}
     </div>
+  );
+}
+
+/** The packets that went over long-polling before the upgrade, in request order: one conversation with the frames. */
+function Polling({ requests }: { requests: readonly HttpView[] }) {
+  const packets = requests.flatMap((r) => [
+    ...(r.decoded?.send ?? []).map((m) => ({ r, dir: '↑', m })),
+    ...(r.decoded?.receive ?? []).map((m) => ({ r, dir: '↓', m })),
+  ]);
+  return (
+    <section class="polling" aria-label="Long-polling before the upgrade">
+      <h3 class="subhead">
+        Long-polling before the upgrade: {requests.length} requests, {packets.length} packets
+      </h3>
+      <div class="table-wrap">
+        <table class="routes stats">
+          <tbody>
+            {packets.map(({ r, dir, m }, i) => (
+              <tr key={i}>
+                <td class="mono muted">
+                  {r.method} #{r.id}
+                </td>
+                <td class="mono">{dir}</td>
+                <td>
+                  <span class={`badge msg-type${m.heartbeat ? ' hb' : ''}`}>{m.type}</span>
+                </td>
+                <td class="mono">{m.name ?? ''}</td>
+                <td class="mono data">{m.payload === undefined ? '' : JSON.stringify(m.payload).slice(0, 160)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }

@@ -1,6 +1,6 @@
 // One WebSocket session: handshake, negotiated options, who closed and why, counters, rate charts, frames, its protocol table, composer.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { LoopgateBridge, ProtocolStats, SessionView } from '../../shared/api.ts';
+import type { HttpView, LoopgateBridge, ProtocolStats, SessionView } from '../../shared/api.ts';
 import type { FrameRecord } from '../../shared/events.ts';
 import { downloadJson } from '../lib/download.ts';
 import { closeText, clock, explainUpgrade, formatBytes, formatMs, who } from '../lib/format.ts';
@@ -90,6 +90,33 @@ export function SessionPanel({
     };
   }, [session.id, statsTick, tab]);
   const protocol = stats?.protocol ?? session.protocol ?? null;
+
+  // A Socket.IO session that began on long-polling: the polling requests of the same sid, read as packets.
+  const sid = protocol === 'socket.io' ? engineIoSid(session.url) : null;
+  const [polling, setPolling] = useState<HttpView[]>([]);
+  useEffect(() => {
+    if (!sid || tab !== 'protocol') return;
+    let live = true;
+    void bridge
+      .listRequests({ kind: 'http', text: 'transport=polling', limit: 1000 })
+      .then(
+        (page) =>
+          live &&
+          setPolling(
+            page.items.filter(
+              (r): r is HttpView =>
+                r.kind === 'http' &&
+                !!r.decoded &&
+                // Its sid in the URL, or the handshake whose open packet gave that sid.
+                (r.url.includes(`sid=${sid}`) || r.decoded.receive.some((m) => m.type === 'open' && m.id === sid)),
+            ),
+          ),
+      )
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+  }, [sid, tab]);
   useEffect(() => {
     if (!liveState) return;
     const t = setInterval(async () => {
@@ -224,6 +251,7 @@ export function SessionPanel({
         ) : tab === 'protocol' ? (
           <ProtocolTable
             stats={stats}
+            polling={polling}
             onPick={(name) => {
               setPick((p) => ({ name, n: (p?.n ?? 0) + 1 }));
               setTab('frames');
@@ -253,4 +281,10 @@ export function SessionPanel({
       </div>
     </div>
   );
+}
+
+/** The Engine.IO session id in an upgrade URL (`…&transport=websocket&sid=…`), or null. */
+function engineIoSid(url: string): string | null {
+  const q = url.indexOf('?');
+  return q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get('sid');
 }

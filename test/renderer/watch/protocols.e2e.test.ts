@@ -49,9 +49,13 @@ describe('Watch: frames in their protocol (Socket.IO)', { skip, timeout: 90_000 
       }),
     );
     rt = await Runtime.start({ configFile: file, watch: false, control: { port: 0, uiDir: bundle.dir } });
-    client = socketIoClient(`http://127.0.0.1:${rt.engine.port}`, { transports: ['websocket'], reconnection: false });
+    // Long-polling first, then the upgrade: one conversation over HTTP requests and a WebSocket session.
+    client = socketIoClient(`http://127.0.0.1:${rt.engine.port}`, {
+      transports: ['polling', 'websocket'],
+      reconnection: false,
+    });
     await new Promise<void>((resolve, reject) => {
-      client.on('connect', () => resolve());
+      client.io.engine.on('upgrade', () => resolve());
       client.on('connect_error', reject);
     });
     for (let i = 1; i <= 4; i++) await client.emitWithAck('getUser', i);
@@ -76,7 +80,7 @@ describe('Watch: frames in their protocol (Socket.IO)', { skip, timeout: 90_000 
 
   it('shows decoded frames, hides heartbeats, filters by name, jumps between a request and its reply', async () => {
     await ui.getByRole('tab', { name: 'Watch' }).click();
-    await ui.locator('.log-body .vrow', { hasText: '/socket.io/' }).first().click();
+    await ui.locator('.log-body .vrow', { hasText: 'transport=websocket' }).first().click();
     const rows = ui.locator('.frames .vrow');
     await waitFor(async () => (await rows.count()) >= 10, 'the frame list');
     // Heartbeats are marked (and dimmed), then hidden: the rest fits on screen.
@@ -131,6 +135,12 @@ describe('Watch: frames in their protocol (Socket.IO)', { skip, timeout: 90_000 
     assert.deepEqual(cells.slice(2, 3), ['4'], 'sent');
     assert.equal(cells[5], '4', 'answered');
     assert.match(cells[6]!, /ms/);
+    // The long-polling requests before the upgrade, read as packets.
+    const polling = ui.getByRole('region', { name: 'Long-polling before the upgrade' });
+    await polling.waitFor();
+    const text = (await polling.textContent()) ?? '';
+    assert.match(text, /open.*connect/s, 'the handshake (open) and the connect, in order');
+    assert.doesNotMatch(text, /unknown/);
     await ui.screenshot({ path: join(SHOTS, 'protocols-table.png') });
 
     // Clicking a name shows its frames.

@@ -149,7 +149,11 @@ export class ProtocolReader {
     const out = {
       ...view,
       protocol: 'socket.io' as const,
-      decoded: { send: body(view.requestBody, true), receive: body(view.responseBody, false) },
+      // Packets go up in POST bodies (answered "ok") and come down in GET answers.
+      decoded: {
+        send: view.method === 'POST' ? body(view.requestBody, true) : [],
+        receive: view.method === 'GET' ? body(view.responseBody, false) : [],
+      },
     };
     this.#http.set(view, out);
     return out;
