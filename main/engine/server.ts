@@ -14,7 +14,6 @@ import { matchLocation, normalizePath, slashRedirect, takeTurn, upstreamPath } f
 import { answerReturn } from './static/return.ts';
 import { serveStatic } from './static/site.ts';
 import { recordFailed } from './ws/lifecycle.ts';
-import { recordFailed } from './ws/lifecycle.ts';
 import { TunnelRegistry } from './ws/tunnel.ts';
 import { nullRecorder, type CompiledRoute, type FileLocationCompiled, type Recorder, type Snapshot } from './types.ts';
 

@@ -6,8 +6,7 @@ import { describeUpstreamError } from '../errors.ts';
 import { headersFromHead } from '../log/capture.ts';
 import { setReadConsumer } from './socket-read.ts';
 import { endThenDestroy, rawError } from '../raw-socket.ts';
-import { recordFailed } from './lifecycle.ts';
-import { recordFailed } from './lifecycle.ts';
+import { recordFailed, recordPeerError } from './lifecycle.ts';
 import {
   buildRequestHead,
   ChunkedEnd,
