@@ -387,7 +387,8 @@ export class Engine {
     const path = normalizePath(q < 0 ? rawUrl : rawUrl.slice(0, q));
     if (path === null) return fail(400, 'BAD_PATH', `invalid request path "${rawUrl.slice(0, 200)}"`);
     const matched = matchLocation(snapshot.routes, snapshot.files, path)?.route;
-    const route = matched && takeTurn(matched);
+    // The turn (round robin) is taken by the request that goes: the tunnel here, or the plain GET below.
+    const route = matched?.ws ? takeTurn(matched) : matched;
     if (!route || !route.ws) {
       // nginx answers an upgrade it does not proxy as the plain GET it also is (static files, or the
       // backend without Upgrade/Connection); so does Loopgate, and the log says why it was no WebSocket.

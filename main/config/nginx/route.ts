@@ -262,6 +262,11 @@ export function importRoute(
 
   const redirects = readRedirects(list(chain, 'proxy_redirect', used).items, target, w);
   if (redirects === false) route.rewriteRedirects = false;
+  else if (resolved.upstream && !list(chain, 'proxy_redirect', used).items.some((d) => d.args.length === 2)) {
+    // proxy_redirect default rewrites only Locations that start with the proxy_pass URL, here
+    // "http://<upstream name>/...", which backends do not send: redirects pass through unchanged.
+    route.rewriteRedirects = false;
+  }
   const cookies = readCookies(
     list(chain, 'proxy_cookie_domain', used).items,
     list(chain, 'proxy_cookie_path', used).items,

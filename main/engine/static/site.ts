@@ -35,10 +35,10 @@ export async function serveStatic(
   }
   const method = req.method ?? 'GET';
   if (method !== 'GET' && method !== 'HEAD') {
-    // nginx refuses other methods on files that exist (405); a missing one is still 404.
+    // nginx's static module: methods but GET, HEAD and POST are 405 at once; a POST to a missing file is 404.
     const asked = checkPath(path);
     const there = asked ? (await resolveInRoot(site.root, asked.segments)).kind !== 'missing' : false;
-    if (!there && !site.spa) return notFound(res, site, path, extraHeaders);
+    if (method === 'POST' && !there && !site.spa) return notFound(res, site, path, extraHeaders);
     res.setHeader('allow', 'GET, HEAD');
     return sendError(
       res,
