@@ -276,15 +276,14 @@ export async function importHarStream(
   // Added in slices, the event loop turning in between; each entry is let go once it is in the log.
   const seen = importedKeys(log);
   const counts: ImportCounts = { requests: 0, sessions: 0, frames: 0, skipped };
-  for (let at = head; at < kept.length; ) {
-    const slice: Parsed[] = [];
-    const until = Date.now() + YIELD_MS;
-    while (at < kept.length && (slice.length < 64 || Date.now() < until)) {
-      slice.push(kept[at]!.parsed);
-      kept[at++] = undefined as never;
+  let until = Date.now() + YIELD_MS;
+  for (let at = head; at < kept.length; at++) {
+    add(counts, commit(log, [kept[at]!.parsed], 0, seen));
+    kept[at] = undefined as never;
+    if (Date.now() >= until) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      until = Date.now() + YIELD_MS;
     }
-    add(counts, commit(log, slice, 0, seen));
-    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   if (dropped > 0) counts.dropped = dropped;
   return { ok: true, imported: counts };
