@@ -278,7 +278,7 @@ function ProtocolForm({
   return (
     <div class="protocol-form" role="group" aria-label={`${COMPOSABLE[protocol]} to send`}>
       {FORMS[protocol]!.map(([key, label, placeholder, multi]) => (
-        <label key={key} class={multi ? 'grow' : undefined}>
+        <div key={key} class={multi ? 'pf-field grow' : 'pf-field'}>
           <span class="muted">{label}</span>
           {multi ? (
             <textarea
@@ -306,7 +306,7 @@ function ProtocolForm({
               onInput={(e) => onField(key, (e.currentTarget as HTMLInputElement).value)}
             />
           )}
-        </label>
+        </div>
       ))}
       {FLAGS[protocol] && (
         <label class="inline">

@@ -1,6 +1,6 @@
 // Socket.IO over Engine.IO (protocol revisions 3 and 4): WebSocket frames and long-polling bodies read as packets; envelopes written.
 import type { DecodedMessage } from '../../../../shared/events.ts';
-import { binaryNode, bytesOf, idText, isObject, parseJson, textOf } from './payload.ts';
+import { binaryNode, bytesOf, isObject, parseJson, textOf } from './payload.ts';
 import type { DecodeContext, Decoded, FrameLike } from './types.ts';
 
 const PROTOCOL = 'socket.io';
