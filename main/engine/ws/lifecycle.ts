@@ -1,6 +1,8 @@
 // The one writer of a WebSocket session record's lifecycle: opened (the 101), failed before opening, peer errors, closed (who, with what code).
 import type { ErrorInfo, Headers, Side, WsSessionRecord } from '../../../shared/events.ts';
-import type { Peer } from './end.ts';
+
+/** One side of a tunnel. */
+export type Peer = 'client' | 'backend';
 
 /** Set when Loopgate ended the session (idle timeout, user close, engine stop). */
 export interface Closer {

@@ -10,16 +10,45 @@ import { keepRead, readsReused, setReadConsumer } from './socket-read.ts';
 import { Handshake, type HandshakeOpen } from './handshake.ts';
 import { linger } from '../raw-socket.ts';
 import { SendWatch } from '../send-watch.ts';
-import { recordClosed, recordOpened, recordPeerError, type Closer } from './lifecycle.ts';
-import { End as TEnd, PEER, type Injection, type Peer, type Tagged as TTagged } from './end.ts';
+import { recordClosed, recordOpened, recordPeerError, type Closer, type Peer } from './lifecycle.ts';
+import { BoundaryTracker } from './frames/boundary.ts';
 import type { CompiledRoute, Recorder, UpgradeExchange } from '../types.ts';
 
 export type SendResult =
   | { ok: true }
   | { ok: false; code: 'NO_SESSION' | 'NOT_OPEN' | 'BROKEN_STREAM'; message: string };
 
-type End = TEnd<Tunnel>;
-type Tagged = TTagged<Tunnel>;
+/** A whole frame waiting for the next frame boundary of the stream toward one peer. */
+interface Injection {
+  opcode: number;
+  payload: Buffer;
+  frame: Buffer;
+  /** A close frame: end that side once it is written. */
+  end: boolean;
+}
+
+/** One peer of an open tunnel: its socket, the frame boundaries of the stream written toward it, what waits to be inserted there. */
+class End {
+  /** Frame boundaries of the bytes written toward this peer. */
+  readonly tracker = new BoundaryTracker();
+  readonly queue: Injection[] = [];
+  /** No more writes toward this peer (we ended it, or it sent FIN and the socket is not half-open). */
+  shut = false;
+  /** The peer sent FIN. */
+  eof = false;
+  closed = false;
+  /** The other peer (set once both exist). */
+  other: End | null = null;
+  constructor(
+    readonly name: Peer,
+    readonly sock: Duplex,
+    readonly tunnel: Tunnel,
+  ) {}
+}
+
+/** Where a socket's shared listeners find their peer (see Tunnel's static listeners). */
+const PEER = Symbol('loopgate.tunnel.peer');
+type Tagged = Duplex & { [PEER]?: End };
 
 const EMPTY = Buffer.alloc(0);
 const OK: SendResult = { ok: true };
@@ -91,8 +120,8 @@ export class Tunnel {
         inspect: snapshot.inspect,
       });
     }
-    const c = (this.#c = new TEnd('client', client, this));
-    const b = (this.#b = new TEnd('backend', backend, this));
+    const c = (this.#c = new End('client', client, this));
+    const b = (this.#b = new End('backend', backend, this));
     c.other = b;
     b.other = c;
     (client as Partial<Socket>).setNoDelay?.(true);
@@ -121,7 +150,7 @@ export class Tunnel {
     if (end) end.tunnel.#pipe(end, end.other!, chunk);
   }
 
-  /** A read of a socket with reused reads (handshake-read.ts): the view must not outlive the call unless kept. */
+  /** A read of a socket with reused reads (socket-read.ts): the view must not outlive the call unless kept. */
   static #onRead(this: void, sock: Socket, chunk: Buffer): void {
     const end = (sock as Tagged)[PEER];
     if (!end) return;
