@@ -274,7 +274,8 @@ export class Engine {
       res,
       record,
       'not-found',
-      404,
+      // nginx's static module (it serves its own html folder here) refuses methods but GET/HEAD/POST first.
+      ['GET', 'HEAD', 'POST'].includes(req.method ?? 'GET') ? 404 : 405,
       `no route matches ${path} and no root folder is set`,
       extra,
       'NO_ROUTE',
