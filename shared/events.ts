@@ -154,6 +154,56 @@ export interface FrameRecord {
   closeReason?: string;
   /** Protocol problems seen on this frame (invalid UTF-8, bad opcode, ...). */
   problems?: string[];
+  /** The message read in the session's application protocol (added when frames are read, never recorded). */
+  decoded?: DecodedMessage;
+  /** On a reply: the seq of the request frame it answers (Socket.IO ack, GraphQL next, JSON-RPC result, ...). */
+  replyTo?: number;
+  /** On a reply: ms from its request frame to it. */
+  latencyMs?: number;
+}
+
+/** Application protocols Loopgate reads frames in (plus MessagePack and CBOR for bare binary payloads). */
+export const APP_PROTOCOLS = [
+  'socket.io',
+  'graphql-transport-ws',
+  'graphql-ws',
+  'stomp',
+  'signalr',
+  'json-rpc',
+  'msgpack',
+  'cbor',
+] as const;
+export type AppProtocol = (typeof APP_PROTOCOLS)[number];
+
+/**
+ * One frame's message in its protocol: Socket.IO packet, GraphQL message, STOMP frame, SignalR or
+ * JSON-RPC message, or a binary payload read as a JSON tree. Pure reading of the stored frame.
+ */
+export interface DecodedMessage {
+  /** The protocol (or payload format: msgpack, cbor, json) it was read in. */
+  protocol: string;
+  /** Packet / message / command type: event, ack, ping, subscribe, next, SEND, MESSAGE, invocation, request, ... */
+  type: string;
+  /** Event name, GraphQL operation name, STOMP destination, SignalR target, JSON-RPC method. */
+  name?: string;
+  /** Ack id, operation id, subscription or receipt id, invocationId, JSON-RPC id. */
+  id?: string;
+  /** Socket.IO namespace. */
+  namespace?: string;
+  /** Arguments, variables, body, params or result, as JSON. */
+  payload?: unknown;
+  /** Keep-alive traffic (Engine.IO ping/pong, GraphQL ka/ping/pong, STOMP heart-beats, SignalR ping). */
+  heartbeat?: boolean;
+  /** How the payload was unwrapped before reading: gzip, deflate, base64, msgpack, cbor. */
+  encoding?: string;
+  /** Why the message could not be read (truncated, malformed): the rest is what could be. */
+  error?: string;
+  /** Further messages in the same frame (STOMP frames, SignalR records, a JSON-RPC batch). */
+  more?: DecodedMessage[];
+  /** Socket.IO: the seqs of the binary frames that carried this packet's attachments. */
+  attachments?: number[];
+  /** Socket.IO: the seq of the packet this binary frame is an attachment of. */
+  attachmentOf?: number;
 }
 
 export type LogEvent =
