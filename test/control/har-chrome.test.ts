@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { SessionView } from '../../shared/api.ts';
+import type { HttpView, SessionView } from '../../shared/api.ts';
 import { buildHar, importHar } from '../../main/control/har/export.ts';
 import { importHarStream } from '../../main/control/har/import-stream.ts';
 import { SessionLog } from '../../main/engine/log/store.ts';
@@ -41,7 +41,7 @@ describe('Chrome HAR import', () => {
     const duration = s.closedAt! - s.startedAt;
     assert.ok(duration > 2700 && duration < 2800, `${duration} ms: the frames span 2.7 s`);
     assert.equal(closeText(s), 'closed, the HAR does not say how');
-    const page = log.listHttp().items[0]!;
+    const page = log.listHttp().items[0] as HttpView;
     assert.equal(page.host, 'chat.example.com');
     assert.equal(page.imported, true);
     assert.equal(page.secure, true);
