@@ -269,10 +269,19 @@ function configAnswer(res: ServerResponse, result: ConfigWriteResult): void {
 /** PUT /api/config's ?version=N&overwrite=true, or If-Match: "N" (an ETag of GET /api/config). */
 function writeQuery(q: Record<string, string>, ifMatch: string | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const tag = ifMatch?.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
+  const tag = ifMatch
+    ?.trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
   const version = q.version ?? (tag && tag !== '*' ? tag : undefined);
   if (version !== undefined) out.version = /^\d{1,15}$/.test(version) ? Number(version) : version;
-  if (q.overwrite !== undefined) out.overwrite = q.overwrite === 'true' || q.overwrite === '1' ? true : q.overwrite === 'false' || q.overwrite === '0' ? false : q.overwrite;
+  if (q.overwrite !== undefined)
+    out.overwrite =
+      q.overwrite === 'true' || q.overwrite === '1'
+        ? true
+        : q.overwrite === 'false' || q.overwrite === '0'
+          ? false
+          : q.overwrite;
   return out;
 }
 

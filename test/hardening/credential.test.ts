@@ -159,7 +159,9 @@ describe('the control credential in Chromium (browser mode, site and UI on 127.0
   it('the site cannot spoil the credential: shadowing cookie, cookie flood, oversized cookies, a backend Set-Cookie for a year', async () => {
     // A page on the site sets cookies on 127.0.0.1 (they reach the control port too: cookies ignore ports).
     await site.evaluate((name) => {
+      // biome-ignore lint/suspicious/noDocumentCookie: a page on the site setting cookies is the attack tested here
       document.cookie = `${name}=shadow; path=/api`;
+      // biome-ignore lint/suspicious/noDocumentCookie: a page on the site setting cookies is the attack tested here
       document.cookie = `${name}=shadow-root; path=/`;
     }, cookieName);
     const evict = await site.evaluate(async () => (await fetch('/api/evict')).status);
@@ -169,6 +171,7 @@ describe('the control credential in Chromium (browser mode, site and UI on 127.0
     await uiWorks(ui, 'after-shadow');
     // Flood: Chromium keeps at most ~180 cookies per host, each up to 4 KiB (name + value).
     const kept = await site.evaluate(() => {
+      // biome-ignore lint/suspicious/noDocumentCookie: a page on the site setting cookies is the attack tested here
       for (let i = 0; i < 200; i++) document.cookie = `flood${i}=${'x'.repeat(4000)}; path=/`;
       return document.cookie.length;
     });
