@@ -5,6 +5,7 @@ import type { StatusInfo } from '../shared/api.ts';
 import type { ConfigInput } from '../shared/config.ts';
 import type { ConfigWriteOptions } from '../shared/config-state.ts';
 import { formatConfigErrors, validateConfig } from '../shared/config.ts';
+import { DEFAULTS } from '../shared/effective.ts';
 import type { CommandLine } from './config/command-line.ts';
 import { ConfigStore } from './config/store.ts';
 import { Controller } from './control/controller.ts';
@@ -50,7 +51,7 @@ export class Runtime {
   private constructor(store: ConfigStore, token: string) {
     this.store = store;
     this.token = token;
-    this.log = new SessionLog({ capBytes: 64 * 1024 * 1024 });
+    this.log = new SessionLog({ capBytes: DEFAULTS.inspect.storeBytes });
     this.engine = new Engine({ recorder: this.log });
     this.controller = new Controller({
       log: this.log,

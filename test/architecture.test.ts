@@ -63,3 +63,38 @@ test('every source file starts with a one-line purpose comment', () => {
   const missing = files.filter((f) => !/^(\/\/|\/\*)/.test(source.get(f)!.replace(/^#!.*\n/, '')));
   assert.deepEqual(missing, []);
 });
+
+test('no folder keeps a family of three or more source files told apart by a shared `name-` prefix', () => {
+  const families = new Map<string, string[]>();
+  for (const f of files) {
+    const prefix = /^(.*\/)([a-z0-9]+)-[^/]+$/.exec(f);
+    if (!prefix) continue;
+    const key = `${prefix[1]}${prefix[2]}-`;
+    families.set(key, [...(families.get(key) ?? []), f]);
+  }
+  assert.deepEqual(
+    [...families].filter(([, members]) => members.length >= 3),
+    [],
+    'group such files in a folder named for their concept',
+  );
+});
+
+test('the renderer takes its defaults from shared/effective.ts: none of them written out as a literal', async () => {
+  const { DEFAULTS } = await import('../shared/effective.ts');
+  const { formatSize } = await import('../shared/units.ts');
+  const sizes = [DEFAULTS.maxBodySize, ...Object.values(DEFAULTS.inspect).filter((v) => typeof v === 'number')];
+  const written = [
+    ...sizes.map((n) => formatSize(n as number)),
+    ...Object.values(DEFAULTS.timeouts).map((ms) => `${ms / 1000}s`),
+    `${DEFAULTS.corsMaxAge}s`,
+    DEFAULTS.corsMethods.join(', '),
+  ];
+  const found = files
+    .filter((f) => f.startsWith('renderer/'))
+    .flatMap((f) =>
+      [...new Set(written)]
+        .filter((w) => source.get(f)!.includes(`'${w}'`) || source.get(f)!.includes(`"${w}"`))
+        .map((w) => `${f}: ${w}`),
+    );
+  assert.deepEqual(found, [], 'import DEFAULTS (renderer/configure/form.ts) instead');
+});

@@ -1,6 +1,8 @@
 // What every Configure section gets: the draft, the engine's errors, and a setter by path.
 import type { CommandLineValue } from '../../shared/api.ts';
 import type { ConfigInput } from '../../shared/config.ts';
+import { DEFAULTS as D } from '../../shared/effective.ts';
+import { formatSize } from '../../shared/units.ts';
 import { getIn, type FieldErrors, type Path } from './draft.ts';
 
 export interface Form {
@@ -21,17 +23,17 @@ export function read<T>(form: Form, path: Path): T | undefined {
   return getIn(form.draft, path) as T | undefined;
 }
 
-/** nginx defaults, as the engine applies them (main/engine/snapshot.ts), for placeholders. */
+/** The engine's defaults (shared/effective.ts), written as the form shows them, for placeholders. */
 export const DEFAULTS = {
-  port: 8080,
-  host: '127.0.0.1',
-  index: 'index.html',
-  charset: 'utf-8',
-  maxBodySize: '1m',
-  timeout: '60s',
-  corsMethods: 'GET, HEAD, PUT, PATCH, POST, DELETE, OPTIONS',
-  corsMaxAge: '600s',
-  bodyBytes: '64k',
-  storeBytes: '64m',
-  frameBytes: '256k',
+  port: D.port,
+  host: D.host,
+  index: D.index.join(' '),
+  charset: D.charset,
+  maxBodySize: formatSize(D.maxBodySize),
+  timeout: `${D.timeouts.read / 1000}s`,
+  corsMethods: D.corsMethods.join(', '),
+  corsMaxAge: `${D.corsMaxAge}s`,
+  bodyBytes: formatSize(D.inspect.bodyBytes),
+  storeBytes: formatSize(D.inspect.storeBytes),
+  frameBytes: formatSize(D.inspect.frameBytes),
 };

@@ -9,6 +9,7 @@ import type {
   SessionDetail,
   SessionView,
 } from '../../../shared/api.ts';
+import { DEFAULTS } from '../../../shared/effective.ts';
 import type { FrameRecord, HttpRecord, LogEvent, WsSessionRecord } from '../../../shared/events.ts';
 import type { FrameBytes, Recorder } from '../types.ts';
 import { EventBatcher, type BatchListener, type BatcherOptions } from './batcher.ts';
@@ -18,7 +19,7 @@ import { clampLimit, DEFAULT_LIMIT, kindOf, matches, MAX_LIMIT } from './query.t
 import { httpSize, sessionSize } from './size.ts';
 
 /** inspect.storeBytes default (64 MiB). */
-export const DEFAULT_CAP_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_CAP_BYTES = DEFAULTS.inspect.storeBytes;
 export const DEFAULT_FRAMES_LIMIT = 1000;
 export const MAX_FRAMES_LIMIT = 10_000;
 
