@@ -44,7 +44,15 @@ export function FrameInspector({
   const index = useRef(new FrameIndex());
   const searchRef = useRef<HTMLInputElement>(null);
   const frames = model.frames;
-  const count = useMemo(() => index.current.update(frames, filter), [frames, frames.length, version, filter]);
+  // A slow search goes on in slices (FrameIndex.pending): the page answers in between.
+  const [slice, setSlice] = useState(0);
+  const count = useMemo(() => index.current.update(frames, filter), [frames, frames.length, version, filter, slice]);
+  const searching = index.current.pending;
+  useEffect(() => {
+    if (!searching) return;
+    const t = setTimeout(() => setSlice((n) => n + 1), 0);
+    return () => clearTimeout(t);
+  }, [searching, count, slice]);
   const error = index.current.error;
   const selectedRow = selectedIndex >= 0 ? index.current.rowOf(selectedIndex) : -1;
   const selected = selectedIndex >= 0 ? frames[selectedIndex] : undefined;
@@ -175,7 +183,9 @@ export function FrameInspector({
           </span>
         )}
         <span class="count mono" aria-live="polite" data-testid="frame-count">
-          {model.loading ? 'loading…' : `${count.toLocaleString('en')} / ${frames.length.toLocaleString('en')}`}
+          {model.loading
+            ? 'loading…'
+            : `${searching ? 'searching… ' : ''}${count.toLocaleString('en')} / ${frames.length.toLocaleString('en')}`}
           {model.evicted > 0 && ` (+${model.evicted.toLocaleString('en')} evicted)`}
         </span>
       </div>

@@ -1,5 +1,6 @@
 // Frame list logic: direction/opcode/regex filtering (incremental), payload decoding, hex dump, base64.
 import type { FrameRecord } from '../../shared/events.ts';
+import { hasQuantifier, regexHazard } from '../../shared/regex-safety.ts';
 
 export type Direction = 'all' | 'send' | 'receive';
 
@@ -17,13 +18,29 @@ export interface FrameFilter {
 
 export const NO_FILTER: FrameFilter = { direction: 'all', opcodes: [], search: '' };
 
-export function compileSearch(search: string): { re: RegExp | null; error?: string } {
+/*
+ * ReDoS guard (docs/hardening.md): a pattern regexHazard finds super-linear is refused with its reason;
+ * a pattern that repeats anything looks at the first SEARCH_TEXT_MAX characters of each payload
+ * (quantifier-free ones, plain words included, search it all); and update() works in slices of
+ * SLICE_MS, so the page keeps answering while a slow search runs.
+ */
+
+/** Characters of each payload a pattern with quantifiers is tried on. */
+export const SEARCH_TEXT_MAX = 8 * 1024;
+/** Time one update() may spend testing frames before it hands back with `pending`. */
+export const SLICE_MS = 25;
+
+export function compileSearch(search: string): { re: RegExp | null; error?: string; capped?: boolean } {
   if (search === '') return { re: null };
+  let re: RegExp;
   try {
-    return { re: new RegExp(search, 'i') };
+    re = new RegExp(search, 'i');
   } catch (e) {
     return { re: null, error: (e as Error).message };
   }
+  const hazard = regexHazard(search, 'i');
+  if (hazard) return { re: null, error: `refused, it could freeze the page: ${hazard.reason}` };
+  return hasQuantifier(search) ? { re, capped: true } : { re };
 }
 
 export function isIdentity(f: FrameFilter): boolean {
@@ -41,17 +58,23 @@ export class FrameIndex {
   #indices: Int32Array = new Int32Array(1024);
   #count = 0;
   error: string | undefined;
+  /** The last update() ran out of its time slice: call it again (soon) to go on. */
+  pending = false;
 
-  /** Bring the index up to date; returns the number of matching frames. */
-  update(frames: readonly FrameRecord[], filter: FrameFilter): number {
+  /**
+   * Bring the index up to date, for at most `sliceMs` of testing (then `pending` is set: call again
+   * to go on); returns the number of matching frames so far.
+   */
+  update(frames: readonly FrameRecord[], filter: FrameFilter, sliceMs = SLICE_MS): number {
     if (frames !== this.#frames || !sameFilter(filter, this.#filter) || frames.length < this.#seen) {
       this.#frames = frames;
       this.#filter = filter;
       this.#seen = 0;
       this.#count = 0;
     }
+    this.pending = false;
     if (this.#seen === frames.length) return this.#count;
-    const { re, error } = compileSearch(filter.search);
+    const { re, error, capped } = compileSearch(filter.search);
     this.error = error;
     const identity =
       isIdentity(filter) ||
@@ -64,19 +87,26 @@ export class FrameIndex {
     this.#ensure(this.#count + frames.length - this.#seen);
     const out = this.#indices;
     let n = this.#count;
-    for (let i = this.#seen; i < frames.length; i++) {
+    const start = performance.now();
+    let i = this.#seen;
+    for (; i < frames.length; i++) {
+      // Out of time (checked per frame with a pattern that repeats, per 64 frames otherwise): hand back (`pending`).
+      if (re && (capped || (i & 63) === 63) && i > this.#seen && performance.now() - start > sliceMs) {
+        this.pending = true;
+        break;
+      }
       if (!identity) {
         const f = frames[i]!;
         if (filter.direction !== 'all' && f.type !== filter.direction) continue;
         if (ops && !ops.has(f.opcode)) continue;
         if (filter.hideHeartbeats && f.decoded?.heartbeat) continue;
         if (filter.name && f.decoded?.name !== filter.name) continue;
-        if (re && !re.test(searchText(f))) continue;
+        if (re && !re.test(capped ? searchText(f).slice(0, SEARCH_TEXT_MAX) : searchText(f))) continue;
       }
       out[n++] = i;
     }
     this.#count = n;
-    this.#seen = frames.length;
+    this.#seen = i;
     return n;
   }
 

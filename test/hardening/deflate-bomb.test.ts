@@ -154,7 +154,7 @@ async function push(socket: Socket, sink: Sink, frames: Buffer[]): Promise<{ sen
 }
 
 async function framesOf(id: number, count: number): Promise<FrameRecord[]> {
-  return waitFor(
+  const frames = await waitFor(
     async () => {
       const page = await api<FramesPage>(`/api/sessions/${id}/frames?limit=1000`);
       return page.frames.length >= count ? page.frames : null;
@@ -162,6 +162,7 @@ async function framesOf(id: number, count: number): Promise<FrameRecord[]> {
     `${count} frame records of session ${id}`,
     30_000,
   );
+  return frames!;
 }
 
 /** Sample the child's RSS every 100 ms while `work` runs: the start and the peak. */
