@@ -346,17 +346,25 @@ describe('watching the file', () => {
     s.onChange(() => calls++);
     await s.put({ ...BASE, root: 'dist' });
     await s.put({ ...BASE, root: 'www' });
-    await sleep(400);
     assert.equal(calls, 2);
     assert.equal(s.version, 3);
+    // No fixed wait for "nothing happened": a later edit that must be seen marks the watcher as past
+    // everything before it, so the count then says whether anything before it counted.
+    editorSave(file, text({ ...BASE, root: 'seen-1' }));
+    await waitFor(() => s.config.root === 'seen-1', 'the edit after our own saves');
+    assert.equal(calls, 3, 'our own saves were not seen again as edits');
     // A reformatted file with the same config is no change.
-    writeFileSync(file, JSON.stringify({ ...BASE, root: 'www' }));
-    await sleep(400);
-    assert.equal(calls, 2);
+    writeFileSync(file, JSON.stringify({ ...BASE, root: 'seen-1' }));
+    editorSave(file, text({ ...BASE, root: 'seen-2' }));
+    await waitFor(() => s.config.root === 'seen-2', 'the edit after the reformatted file');
+    assert.equal(calls, 4, 'the reformatted file was no change');
     s.close();
+    // Another store watching the same file tells when the edit has been delivered.
+    const witness = await openStore(file, true);
     editorSave(file, text({ ...BASE, root: 'other' }));
-    await sleep(400);
-    assert.equal(calls, 2);
-    assert.equal(s.config.root, 'www');
+    await waitFor(() => witness.config.root === 'other', 'the witness to see the edit');
+    witness.close();
+    assert.equal(calls, 4);
+    assert.equal(s.config.root, 'seen-2');
   });
 });

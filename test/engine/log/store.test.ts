@@ -290,7 +290,7 @@ describe('SessionLog events', () => {
     assert.equal(first.record.done, true, 'the coalesced event carries the latest state');
     unsubscribe();
     log.http(httpRecord(log.nextId()));
-    await new Promise((r) => setTimeout(r, 80));
+    log.flush();
     assert.equal(batches.length, 1, 'no events after unsubscribe');
   });
 
