@@ -39,9 +39,12 @@ describe('tunnel close', () => {
     ws.on('ping', () => clientPings++);
     await waitFor(() => b.sockets.length > 0, 'server socket');
     b.sockets.at(-1)!.on('ping', () => serverPings++);
-    await sleep(1200);
+    // Ten pings each way at 100 ms: a second, past three read timeouts (or the tunnel closed before).
+    await waitFor(
+      () => (clientPings >= 10 && serverPings >= 10) || ws.readyState !== WebSocket.OPEN,
+      'ten pings both ways',
+    );
     assert.equal(ws.readyState, WebSocket.OPEN);
-    assert.ok(clientPings >= 3 && serverPings >= 3, `pings both ways (client ${clientPings}, server ${serverPings})`);
     const echo = new Promise<string>((res) => ws.once('message', (d) => res(d.toString())));
     ws.send('still here');
     assert.equal(await echo, 'still here');
