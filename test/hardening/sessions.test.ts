@@ -8,8 +8,8 @@ import { startBackend, type Backend } from '../helpers/backend.ts';
 import { startEngineChild, type EngineChild } from '../helpers/engine-child.ts';
 import { waitFor } from '../helpers/net.ts';
 
-/** 2,000 in the suite (fits the default 20,000 file descriptors and ~15 s); `SESSIONS=10000` for the full count (raises the limits with prlimit, as root). */
-const SESSIONS = Number(process.env.SESSIONS ?? 2000);
+/** 5,000 in the suite (fits the default 20,000 file descriptors, ~10 s); `SESSIONS=10000` for the full count (raises the limits with prlimit, as root). */
+const SESSIONS = Number(process.env.SESSIONS ?? 5000);
 const KiB = 1024;
 const verbose = !!process.env.HARDENING_VERBOSE;
 
