@@ -1,11 +1,11 @@
 // Test helper for the frame tap: a real ws server and client talking through a tapped raw relay, plus replay of captured bytes.
-import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer, type PerMessageDeflateOptions } from 'ws';
+import { WebSocket, type PerMessageDeflateOptions, type WebSocketServer } from 'ws';
 import type { FrameRecord, WsSessionRecord } from '../../shared/events.ts';
 import { parseDeflate } from '../../main/engine/ws/frames/extensions.ts';
 import { createFrameTap, type FrameTap } from '../../main/engine/ws/frames/tap.ts';
 import type { InspectOptions, Recorder } from '../../main/engine/types.ts';
 import { waitFor } from './net.ts';
+import { startWss } from './tunnel-harness.ts';
 import { startWsRelay, type RelayConnection, type WsRelay } from './ws-relay.ts';
 
 export function sessionRecord(id = 1): WsSessionRecord {
@@ -56,18 +56,13 @@ export interface PairOptions {
 
 /** ws server ← relay (tapped) ← ws client, open and ready. */
 export async function startTappedPair(opts: PairOptions = {}): Promise<TappedPair> {
-  const wss = new WebSocketServer({
-    port: 0,
-    host: '127.0.0.1',
-    perMessageDeflate: opts.deflate ?? false,
-    maxPayload: 64 * 1024 * 1024,
-  });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const backend = await startWss({ perMessageDeflate: opts.deflate ?? false, maxPayload: 64 * 1024 * 1024 });
+  const wss = backend.wss;
   const serverReady = new Promise<WebSocket>((r) => wss.once('connection', (ws) => r(ws)));
   const session = sessionRecord();
   const { recorder, frames } = collectingRecorder();
   let tap: FrameTap | undefined;
-  const relay = await startWsRelay((wss.address() as AddressInfo).port, (extensions) => {
+  const relay = await startWsRelay(backend.port, (extensions) => {
     tap = createFrameTap({
       session,
       deflate: parseDeflate(extensions),
@@ -102,9 +97,8 @@ export async function startTappedPair(opts: PairOptions = {}): Promise<TappedPai
     clientGot,
     async close() {
       client.terminate();
-      for (const ws of wss.clients) ws.terminate();
       await relay.close();
-      await new Promise<void>((r) => wss.close(() => r()));
+      await backend.close();
     },
   };
 }
