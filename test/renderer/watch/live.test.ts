@@ -1,34 +1,12 @@
 // The Watch model: upserts by id, pause/resume, clear, overflow refetch, per-session frame paging + live merge.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FramesPage, ListPage, LoopgateBridge, RecordView } from '../../../shared/api.ts';
+import type { FramesPage, ListPage, RecordView } from '../../../shared/api.ts';
 import type { FrameRecord } from '../../../shared/events.ts';
 import { LiveLog, SessionFrames } from '../../../renderer/watch/live.ts';
 import { filterLog, statusClassOf } from '../../../renderer/watch/log-filter.ts';
+import { fakeBridge } from '../../helpers/fake-bridge.ts';
 import { httpRecord, textFrame, wsRecord } from '../../helpers/records.ts';
-
-function fakeBridge(over: Partial<LoopgateBridge>): LoopgateBridge {
-  const no = () => {
-    throw new Error('not in this fake');
-  };
-  return {
-    status: no,
-    getConfig: no,
-    putConfig: no,
-    setProfile: no,
-    listRequests: no,
-    listSessions: no,
-    getSession: no,
-    frames: no,
-    send: no,
-    close: no,
-    exportHar: no,
-    importHar: no,
-    clear: async () => {},
-    subscribe: () => () => {},
-    ...over,
-  } as LoopgateBridge;
-}
 
 const page = (items: RecordView[]): ListPage<RecordView> => ({ items, total: items.length, more: false });
 
