@@ -19,6 +19,9 @@ export const DEFAULTS = {
   inspect: { bodyBytes: 64 * 1024, storeBytes: 64 * 1024 * 1024, frameBytes: 256 * 1024, frames: true },
 };
 
+/** The cookie rewrites the `remote` preset turns on (a route's own cookies fields win). */
+export const REMOTE_COOKIES = { domain: 'remove', secure: 'remove', sameSite: 'Lax' } as const;
+
 export interface FullCors {
   origins: '*' | 'reflect' | string[];
   credentials: boolean;
@@ -138,9 +141,7 @@ export function fullRoute(r: RouteConfig, server: ServerLevel): FullRoute {
   if (scheme === 'ws') target = `http${target.slice(2)}`;
   if (scheme === 'wss') target = `https${target.slice(3)}`;
   const remote = r.remote === true;
-  const cookies = remote
-    ? { domain: 'remove', secure: 'remove' as const, sameSite: 'Lax' as const, ...r.cookies }
-    : (r.cookies ?? null);
+  const cookies = remote ? { ...REMOTE_COOKIES, ...r.cookies } : (r.cookies ?? null);
   return {
     match: r.match,
     name: r.name,

@@ -1,5 +1,6 @@
-// What the remote-backend preset ("remote": true) expands to, as the engine compiles it (main/engine/snapshot.ts).
+// What the remote-backend preset ("remote": true) expands to, as shared/effective.ts (fullRoute) applies it.
 import type { RouteInput } from '../../shared/config.ts';
+import { REMOTE_COOKIES } from '../../shared/effective.ts';
 
 export interface PresetItem {
   /** The route field, dotted ("cookies.sameSite"). */
@@ -38,7 +39,12 @@ export function remoteExpansion(route: RouteInput): PresetItem[] {
       applies: c.secure === undefined,
       byPreset: true,
     },
-    { key: 'cookies.sameSite', text: 'Set-Cookie SameSite=Lax', applies: c.sameSite === undefined, byPreset: true },
+    {
+      key: 'cookies.sameSite',
+      text: `Set-Cookie SameSite=${REMOTE_COOKIES.sameSite}`,
+      applies: c.sameSite === undefined,
+      byPreset: true,
+    },
     {
       key: 'rewriteRedirects',
       text: 'Location headers pointing at the target come back here',
