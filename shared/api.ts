@@ -160,8 +160,7 @@ export interface CloseRequest {
 
 export type SendResult =
   /** `sent`: the text a compose request was written as; `id`: the ack / operation / request id it carries. */
-  | { ok: true; sent?: string; id?: string }
-  | { ok: false; code: string; message: string };
+  { ok: true; sent?: string; id?: string } | { ok: false; code: string; message: string };
 
 export interface ImportCounts {
   requests: number;

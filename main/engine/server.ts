@@ -1,5 +1,5 @@
 // The listener: one node:http server per site; routes each request and upgrade to static, proxy or tunnel.
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
@@ -390,7 +390,7 @@ export class Engine {
     const matched = matchLocation(snapshot.routes, snapshot.files, path)?.route;
     // The turn (round robin) is taken by the request that goes: the tunnel here, or the plain GET below.
     const route = matched?.ws ? takeTurn(matched) : matched;
-    if (!route || !route.ws) {
+    if (!route?.ws) {
       // nginx answers an upgrade it does not proxy as the plain GET it also is (static files, or the
       // backend without Upgrade/Connection); so does Loopgate, and the log says why it was no WebSocket.
       const why = route

@@ -117,7 +117,10 @@ export function createHandlers(source: ControllerSource, forwarder: EventForward
       }),
     putConfig: (input, expect) => {
       if (!optionalObject(expect))
-        return refuse('BAD_REQUEST', 'the second argument must be {"configFile"?: …, "version"?: N, "overwrite"?: bool}');
+        return refuse(
+          'BAD_REQUEST',
+          'the second argument must be {"configFile"?: …, "version"?: N, "overwrite"?: bool}',
+        );
       const wanted = expect?.configFile;
       if (wanted !== undefined && wanted !== null && typeof wanted !== 'string')
         return refuse('BAD_REQUEST', '"configFile" must be a path or null');

@@ -50,7 +50,7 @@ export function readFileLocation(
     return undefined;
   }
   const index = own('index');
-  if (index && index.args.every((n) => !n.includes('$'))) {
+  if (index?.args.every((n) => !n.includes('$'))) {
     out.index = index.args;
     used.mark(index);
   }
