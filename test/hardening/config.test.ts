@@ -42,9 +42,15 @@ describe('hostile and corrupt config files', () => {
       assert.equal(readFileSync(err.backup, 'utf8'), text, 'the backup is the refused text');
       assert.equal(readFileSync(file, 'utf8'), text, 'the refused file is left in place');
       assert.match(err.message, /A copy was saved as/);
-      // A second start makes another backup, never overwriting the first.
+      // A second start on the same text names the same backup (one copy per content, no pile of copies)...
       const again = await ConfigStore.open(file).catch((e: unknown) => e as ConfigFileError);
-      assert.ok(again instanceof ConfigFileError && again.backup && again.backup !== err.backup);
+      assert.ok(again instanceof ConfigFileError && again.backup === err.backup);
+      assert.equal(readdirSync(sub).filter((f) => f.includes('.bak-')).length, 1);
+      // ...and a different broken text gets its own, never overwriting the first.
+      writeFileSync(file, `${text} `);
+      const third = await ConfigStore.open(file).catch((e: unknown) => e as ConfigFileError);
+      assert.ok(third instanceof ConfigFileError && third.backup && third.backup !== err.backup);
+      assert.equal(readFileSync(err.backup, 'utf8'), text, 'the first backup is untouched');
       assert.equal(readdirSync(sub).filter((f) => f.includes('.bak-')).length, 2);
     });
   }
