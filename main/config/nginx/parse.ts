@@ -93,6 +93,7 @@ export function parseText(text: string, file: string): Directive[] {
         args.push(tok);
         continue;
       }
+      if (args.length) notAComment(args[0]!, file);
       if (tok.kind === '}') {
         if (args.length || depth === 0) throw new NginxSyntaxError('unexpected "}"', file, tok.line, tok.column);
         return out;
@@ -122,6 +123,22 @@ export function parseText(text: string, file: string): Directive[] {
     }
   };
   return parseBlock(0);
+}
+
+/**
+ * `//` and `/*` are not comments in nginx: the words become a directive nginx rejects (`unknown
+ * directive "//"`, or `unexpected "}"` when no `;` follows). Name the comment's own line and the fix.
+ */
+function notAComment(head: Token, file: string): void {
+  if (head.quoted) return;
+  const mark = head.value.startsWith('//') ? '//' : head.value.startsWith('/*') ? '/*' : undefined;
+  if (!mark) return;
+  throw new NginxSyntaxError(
+    `unknown directive "${head.value}": "${mark}" is not an nginx comment, start the line with "#"`,
+    file,
+    head.line,
+    head.column,
+  );
 }
 
 export type ReadFile = (path: string) => string;

@@ -135,6 +135,43 @@ describe('parseText', () => {
     });
   }
 
+  const slashComments: Array<[string, string, number, number]> = [
+    ['server {\n  location / {\n    // to the app\n    proxy_pass http://a;\n  }\n}\n', '//', 3, 5],
+    ['server {\n  location / {\n    proxy_pass http://a;\n    // the end\n  }\n}\n', '//', 4, 5],
+    ['server {\n  /* old */\n  listen 80;\n}\n', '/*', 2, 3],
+  ];
+  for (const [text, mark, line, column] of slashComments) {
+    test(`a "${mark}" comment is an error on its own line (${line}) saying it is not an nginx comment`, () => {
+      const e = syntaxError(() => parseText(text, '/etc/nginx/app.conf'));
+      assert.match(
+        e.reason,
+        new RegExp(`"${mark.replace('*', '\\*')}" is not an nginx comment, start the line with "#"`),
+      );
+      assert.deepEqual([e.line, e.column], [line, column]);
+      assert.match(e.message, new RegExp(`in /etc/nginx/app.conf:${line}$`));
+    });
+  }
+
+  test('"//" inside a value (a URL) or quoted is no comment', () => {
+    const tree = parseText('server {\n  proxy_pass http://a//b;\n  add_header X "// y";\n}\n', 'n.conf');
+    assert.deepEqual(
+      tree[0]!.block!.map((d) => d.args),
+      [['http://a//b'], ['X', '// y']],
+    );
+  });
+
+  test('real nginx -t rejects the same "//" lines too', { skip: nginxMissing }, (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopgate-lexer-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    slashComments.slice(0, 2).forEach(([text], i) => {
+      const file = join(dir, `c${i}.conf`);
+      writeFileSync(file, `events {}\nhttp {\n${text}}\n`);
+      const r = spawnSync(NGINX_BIN!, ['-t', '-p', dir, '-c', file], { encoding: 'utf8' });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /unknown directive "\/\/"|unexpected "}"/);
+    });
+  });
+
   test('the same broken files get the same message and line from real nginx -t', { skip: nginxMissing }, (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'loopgate-lexer-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
