@@ -123,6 +123,35 @@ export const ForwardedSchema = z.strictObject({
   forwardedHost: z.boolean().optional(),
 });
 
+/** Network conditions on a route's answers (and a global default): latency, jitter, failures by rule. */
+export const ConditionsSchema = z.strictObject({
+  /** Added before the answer's first byte ("300ms"). */
+  latency: duration.optional(),
+  /** Up to this much more latency, random per request ("100ms"). */
+  jitter: duration.optional(),
+  /** Share of requests answered 502 "failed by rule" without calling the backend: 0 to 1. */
+  failRate: z
+    .number()
+    .min(0, 'failRate is a share from 0 to 1 (0.1 fails one request in ten)')
+    .max(1, 'failRate is a share from 0 to 1 (0.1 fails one request in ten)')
+    .optional(),
+});
+
+/** A mock answer: the route answers locally and the backend is not called. */
+export const RespondSchema = z
+  .strictObject({
+    status: z.number().int().min(200, 'a status from 200 to 599').max(599, 'a status from 200 to 599').optional(),
+    headers: responseHeaderMap.optional(),
+    /** Text is sent as is (text/plain); any other JSON value is sent as application/json. */
+    body: z.json().optional(),
+    /** A file's bytes as the body (relative to the config file's folder), its type from its extension. */
+    file: z.string().min(1, 'file is empty: a path relative to loopgate.json').optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.body !== undefined && r.file !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['file'], message: 'give either body or file, not both' });
+  });
+
 export const RouteSchema = z.strictObject({
   /** Optional label shown in the log. */
   name: z.string().optional(),
@@ -176,7 +205,12 @@ export const RouteSchema = z.strictObject({
   keepAlivePing: duration.optional(),
   cors: CorsSchema.optional(),
   /** Read this route's WebSocket frames as this protocol ("auto": detect; "none": raw). */
-  protocol: z.enum(['auto', 'none', ...APP_PROTOCOLS]).optional(),
+  protocol: z
+    .enum(['auto', 'none', ...APP_PROTOCOLS])
+    .optional() /** Answer locally with this (a mock); the backend is not called. HTTP only for now. */,
+  respond: RespondSchema.optional(),
+  /** Latency, jitter and failures on this route's HTTP answers, field by field over the global conditions. */
+  conditions: ConditionsSchema.optional(),
 });
 
 /** An nginx location that serves files (no proxy_pass): its own root or alias, try_files, expires, headers, return. */
@@ -275,6 +309,8 @@ export const ConfigSchema = z.strictObject({
   maxBodySize: size.optional(),
   timeouts: TimeoutsSchema.optional(),
   cors: CorsSchema.optional(),
+  /** Network conditions for every route's HTTP answers (a route's own fields win). */
+  conditions: ConditionsSchema.optional(),
   /** Host names accepted besides localhost, 127.0.0.1 and [::1] (DNS-rebinding guard). */
   allowedHosts: z.array(z.string().min(1)).optional(),
   inspect: InspectSchema.optional(),
@@ -295,6 +331,8 @@ export type RouteConfig = z.output<typeof RouteSchema>;
 export type CorsConfig = z.output<typeof CorsSchema>;
 export type CookieRewrite = z.output<typeof CookieRewriteSchema>;
 export type FileLocation = z.output<typeof FileLocationSchema>;
+export type ConditionsConfig = z.output<typeof ConditionsSchema>;
+export type RespondConfig = z.output<typeof RespondSchema>;
 
 export interface ConfigError {
   /** Dotted path of the field, e.g. "routes.0.target". */

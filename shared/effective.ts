@@ -1,5 +1,5 @@
 // Loopgate's defaults and how a route's settings merge over the server's: one source for the engine, the exporter and the UI.
-import type { Config, CorsConfig, CookieRewrite, RouteConfig } from './config.ts';
+import type { ConditionsConfig, Config, CorsConfig, CookieRewrite, RespondConfig, RouteConfig } from './config.ts';
 import { targetHasPath } from './match.ts';
 
 /** nginx's defaults, where nginx has one. */
@@ -64,6 +64,23 @@ export function fullCors(server: CorsConfig | undefined, route: CorsConfig | und
   };
 }
 
+/** Network conditions in force on a route (ms, share 0–1). */
+export interface FullConditions {
+  latency: number;
+  jitter: number;
+  failRate: number;
+}
+
+/** Global conditions under the route's, field by field (as cors); null when they change nothing. */
+export function fullConditions(
+  server: ConditionsConfig | undefined,
+  route: ConditionsConfig | undefined,
+): FullConditions | null {
+  const c = { ...server, ...route };
+  const full = { latency: c.latency ?? 0, jitter: c.jitter ?? 0, failRate: c.failRate ?? 0 };
+  return full.latency || full.jitter || full.failRate ? full : null;
+}
+
 export interface Timeouts {
   connect: number;
   send: number;
@@ -119,12 +136,17 @@ export interface FullRoute {
   maxBodySize: number;
   keepAlivePing: number;
   cors: FullCors | null;
+  /** A mock answer (the backend is not called), or null. */
+  respond: RespondConfig | null;
+  conditions: FullConditions | null;
 }
 
 export interface ServerLevel {
   timeouts: Timeouts;
   maxBodySize: number;
   cors: CorsConfig | undefined;
+  /** Global network conditions (routes override field by field). */
+  conditions?: ConditionsConfig;
 }
 
 export function serverLevel(config: Config): ServerLevel {
@@ -132,6 +154,7 @@ export function serverLevel(config: Config): ServerLevel {
     timeouts: mergeTimeouts(config.timeouts, DEFAULTS.timeouts),
     maxBodySize: config.maxBodySize ?? DEFAULTS.maxBodySize,
     cors: config.cors,
+    conditions: config.conditions,
   };
 }
 
@@ -170,5 +193,7 @@ export function fullRoute(r: RouteConfig, server: ServerLevel): FullRoute {
     maxBodySize: r.maxBodySize ?? server.maxBodySize,
     keepAlivePing: r.keepAlivePing ?? 0,
     cors: fullCors(server.cors, r.cors),
+    respond: r.respond ?? null,
+    conditions: fullConditions(server.conditions, r.conditions),
   };
 }

@@ -1,4 +1,5 @@
 // Shapes of what the session log records and streams: HTTP exchanges, WebSocket sessions, frames.
+import type { Paused, Resolution } from './breakpoints.ts';
 
 /** Which side an error or a close came from. */
 export type Side = 'client' | 'loopgate' | 'backend';
@@ -28,6 +29,9 @@ export interface HarFigures {
   contentSize?: number;
   transferSize?: number;
 }
+
+/** How a stand-in for the backend marked an answer (log and HAR `_loopgate.standIn`). */
+export type StandIn = 'mocked' | 'delayed' | 'failed by rule';
 
 /** How a request was handled. */
 export type Handler = 'proxy' | 'static' | 'preflight' | 'refused' | 'not-found';
@@ -68,11 +72,19 @@ export interface HttpRecord {
   requestBodyTruncated?: boolean;
   responseBodyTruncated?: boolean;
   error?: ErrorInfo;
+  /** A breakpoint held this request (its id); `intervened` says how the user changed its course (issue #17). */
+  breakpoint?: number;
+  intervened?: 'edited' | 'answered' | 'dropped';
   /**
    * The backend lost the connection under the request before answering (most often a keep-alive
    * connection it had just closed) and Loopgate sent the request again, once, on a fresh connection.
    */
   retried?: boolean;
+  /**
+   * The answer was not the backend's plain answer: "mocked" (the route's respond, backend not
+   * called), "failed by rule" (conditions.failRate), "delayed" (conditions.latency/jitter held it).
+   */
+  standIn?: StandIn;
   /** An imported entry's own HAR figures. */
   har?: HarFigures;
   /** true once the exchange is finished (completed, failed or aborted). */
@@ -211,4 +223,7 @@ export type LogEvent =
   | { type: 'ws'; record: WsSessionRecord }
   | { type: 'frame'; frame: FrameRecord }
   | { type: 'cleared' }
-  | { type: 'config'; version: number };
+  | { type: 'config'; version: number }
+  /** A breakpoint holds something now / let it go (issue #17). */
+  | { type: 'paused'; paused: Paused }
+  | { type: 'resolved'; id: number; requestId: number; resolution: Resolution };

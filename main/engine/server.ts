@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Breakpoint } from '../../shared/breakpoints.ts';
 import type { HttpRecord, WsSessionRecord } from '../../shared/events.ts';
 import { answerPreflight, corsHeaders, isPreflight } from './cors.ts';
 import { cutReason, sendError } from './errors.ts';
@@ -15,6 +16,8 @@ import { answerReturn } from './static/return.ts';
 import { serveStatic } from './static/site.ts';
 import { recordFailed } from './ws/lifecycle.ts';
 import { TunnelRegistry } from './ws/tunnel.ts';
+import { Breakpoints } from './steps/breakpoints.ts';
+import { pauseRequest } from './steps/pause-request.ts';
 import { nullRecorder, type CompiledRoute, type FileLocationCompiled, type Recorder, type Snapshot } from './types.ts';
 
 export interface EngineOptions {
@@ -39,6 +42,8 @@ export class Engine {
   readonly recorder: Recorder;
   readonly proxy = new HttpProxy();
   readonly tunnels = new TunnelRegistry();
+  /** Breakpoints (issue #17): looked at only while it holds any. */
+  readonly breakpoints = new Breakpoints();
   #snapshot: Snapshot | null = null;
   #server: Server | null = null;
   #sockets = new Set<Socket>();
@@ -99,6 +104,7 @@ export class Engine {
   async stop(opts: { drainMs?: number } = {}): Promise<void> {
     const server = this.#server;
     this.#server = null;
+    this.breakpoints.releaseAll();
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -246,6 +252,8 @@ export class Engine {
       }
       record.handler = 'proxy';
       this.recorder.http(record);
+      const bp = this.breakpoints.size > 0 && this.breakpoints.match('request', route.label, record.method, path);
+      if (bp) return this.#pauseRequest(req, res, snapshot, route, record, bp);
       this.proxy.handle({ req, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream });
       return;
     }
@@ -280,6 +288,41 @@ export class Engine {
       extra,
       'NO_ROUTE',
     );
+  }
+
+  /** A request breakpoint matched: hold it (steps/pause-request.ts), then proxy, answer or drop it. */
+  #pauseRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    snapshot: Snapshot,
+    route: CompiledRoute,
+    record: HttpRecord,
+    bp: Breakpoint,
+  ): void {
+    pauseRequest({
+      registry: this.breakpoints,
+      bp,
+      req,
+      res,
+      record,
+      maxBodySize: route.maxBodySize,
+      routeLabel: route.label,
+      forward: (sent) => {
+        const url = sent.url ?? '/';
+        const q = url.indexOf('?');
+        const path = normalizePath(q < 0 ? url : url.slice(0, q));
+        if (path === null)
+          return this.#answer(res, record, 'proxy', 400, `invalid edited path "${url.slice(0, 200)}"`, [], 'BAD_PATH');
+        const upstream = upstreamPath(route, url, path);
+        record.target = route.target.origin + upstream;
+        this.proxy.handle({ req: sent, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream });
+      },
+      answer: (status, headers, body) => {
+        this.#track(res, record);
+        res.writeHead(status, { ...headers, 'content-length': body.length }).end(body);
+      },
+      fail: (status, code, message) => this.#answer(res, record, 'proxy', status, message, [], code),
+    });
   }
 
   /**

@@ -1,12 +1,13 @@
 // Turns a validated config into an immutable Snapshot: defaults applied, overrides merged, routes compiled.
 import { realpathSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import type { Config, RouteConfig } from '../../shared/config.ts';
+import type { Config, RespondConfig, RouteConfig } from '../../shared/config.ts';
 import { splitMatch } from '../../shared/config.ts';
 import { DEFAULTS, fullCors, fullRoute, serverLevel, type ServerLevel } from '../../shared/effective.ts';
 import { parseExpires } from '../../shared/units.ts';
 import { wireValue } from './http/header-value.ts';
-import type { CompiledRoute, MatchKind, Snapshot, StaticSite } from './types.ts';
+import { contentType } from './static/mime.ts';
+import type { CompiledRespond, CompiledRoute, MatchKind, Snapshot, StaticSite } from './types.ts';
 
 export { DEFAULTS };
 
@@ -22,7 +23,7 @@ export function compileSnapshot(config: Config, opts: CompileOptions): Snapshot 
   const routes = routesIn
     .map((r, index) => ({ r, index }))
     .filter(({ r }) => r.enabled !== false)
-    .map(({ r, index }) => compileRoute(r, index, server));
+    .map(({ r, index }) => compileRoute(r, index, server, opts.baseDir));
   const site = siteOf(
     config,
     config.root ? realOrResolved(resolve(opts.baseDir, config.root)) : '',
@@ -121,8 +122,8 @@ const KINDS: Record<string, MatchKind> = {
 };
 
 /** A route for the hot path: shared/effective.ts decides every value; here they become URLs, regexes, sets. */
-export function compileRoute(r: RouteConfig, index: number, server: ServerLevel): CompiledRoute {
-  const route = compileOne(r, index, server);
+export function compileRoute(r: RouteConfig, index: number, server: ServerLevel, baseDir = '.'): CompiledRoute {
+  const route = compileOne(r, index, server, baseDir);
   if (!r.servers?.length) return route;
   // Round robin: the same route once per backend, only the target's host:port differing.
   const all = [route];
@@ -135,7 +136,7 @@ export function compileRoute(r: RouteConfig, index: number, server: ServerLevel)
   return route;
 }
 
-function compileOne(r: RouteConfig, index: number, server: ServerLevel): CompiledRoute {
+function compileOne(r: RouteConfig, index: number, server: ServerLevel, baseDir: string): CompiledRoute {
   const { modifier, pattern } = splitMatch(r.match);
   const full = fullRoute(r, server);
   const target = new URL(full.target);
@@ -163,10 +164,30 @@ function compileOne(r: RouteConfig, index: number, server: ServerLevel): Compile
     maxBodySize: full.maxBodySize,
     keepAlivePing: full.keepAlivePing,
     cors: full.cors,
+    ...(full.respond ? { respond: compileRespond(full.respond, baseDir) } : {}),
+    ...(full.conditions ? { conditions: full.conditions } : {}),
     ...(r.rewrite?.length
       ? { rewrite: r.rewrite.map((w) => ({ regex: new RegExp(w.regex), replacement: w.replacement })) }
       : {}),
   };
+}
+
+/** A mock answer's bytes and type, decided once: text as text/plain, any other JSON value as application/json. */
+function compileRespond(r: RespondConfig, baseDir: string): CompiledRespond {
+  const file = r.file !== undefined ? realOrResolved(resolve(baseDir, r.file)) : null;
+  const text = typeof r.body === 'string';
+  const body =
+    r.body === undefined
+      ? file
+        ? null
+        : Buffer.alloc(0)
+      : Buffer.from(text ? (r.body as string) : JSON.stringify(r.body));
+  const type = file
+    ? contentType(file, DEFAULTS.charset)
+    : r.body === undefined || text
+      ? 'text/plain; charset=utf-8'
+      : 'application/json';
+  return { status: r.status ?? 200, headers: Object.entries(r.headers ?? {}), body, type, file };
 }
 
 /** Route CORS fields override the server's, field by field; null when CORS ends up off. */

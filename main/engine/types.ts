@@ -54,8 +54,25 @@ export interface CompiledRoute {
   cors: CorsPolicy | null;
   /** nginx `rewrite ... break`: the first regex that matches the path gives the URI sent upstream. */
   rewrite?: Array<{ regex: RegExp; replacement: string }>;
+  /** A mock answer (steps/respond.ts): present only when the route has `respond`. */
+  respond?: CompiledRespond;
+  /** Latency, jitter, failRate (steps/conditions.ts): present only when they change something. */
+  conditions?: import('../../shared/effective.ts').FullConditions;
   /** nginx upstream round robin: this route once per server (the target's first), taken in turn. */
   servers?: { all: CompiledRoute[]; next: number };
+}
+
+/** A route's mock answer, ready to send: body bytes, or a file read per request (edits show at once). */
+export interface CompiledRespond {
+  status: number;
+  /** Configured headers (names as written); content-type is added when they give none. */
+  headers: Array<[string, string]>;
+  /** The body (text, or JSON serialized), or null with `file`. */
+  body: Buffer | null;
+  /** content-type from the body's kind (text/plain or application/json) or the file's extension. */
+  type: string;
+  /** Absolute path of the file to send, or null. */
+  file: string | null;
 }
 
 export type { Expires } from '../../shared/units.ts';
