@@ -9,7 +9,7 @@ import { exportNginx } from './config/nginx/export.ts';
 import { importNginx } from './config/nginx/import.ts';
 import { cliErrorText, type ErrorContext, UsageError } from './cli-errors.ts';
 import { configSourceLines, reportConfigEdits } from './config-notes.ts';
-import { checkLines, serveLines } from './config-lines.ts';
+import { checkLines, rootProblem, serveLines } from './config-lines.ts';
 import { compileSnapshot } from './engine/snapshot.ts';
 import { parseRouteFlag, ROUTE_FLAG_HINT, SERVE_OPTIONS } from './flags.ts';
 import { ensureElectron, openBrowserMode, runElectron } from './launch.ts';
@@ -62,8 +62,19 @@ export function findUiDir(): string | undefined {
   );
 }
 
-function configFileFrom(values: { config?: string }): string | undefined {
-  if (values.config) return resolve(values.config);
+/**
+ * The config file a command reads: --config (which must exist: it is never created behind the user's
+ * back), else ./loopgate.json when present, else none (serve then runs from flags, in memory).
+ */
+function configFileFrom(values: { config?: string }, command: string): string | undefined {
+  if (values.config) {
+    const file = resolve(values.config);
+    if (!existsSync(file))
+      throw new UsageError(
+        `--config ${file}: no such file; ${command} does not create it (check the path${command === 'serve' || command === 'start' ? ', or leave --config out to run from flags in memory' : ''})`,
+      );
+    return file;
+  }
   return existsSync('loopgate.json') ? resolve('loopgate.json') : undefined;
 }
 
@@ -97,7 +108,7 @@ async function serve(
       );
     input = result.sites[0]!.config;
   } else {
-    configFile = configFileFrom(v as { config?: string });
+    configFile = configFileFrom(v as { config?: string }, mode);
   }
   const rt = await Runtime.start({
     configFile,
@@ -136,7 +147,7 @@ async function serve(
 }
 
 function check(values: { config?: string }): void {
-  const file = configFileFrom(values);
+  const file = configFileFrom(values, 'check');
   if (!file) throw new UsageError('no config: pass --config FILE (or run where loopgate.json is)');
   const result = validateConfig(readJson(file));
   if (!result.ok) {
@@ -145,8 +156,14 @@ function check(values: { config?: string }): void {
     return;
   }
   const snap = compileSnapshot(result.config, { baseDir: dirname(file) });
-  console.log(`${file} is valid.`);
+  const problem = snap.site ? rootProblem(snap.site.root) : null;
+  console.log(problem ? `${file} is valid JSON config, but its root cannot be served:` : `${file} is valid.`);
   for (const line of checkLines(result.config, snap)) console.log(line);
+  if (problem) {
+    // A validator fails on what would break serving: the root folder named, the exit code non-zero.
+    console.error(`loopgate: check failed: root ${problem}`);
+    process.exitCode = 1;
+  }
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -166,6 +183,7 @@ async function main(argv: string[]): Promise<void> {
       return serve(values, 'serve');
     case 'start': {
       if (values.nginx) return serve(values, 'start', 'the desktop app reads loopgate.json; run import-nginx first');
+      configFileFrom(values, 'start'); // a missing --config is refused here, before the desktop app starts
       const electron = await ensureElectron((line) => console.log(line));
       if (!electron.ok) return serve(values, 'start', electron.reason);
       const result = await runElectron(electron.path, argv.slice(argv.indexOf('start') + 1));
@@ -185,7 +203,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'export-nginx': {
-      const file = configFileFrom(values);
+      const file = configFileFrom(values, 'export-nginx');
       if (!file) throw new UsageError('no config: pass --config FILE (or run where loopgate.json is)');
       const result = validateConfig(readJson(file));
       if (!result.ok) throw new UsageError(`${file} is not valid:\n${formatConfigErrors(result.errors)}`);

@@ -1,7 +1,7 @@
 // The `loopgate` command as users run it: serve prints its URLs, answers, and drains on SIGTERM.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,6 +80,29 @@ describe('loopgate CLI', () => {
     assert.match(bad.stderr, /PREFIX=URL/);
   });
 
+  test('--config naming a missing file is refused in one line (serve, start, check, export-nginx) and never created', () => {
+    const missing = join(dir, 'missing.json');
+    for (const command of ['serve', 'start', 'check', 'export-nginx']) {
+      const extra = command === 'serve' || command === 'start' ? ['--port', '0', '--no-control'] : [];
+      const r = run([command, '--config', 'missing.json', ...extra], dir);
+      assert.equal(r.status, 2, `${command}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout, '', `${command} printed nothing else`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.ok(r.stderr.startsWith(`loopgate: --config ${missing}: no such file;`), r.stderr);
+      assert.equal(existsSync(missing), false, `${command} did not create ${missing}`);
+    }
+  });
+
+  test('check passes a config whose root exists (exit 0)', () => {
+    mkdirSync(join(dir, 'site'), { recursive: true });
+    const file = join(dir, 'rooted.json');
+    writeFileSync(file, JSON.stringify({ root: 'site' }));
+    const r = run(['check', '--config', file], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /is valid\./);
+    assert.doesNotMatch(r.stdout, /warning/);
+  });
+
   test('a port in use is a clear error naming the flag to change: --port for the site, --control-port for the control server', async () => {
     const { child, site, control } = await serve(['--port', '0'], dir);
     try {
@@ -142,9 +165,11 @@ describe('loopgate CLI', () => {
       }),
     );
     const checked = run(['check', '--config', file], dir);
-    assert.equal(checked.status, 0, checked.stderr);
+    assert.equal(checked.status, 1, 'check is a validator: a root that does not exist fails it');
     const missingRoot = `${join(dir, 'no-such-dist')} does not exist`;
     assert.ok(checked.stdout.includes(`warning: ${missingRoot}`), checked.stdout);
+    assert.ok(checked.stderr.startsWith(`loopgate: check failed: root ${missingRoot}`), checked.stderr);
+    assert.equal(checked.stderr.trim().split('\n').length, 1, checked.stderr);
     assert.match(checked.stdout, new RegExp(`/api\\s+→ ${backend.url} \\(\\+WebSocket\\)$`, 'm'));
     assert.match(checked.stdout, new RegExp(`/ws\\s+→ ws://127\\.0\\.0\\.1:${backend.port} \\(\\+WebSocket\\)$`, 'm'));
     assert.match(checked.stdout, new RegExp(`/v2/\\s+→ ${backend.url}/v2/ \\(no WebSocket: ws false\\)$`, 'm'));
