@@ -18,6 +18,7 @@ import { recordFailed } from './ws/lifecycle.ts';
 import { TunnelRegistry } from './ws/tunnel.ts';
 import { Breakpoints } from './steps/breakpoints.ts';
 import { pauseRequest } from './steps/pause-request.ts';
+import { standIn } from './steps/stand-in.ts';
 import { nullRecorder, type CompiledRoute, type FileLocationCompiled, type Recorder, type Snapshot } from './types.ts';
 
 export interface EngineOptions {
@@ -254,7 +255,16 @@ export class Engine {
       this.recorder.http(record);
       const bp = this.breakpoints.size > 0 && this.breakpoints.match('request', route.label, record.method, path);
       if (bp) return this.#pauseRequest(req, res, snapshot, route, record, bp);
-      this.proxy.handle({ req, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream });
+      const ex = { req, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream };
+      // Mock answers and network conditions (issue #18): looked at only on routes that have them.
+      if (route.respond || route.conditions) {
+        return standIn(
+          ex,
+          () => this.#track(res, record),
+          () => this.proxy.handle(ex),
+        );
+      }
+      this.proxy.handle(ex);
       return;
     }
     const extra = snapshot.cors ? corsHeaders(snapshot.cors, req) : [];
