@@ -4,6 +4,7 @@ import type { HttpView } from '../../shared/api.ts';
 import { clock, explainHttpError, formatBytes, formatMs, statusTone } from '../lib/format.ts';
 import { base64ToBytes, hexDump } from './frames.ts';
 import { cx, Tabs } from '../components/ui.tsx';
+import { CopyAs } from './CopyAs.tsx';
 import { HeadersTable } from './Headers.tsx';
 
 type Tab = 'headers' | 'request' | 'response';
@@ -32,6 +33,7 @@ export function RequestDetail({ record: r, onClose }: { record: HttpView; onClos
           )}
           <span class="method">{r.method}</span> {r.url}
         </h2>
+        <CopyAs record={r} />
         <button type="button" class="btn icon" aria-label="Close details (Esc)" title="Close (Esc)" onClick={onClose}>
           ×
         </button>

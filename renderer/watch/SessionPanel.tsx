@@ -9,6 +9,7 @@ import { SessionFrames, type LiveLog } from './live.ts';
 import { Sparkline } from '../components/Sparkline.tsx';
 import { cx, Tabs } from '../components/ui.tsx';
 import { Composer } from './Composer.tsx';
+import { CopyAs } from './CopyAs.tsx';
 import { FrameInspector } from './FrameInspector.tsx';
 import { HeadersTable } from './Headers.tsx';
 import { ProtocolTable } from './ProtocolTable.tsx';
@@ -144,6 +145,7 @@ export function SessionPanel({
           )}
           {session.url}
         </h2>
+        <CopyAs record={session} />
         <button type="button" class="btn small" onClick={() => void exportHar()}>
           Export HAR
         </button>
