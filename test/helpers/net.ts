@@ -47,3 +47,16 @@ export async function waitFor<T>(fn: () => T | Promise<T>, label: string, timeou
     await sleep(10);
   }
 }
+
+/**
+ * Resolve once `server` holds no open connection: whatever was sent to it has arrived or been cut, so
+ * a test can then assert that something did not happen (instead of sleeping "long enough").
+ */
+export function drained(
+  server: { getConnections(cb: (err: Error | null, count: number) => void): unknown },
+  label: string,
+  timeoutMs = 5000,
+): Promise<true> {
+  const count = () => new Promise<number>((r) => server.getConnections((_, n) => r(n)));
+  return waitFor(async () => (await count()) === 0, `${label}: connections to close`, timeoutMs);
+}

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { describe, it } from 'node:test';
-import { close, listen, sleep, waitFor } from '../../helpers/net.ts';
+import { close, drained, listen, sleep, waitFor } from '../../helpers/net.ts';
 import { hit, lastRecord } from '../../helpers/proxy-front.ts';
 import { selfSigned } from '../../helpers/tls-cert.ts';
 
@@ -226,6 +226,7 @@ describe('HttpProxy: streaming', () => {
           res.once('data', (c: Buffer) => {
             total += c.length;
             res.pause();
+            // The stimulus: a client that stops reading for 500 ms (not a wait for something to happen).
             void sleep(500).then(() => {
               const finishedWhilePaused = finished;
               res.on('data', (c2: Buffer) => (total += c2.length));
@@ -325,7 +326,8 @@ describe('HttpProxy: client_max_body_size', () => {
       body: Buffer.alloc(1000),
     });
     assert.equal(a.status, 413);
-    await sleep(100);
+    await waitFor(() => lastRecord(f, '/chunked')?.done, 'record done');
+    await drained(b.server, 'backend');
     assert.equal(b.seen.length, 0, 'the backend never got a complete request');
     assert.equal(lastRecord(f, '/chunked')!.error?.code, 'BODY_TOO_LARGE');
   });
