@@ -191,7 +191,7 @@ function importServer(
     } else if (node !== staticNode) {
       const files = readFileLocation(node, config.root ?? undefined, w, used);
       if (files) locations.push(files);
-      else warnStaticLocation(node, nodes, w);
+      else warnStaticLocation(node, nodes, w, config.root !== undefined);
     }
   }
   if (routes.length) config.routes = routes;
@@ -210,15 +210,10 @@ function importServer(
 }
 
 /** A location that serves files: say what Loopgate does instead, and where routes can now take its URIs. */
-function warnStaticLocation(node: LocNode, nodes: LocNode[], w: Warnings): void {
+function warnStaticLocation(node: LocNode, nodes: LocNode[], w: Warnings, hasRoot: boolean): void {
   const regex = node.modifier === '~' || node.modifier === '~*';
   if (node.d.block!.some((d) => d.name !== 'location')) {
-    w.at(
-      node.d,
-      regex
-        ? `location ${node.match} has no proxy_pass: in nginx it serves files and takes matching URIs away from other locations; Loopgate serves files only where no route matches`
-        : `location ${node.match} has no proxy_pass: Loopgate serves files from root wherever no route matches`,
-    );
+    w.at(node.d, `location ${node.match} has no proxy_pass: ${whereFilesGo(node, nodes, regex, hasRoot)}`);
     return;
   }
   // A container of nested locations still answers the URIs its children do not take.
@@ -241,6 +236,33 @@ function warnStaticLocation(node: LocNode, nodes: LocNode[], w: Warnings): void 
       `location ${node.match} (files) wins over "${shorter.match}" in nginx; in Loopgate that route takes these URIs`,
     );
   }
+}
+
+/**
+ * What Loopgate does with the URIs of a file location it cannot serve as nginx does: a proxied prefix
+ * route that covers them (a `/` route covers all) sends them to its backend; otherwise the server's root
+ * serves them, or nothing does.
+ */
+function whereFilesGo(node: LocNode, nodes: LocNode[], regex: boolean, hasRoot: boolean): string {
+  const covering = nodes
+    .filter(
+      (n) =>
+        n !== node &&
+        ownPass(n) &&
+        (n.flatModifier === '' || n.flatModifier === '^~') &&
+        (regex ? n.flatPattern === '/' : node.pattern.startsWith(n.flatPattern)),
+    )
+    .sort((a, b) => b.flatPattern.length - a.flatPattern.length)[0];
+  const nginxSays = regex
+    ? 'in nginx it serves files and takes matching URIs away from other locations'
+    : 'in nginx it serves files';
+  if (covering) return `${nginxSays}; in Loopgate the route "${covering.match}" sends these URIs to its backend`;
+  if (hasRoot) {
+    return regex
+      ? `${nginxSays}; Loopgate serves files from the server's root only where no route matches`
+      : `${nginxSays}; Loopgate serves these URIs from the server's root (not this location's settings) where no route matches`;
+  }
+  return `${nginxSays}; Loopgate has no root here and answers these URIs 404 where no route matches`;
 }
 
 function ownPass(node: LocNode): Directive | undefined {

@@ -106,7 +106,8 @@ const EXACT: Record<string, string> = {
     'rewrite is not supported here: only "rewrite regex /uri break;" in a proxied location runs (a target with a path changes a prefix)',
   return: 'return is not supported',
   if: 'if is not supported (only the CORS preflight `if ($request_method = OPTIONS)` is understood)',
-  alias: 'alias is not supported: Loopgate serves one root folder',
+  alias:
+    'this alias is not supported (a variable or capture, nested locations or if): Loopgate serves no files from it',
   real_ip_header: 'not needed: Loopgate sees the real client address',
   set_real_ip_from: 'not needed: Loopgate sees the real client address',
   proxy_ignore_headers: 'not supported: Loopgate passes response headers through',

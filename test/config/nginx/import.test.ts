@@ -572,3 +572,48 @@ test('add_header of the server or location / goes on the static files (addHeader
   assert.deepEqual(c.addHeaders, { 'X-Frame-Options': 'SAMEORIGIN' });
   assert.match(exportNginx(c).text, /add_header X-Frame-Options SAMEORIGIN always;/);
 });
+
+describe('a file location Loopgate cannot serve says where its URIs go instead (issue #16)', () => {
+  const media = 'location /media/ { alias /srv/media/$arg_v/; }';
+  const say = (text: string) => {
+    const r = importNginx(`server { listen 8080; ${text} }`, { file: '/etc/nginx/test.conf' });
+    return warned(r, /^location \/media\/ has no proxy_pass/).map((w) => w.message);
+  };
+
+  test('under a "/" proxy route they go to its backend (not files "wherever no route matches")', () => {
+    const [msg, ...rest] = say(`location / { proxy_pass http://127.0.0.1:3000; } ${media}`);
+    assert.equal(rest.length, 0);
+    assert.match(msg!, /in Loopgate the route "\/" sends these URIs to its backend/);
+    assert.doesNotMatch(msg!, /wherever no route matches/);
+    const r = importNginx(`server { listen 8080; ${media} }`, { file: '/etc/nginx/test.conf' });
+    assert.deepEqual(
+      warned(r, /alias/).map((w) => w.message),
+      ['this alias is not supported (a variable or capture, nested locations or if): Loopgate serves no files from it'],
+    );
+  });
+
+  test('the longest covering prefix route is named', () => {
+    const [msg] = say(
+      `location / { proxy_pass http://127.0.0.1:3000; } location /me { proxy_pass http://127.0.0.1:3001; } ${media}`,
+    );
+    assert.match(msg!, /the route "\/me" sends/);
+  });
+
+  test('with no covering route: the server root serves them, or nothing does (404)', () => {
+    const [withRoot] = say(`root /srv/www; location /api/ { proxy_pass http://127.0.0.1:3000; } ${media}`);
+    assert.match(withRoot!, /Loopgate serves these URIs from the server's root .* where no route matches/);
+    const [noRoot] = say(`location /api/ { proxy_pass http://127.0.0.1:3000; } ${media}`);
+    assert.match(noRoot!, /Loopgate has no root here and answers these URIs 404/);
+  });
+
+  test('a regex file location is covered only by a "/" route', () => {
+    const r = importNginx(
+      'server { listen 8080; location / { proxy_pass http://127.0.0.1:3000; } location ~ \\.php$ { if ($x) { } } }',
+      { file: '/etc/nginx/test.conf' },
+    );
+    assert.ok(
+      warned(r, /location ~ \\\.php\$ has no proxy_pass: .*the route "\/" sends these URIs/).length,
+      JSON.stringify(r.warnings),
+    );
+  });
+});
