@@ -56,7 +56,7 @@ export function drained(
   server: { getConnections(cb: (err: Error | null, count: number) => void): unknown },
   label: string,
   timeoutMs = 5000,
-): Promise<true> {
+): Promise<void> {
   const count = () => new Promise<number>((r) => server.getConnections((_, n) => r(n)));
-  return waitFor(async () => (await count()) === 0, `${label}: connections to close`, timeoutMs);
+  return waitFor(async () => (await count()) === 0, `${label}: connections to close`, timeoutMs).then(() => {});
 }
