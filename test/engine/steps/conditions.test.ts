@@ -1,0 +1,142 @@
+// Network conditions (conditions: latency, jitter, failRate; global and per route) on real sockets with no backend running.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type ConfigInput, validateConfig } from '../../../shared/config.ts';
+import { fullConditions } from '../../../shared/effective.ts';
+import type { HttpRecord } from '../../../shared/events.ts';
+import { Engine } from '../../../main/engine/server.ts';
+import { compileSnapshot } from '../../../main/engine/snapshot.ts';
+import { freePort } from '../../helpers/net.ts';
+
+/** Keeps the records and resolves a wait once the request to `url` is finished. */
+function recorderOf() {
+  let id = 0;
+  const http = new Map<number, HttpRecord>();
+  let waiters: Array<() => void> = [];
+  return {
+    nextId: () => ++id,
+    ws() {},
+    frame() {},
+    http(r: HttpRecord) {
+      http.set(r.id, r);
+      const w = waiters;
+      waiters = [];
+      for (const f of w) f();
+    },
+    done(url: string): Promise<HttpRecord> {
+      return new Promise((resolve) => {
+        const look = () => {
+          const r = [...http.values()].find((x) => x.url === url && x.done);
+          if (r) resolve(r);
+          else waiters.push(look);
+        };
+        look();
+      });
+    },
+  };
+}
+
+describe('conditions with no backend running', () => {
+  const recorder = recorderOf();
+  const engine = new Engine({ recorder });
+  let base = '';
+
+  before(async () => {
+    const absent = `http://127.0.0.1:${await freePort()}`;
+    const input: ConfigInput = {
+      listen: { port: 0 },
+      // Global: every route is 300 ms late unless it says otherwise.
+      conditions: { latency: '300ms' },
+      routes: [
+        { match: '/slow-mock', target: absent, respond: { body: { ok: true } } },
+        { match: '/fast-mock', target: absent, respond: { body: 'quick' }, conditions: { latency: 0 } },
+        { match: '/fail', target: absent, conditions: { latency: 0, failRate: 1 }, respond: { body: 'never' } },
+        { match: '/pass', target: absent, conditions: { latency: 0, failRate: 0 }, respond: { body: 'passed' } },
+        { match: '/slow-real', target: absent, conditions: { latency: '200ms' } },
+      ],
+    };
+    const r = validateConfig(input);
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    base = await engine.start(compileSnapshot(r.config, { baseDir: '.' }));
+  });
+  after(() => engine.stop());
+
+  test('global latency holds a mock answer at least that long before its first byte', async () => {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/slow-mock`);
+    const headersAt = performance.now() - t0;
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { ok: true });
+    assert.ok(headersAt >= 295, `answer after ${headersAt.toFixed(0)} ms, latency is 300 ms`);
+    const rec = await recorder.done('/slow-mock');
+    assert.equal(rec.standIn, 'mocked');
+    assert.ok((rec.timings.headers ?? 0) >= 295);
+  });
+
+  test("a route's own latency 0 overrides the global one", async () => {
+    const res = await fetch(`${base}/fast-mock`);
+    assert.equal(await res.text(), 'quick');
+    const rec = await recorder.done('/fast-mock');
+    assert.ok((rec.timings.end ?? 1e9) < 295, `took ${rec.timings.end} ms with latency 0`);
+  });
+
+  test('failRate 1: 502 "failed by rule", the mock not sent, the record marked', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${base}/fail?n=${i}`);
+      assert.equal(res.status, 502);
+      const body = await res.text();
+      assert.match(body, /failed by rule/);
+      assert.doesNotMatch(body, /never/);
+    }
+    const rec = await recorder.done('/fail?n=0');
+    assert.equal(rec.standIn, 'failed by rule');
+    assert.equal(rec.error?.code, 'FAILED_BY_RULE');
+    assert.equal(rec.status, 502);
+  });
+
+  test('failRate 0: every request passes', async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${base}/pass?n=${i}`);
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'passed');
+    }
+  });
+
+  test('latency on a proxied route: the request reaches the (absent) backend after the delay; marked delayed', async () => {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/slow-real`);
+    const took = performance.now() - t0;
+    assert.equal(res.status, 502);
+    assert.ok(took >= 195, `answered after ${took.toFixed(0)} ms, latency is 200 ms`);
+    const rec = await recorder.done('/slow-real');
+    assert.equal(rec.standIn, 'delayed');
+    assert.equal(rec.error?.code, 'ECONNREFUSED');
+  });
+});
+
+describe('conditions: merging and config errors', () => {
+  test('the route overrides the global conditions field by field; nothing set is null', () => {
+    assert.deepEqual(fullConditions({ latency: 300, failRate: 0.5 }, { failRate: 0 }), {
+      latency: 300,
+      jitter: 0,
+      failRate: 0,
+    });
+    assert.equal(fullConditions(undefined, { latency: 0 }), null);
+    assert.equal(fullConditions(undefined, undefined), null);
+  });
+
+  test('latency takes nginx units; bad values are errors naming the field', () => {
+    const ok = validateConfig({ conditions: { latency: '1s 500ms', jitter: '50ms', failRate: 0.25 } });
+    assert.ok(ok.ok);
+    assert.deepEqual(ok.config.conditions, { latency: 1500, jitter: 50, failRate: 0.25 });
+    const bad = validateConfig({
+      conditions: { latency: 'soon' },
+      routes: [{ match: '/a', target: 'http://127.0.0.1:1', conditions: { failRate: 1.5, jitter: -1 } }],
+    });
+    assert.equal(bad.ok, false);
+    const byPath = Object.fromEntries((bad.ok ? [] : bad.errors).map((e) => [e.path, e.message]));
+    assert.match(byPath['conditions.latency'] ?? '', /"soon" is not a time/);
+    assert.match(byPath['routes.0.conditions.failRate'] ?? '', /from 0 to 1/);
+    assert.ok(byPath['routes.0.conditions.jitter'], JSON.stringify(byPath));
+  });
+});
