@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { Runtime } from '../../../main/runtime.ts';
 import { type Backend, startBackend } from '../../helpers/backend.ts';
 import { buildRenderer, HAVE_CHROMIUM, launchChromium } from '../../helpers/ui-harness.ts';
@@ -86,5 +87,32 @@ describe('Copy as (Chromium)', { skip: HAVE_CHROMIUM ? false : 'no Chromium', ti
       return out;
     };
     assert.deepEqual(pairs(again.rawHeaders), pairs(first.rawHeaders));
+  });
+
+  it('copies a websocat line for a WebSocket session, aimed at the backend', async () => {
+    const ws = new WebSocket(`${rt.siteUrl!.replace('http', 'ws')}/live/feed?t=1`, ['chat.v1'], {
+      headers: { 'X-Token': "it's" },
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: rt.controlUrl! });
+    const ui = await context.newPage();
+    await ui.goto(`${rt.controlUrl}/?token=${rt.token}&tab=watch`);
+    await ui.locator('.log-body .vrow', { hasText: '/live/feed' }).click();
+    const group = ui.getByRole('group', { name: 'Copy as' });
+    await group.getByRole('button', { name: 'websocat' }).click();
+    await group.getByRole('status').filter({ hasText: 'websocat copied' }).waitFor();
+    if (process.env.LOOPGATE_KEEP_SHOT)
+      writeFileSync(`${process.env.LOOPGATE_KEEP_SHOT}.ws.png`, await ui.screenshot());
+    const line = await ui.evaluate(() => navigator.clipboard.readText());
+    await context.close();
+    ws.close();
+    assert.match(line, /^websocat --protocol chat\.v1 /);
+    assert.match(line, / -H 'X-Token: it'\\''s' /i);
+    assert.ok(line.endsWith(` 'ws://127.0.0.1:${backend.port}/live/feed?t=1'`), line);
+    assert.doesNotMatch(line, /sec-websocket-key|upgrade/i);
   });
 });
