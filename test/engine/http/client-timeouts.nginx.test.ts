@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
-import { freePort, listen, sleep } from '../../helpers/net.ts';
+import { freePort, listen, waitFor } from '../../helpers/net.ts';
 import { nginxMissing, startNginx } from '../../helpers/nginx.ts';
 import { proxyServers } from '../../helpers/proxy-servers.ts';
 
@@ -47,7 +47,7 @@ function stall(port: number, path: string): Promise<{ received: string; closedBy
     s.on('error', () => {});
     s.on('close', () => resolve({ received, closedByServer }));
     s.write(`POST ${path} HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n${'x'.repeat(500)}`);
-    setTimeout(() => s.destroy(), 5000);
+    setTimeout(() => s.destroy(), 5000); // a guard, not a wait: the server is expected to close first
   });
 }
 
@@ -72,7 +72,11 @@ describe('client_body_timeout: Loopgate vs nginx', { skip: nginxMissing }, () =>
     assert.deepEqual(fromBuffered, { received: '', closedByServer: true });
     assert.deepEqual(fromLoopgate, fromNginx);
 
-    await sleep(100);
+    // Both streamed requests end at the backend with their connection closed; the buffered one never came.
+    await waitFor(
+      () => b.seen.get('/streamed/nginx')?.aborted && b.seen.get('/streamed/loopgate')?.aborted,
+      'both streamed upstream requests cut',
+    );
     assert.equal(b.seen.has('/buffered/nginx'), false, 'buffering nginx never passed the request on');
     assert.deepEqual(b.seen.get('/streamed/loopgate'), b.seen.get('/streamed/nginx'));
     assert.deepEqual(b.seen.get('/streamed/nginx'), { bytes: 500, ended: false, aborted: true });

@@ -86,7 +86,7 @@ describe('HttpProxy: client_body_timeout (timeouts.clientBody)', () => {
       'POST /steady HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n',
     );
     for (let i = 0; i < 10; i++) {
-      await sleep(100);
+      await sleep(100); // the stimulus: a slow client's pace, not a wait for something
       c.socket.write('y'.repeat(100));
     }
     await c.closed;
@@ -100,7 +100,7 @@ describe('HttpProxy: client_body_timeout (timeouts.clientBody)', () => {
     const b = await uploadBackend();
     const f = await front({ match: '/', target: b.url, timeouts: { clientBody: 0 } });
     const c = rawClient(f.port, 'POST /off HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nConnection: close\r\n\r\nab');
-    await sleep(500);
+    await sleep(500); // the stimulus: the client's pause (longer than any other timeout in this file)
     c.socket.write('cd');
     await c.closed;
     assert.match(c.received(), /got 4$/);
@@ -111,6 +111,7 @@ describe('HttpProxy: client_body_timeout (timeouts.clientBody)', () => {
     const url = await rawBackend((req, res) => {
       let n = 0;
       setTimeout(() => {
+        // the stimulus: a backend that takes no body for 600 ms
         req.on('data', (c: Buffer) => (n += c.length));
         req.on('end', () => res.end(`got ${n}`));
       }, 600);
@@ -179,7 +180,7 @@ describe('HttpProxy: send_timeout (timeouts.clientSend)', () => {
     c.socket.on('data', (d: Buffer) => (bytes += d.length));
     const tick = setInterval(() => {
       c.socket.pause();
-      setTimeout(() => c.socket.resume(), 100);
+      setTimeout(() => c.socket.resume(), 100); // the stimulus: a reader pausing 100 ms at a time
     }, 120);
     await c.closed;
     clearInterval(tick);
