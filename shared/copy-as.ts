@@ -147,7 +147,8 @@ export function toHttpie(r: RequestLike): string {
   const text = req.body && bodyAsText(req.body);
   const piped = req.body !== undefined && text === undefined;
   const args = ['http'];
-  if (text !== undefined) args.push('--raw', shellQuote(text));
+  // --raw=... so that a body starting with '-' is not read as an option.
+  if (text !== undefined) args.push(`--raw=${shellQuote(text)}`);
   args.push(req.method, shellQuote(req.url));
   // "Name:" removes a header in HTTPie; "Name;" sends it empty.
   for (const [name, value] of req.headers) args.push(shellQuote(value === '' ? `${name};` : `${name}:${value}`));

@@ -198,7 +198,7 @@ test('HTTPie: method, URL, headers as items, text as --raw, binary piped', () =>
       requestBody: Buffer.from('a\nb').toString('base64'),
     }),
   );
-  assert.equal(line, `http --raw 'a\nb' POST http://127.0.0.1:9/p 'X-Q:it'\\''s' 'X-Empty;'`);
+  assert.equal(line, `http --raw='a\nb' POST http://127.0.0.1:9/p 'X-Q:it'\\''s' 'X-Empty;'`);
   const bin = toHttpie(record({ method: 'PUT', target: 'http://127.0.0.1:9/b', requestBody: 'AP8=' }));
   assert.equal(bin, `printf '\\000\\377' | http PUT http://127.0.0.1:9/b`);
 });
