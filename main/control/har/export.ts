@@ -182,6 +182,8 @@ export function httpEntry(r: HttpView): HarEntry {
       responseBodyTruncated: r.responseBodyTruncated,
       error: r.error,
       ...(r.retried ? { retried: true } : {}),
+      // A stand-in's answer (issue #18), so nobody mistakes it for the backend's: mocked, delayed, failed by rule.
+      ...(r.standIn ? { standIn: r.standIn } : {}),
       ...(r.protocol ? { protocol: r.protocol, decoded: r.decoded } : {}),
       done: r.done,
       imported: r.imported,

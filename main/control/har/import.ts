@@ -4,6 +4,7 @@ import type {
   ErrorInfo,
   FrameRecord,
   Handler,
+  StandIn,
   HarFigures,
   Headers,
   Opcode,
@@ -18,6 +19,7 @@ type Obj = Record<string, unknown>;
 export class HarError extends Error {}
 
 const HANDLERS: Handler[] = ['proxy', 'static', 'preflight', 'refused', 'not-found'];
+const STAND_INS: StandIn[] = ['mocked', 'delayed', 'failed by rule'];
 const STATES: SessionState[] = ['connecting', 'open', 'closed', 'failed'];
 const SIDES: Side[] = ['client', 'loopgate', 'backend'];
 const OPCODES = new Set([0, 1, 2, 8, 9, 10]);
@@ -207,6 +209,7 @@ export function parseEntry(e: unknown): Parsed & { skipped: number } {
     bytesIn: num(lg.bytesIn) ?? nonNeg(req.bodySize) ?? (requestBody ? Buffer.byteLength(requestBody, 'base64') : 0),
     bytesOut: num(lg.bytesOut) ?? nonNeg(res.bodySize) ?? nonNeg(content.size) ?? 0,
     ...(lg.retried === true ? { retried: true } : {}),
+    ...(STAND_INS.includes(lg.standIn as StandIn) ? { standIn: lg.standIn as StandIn } : {}),
     ...(requestBody !== undefined ? { requestBody } : {}),
     ...(responseBody !== undefined ? { responseBody } : {}),
     ...(lg.requestBodyTruncated === true ? { requestBodyTruncated: true } : {}),

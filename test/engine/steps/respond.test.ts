@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type ConfigInput, validateConfig } from '../../../shared/config.ts';
 import type { HttpRecord } from '../../../shared/events.ts';
+import { httpEntry } from '../../../main/control/har/export.ts';
+import { parseEntry } from '../../../main/control/har/import.ts';
 import { Engine } from '../../../main/engine/server.ts';
 import { compileSnapshot } from '../../../main/engine/snapshot.ts';
 import { freePort } from '../../helpers/net.ts';
@@ -89,6 +91,15 @@ describe('routes[].respond with no backend running', () => {
     assert.equal(rec.standIn, 'mocked');
     assert.equal(rec.status, 201);
     assert.equal(rec.error, undefined);
+  });
+
+  test('the HAR entry carries the mark under _loopgate.standIn, and importing it keeps it', async () => {
+    await (await fetch(`${base}/text/har`)).text();
+    const rec = await records.done('/text/har');
+    const entry = httpEntry(rec) as { _loopgate: { standIn?: string } };
+    assert.equal(entry._loopgate.standIn, 'mocked');
+    const back = parseEntry(JSON.parse(JSON.stringify(entry))).record as HttpRecord;
+    assert.equal(back.standIn, 'mocked');
   });
 
   test('a JSON value is sent as application/json (null too)', async () => {
