@@ -56,6 +56,7 @@ export class Runtime {
     this.controller = new Controller({
       log: this.log,
       tunnels: this.engine.tunnels,
+      breakpoints: this.engine.breakpoints,
       config: {
         get: () => this.store.input,
         state: () => this.store.state(),

@@ -1,4 +1,5 @@
 // The bridge contract between the UI and the main process: one interface, its HTTP routes and JSON shapes.
+import type { Breakpoint, BreakpointInput, Paused, PausedEdits, Resolution } from './breakpoints.ts';
 import type { ConfigInput, ConfigResult } from './config.ts';
 import type { ConfigState, ConfigWriteOptions, ConfigWriteResult } from './config-state.ts';
 
@@ -350,6 +351,15 @@ export interface LoopgateBridge {
    * keeps running. Browser mode rejects with NOT_SUPPORTED.
    */
   openConfig(request?: OpenConfigRequest): Promise<OpenConfigResult>;
+  /** Breakpoints (issue #17): the list, add one (checked: a refusal names the problem), delete one (what it holds goes on). */
+  listBreakpoints(): Promise<Breakpoint[]>;
+  addBreakpoint(breakpoint: BreakpointInput): Promise<Breakpoint>;
+  deleteBreakpoint(id: number): Promise<{ ok: true }>;
+  /** What breakpoints hold now; then continue it (with optional edits), answer it locally (request stage), or drop it (502). */
+  listPaused(): Promise<Paused[]>;
+  continuePaused(id: number, edits?: PausedEdits): Promise<{ ok: true; resolution: Resolution }>;
+  respondPaused(id: number, answer: PausedEdits): Promise<{ ok: true; resolution: Resolution }>;
+  dropPaused(id: number): Promise<{ ok: true; resolution: Resolution }>;
   /** Live events, in batches. Returns the unsubscribe function. */
   subscribe(onEvents: (batch: StreamEvent[]) => void): () => void;
 }
@@ -396,6 +406,8 @@ export interface ApiMethod {
   answer: ApiAnswer;
   /** Largest request body the server reads, in bytes (default API_BODY_LIMIT). */
   bodyLimit?: number;
+  /** HTTP status of a success (default 200; 201 for a creation). */
+  status?: number;
   /** The body is `{[bodyKey]: argument}` (setProfile's {"name": ...}) rather than the argument itself. */
   bodyKey?: string;
 }
@@ -451,6 +463,25 @@ export const API_METHODS = {
   exportNginx: { route: 'GET /api/nginx/export', args: ['options'], answer: 'value' },
   /** → {ok: true} */
   clear: { route: 'POST /api/clear', args: [], answer: 'none' },
+  /** → Breakpoint[] */
+  listBreakpoints: { route: 'GET /api/breakpoints', args: [], answer: 'value' },
+  /** body: BreakpointInput → 201 Breakpoint (with its id) | 400 BAD_REQUEST naming the problem */
+  addBreakpoint: { route: 'POST /api/breakpoints', args: ['body'], answer: 'value', status: 201 },
+  /** → {ok: true} | 404 NOT_FOUND; what it held goes on unchanged */
+  deleteBreakpoint: { route: 'DELETE /api/breakpoints/:id', args: ['id'], answer: 'value' },
+  /** → Paused[] */
+  listPaused: { route: 'GET /api/paused', args: [], answer: 'value' },
+  /** body: PausedEdits (method, url, headers, text|base64; status for a response) → {ok, resolution} | 400 | 404 */
+  continuePaused: {
+    route: 'POST /api/paused/:id/continue',
+    args: ['id', 'body'],
+    answer: 'value',
+    bodyLimit: 64 << 20,
+  },
+  /** body: {status, headers?, text?|base64?} (request stage) → like continuePaused */
+  respondPaused: { route: 'POST /api/paused/:id/respond', args: ['id', 'body'], answer: 'value', bodyLimit: 64 << 20 },
+  /** → like continuePaused; the client gets a 502 naming the breakpoint */
+  dropPaused: { route: 'POST /api/paused/:id/drop', args: ['id'], answer: 'value' },
   /** Desktop only: the HTTP bridge refuses it (NOT_SUPPORTED) without asking the server. */
   openConfig: { route: null, args: ['options'], answer: 'value' },
   /** The HTTP bridge uses the events socket below; the IPC bridge a channel of its own. */

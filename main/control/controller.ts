@@ -24,6 +24,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ConfigInput, ConfigResult } from '../../shared/config.ts';
 import type { ConfigState, ConfigWriteOptions, ConfigWriteResult } from '../../shared/config-state.ts';
 import type { Handler } from '../../shared/events.ts';
+import type { Breakpoint, Paused, Resolution } from '../../shared/breakpoints.ts';
+import type { Breakpoints } from '../engine/steps/breakpoints.ts';
 import { exportNginx } from '../config/nginx/export.ts';
 import { importNginx, NginxSyntaxError } from '../config/nginx/import.ts';
 import { buildHar, framesJsonl, harChunks, importHar } from './har/export.ts';
@@ -54,9 +56,14 @@ export interface ConfigAccess {
   onChange?(fn: () => void): () => void;
 }
 
+/** The engine's breakpoint registry (main/engine/steps/breakpoints.ts), as the controller uses it. */
+export type BreakpointControl = Pick<Breakpoints, 'list' | 'add' | 'remove' | 'paused' | 'resolve' | 'onEvent'>;
+
 export interface ControllerDeps {
   log: SessionLog;
   tunnels: TunnelControl;
+  /** Without it the breakpoint methods answer NOT_SUPPORTED. */
+  breakpoints?: BreakpointControl;
   config: ConfigAccess;
   /** Runtime status (StatusInfo's fields); the controller adds the log's stats. */
   status(): object;
@@ -84,6 +91,8 @@ export class Controller {
     this.log = deps.log;
     this.protocols = new ProtocolReader(deps.log, { setting: (s) => routeProtocol(deps.config.get(), s.route) });
     deps.config.onChange?.(() => this.#announceConfig());
+    // Each pause and each resolution goes out on the event stream.
+    deps.breakpoints?.onEvent((e) => this.log.publish(e));
   }
 
   status(): StatusInfo {
@@ -314,6 +323,36 @@ export class Controller {
     return exportNginx(config, { serverName, units: 'input' });
   }
 
+  listBreakpoints(): Breakpoint[] | Refusal {
+    return this.#deps.breakpoints?.list() ?? noBreakpoints();
+  }
+
+  addBreakpoint(input: unknown): Breakpoint | Refusal {
+    return this.#deps.breakpoints?.add(input) ?? noBreakpoints();
+  }
+
+  deleteBreakpoint(id: number): { ok: true } | Refusal {
+    const b = this.#deps.breakpoints;
+    if (!b) return noBreakpoints();
+    return b.remove(id) ? { ok: true } : refuse('NOT_FOUND', `no breakpoint ${id}`);
+  }
+
+  listPaused(): Paused[] | Refusal {
+    return this.#deps.breakpoints?.paused() ?? noBreakpoints();
+  }
+
+  continuePaused(id: number, edits: unknown = {}): { ok: true; resolution: Resolution } | Refusal {
+    return this.#deps.breakpoints?.resolve(id, 'continue', edits) ?? noBreakpoints();
+  }
+
+  respondPaused(id: number, answer: unknown = {}): { ok: true; resolution: Resolution } | Refusal {
+    return this.#deps.breakpoints?.resolve(id, 'respond', answer) ?? noBreakpoints();
+  }
+
+  dropPaused(id: number): { ok: true; resolution: Resolution } | Refusal {
+    return this.#deps.breakpoints?.resolve(id, 'drop', {}) ?? noBreakpoints();
+  }
+
   clear(): void {
     this.log.clear();
     this.protocols.clear();
@@ -347,6 +386,10 @@ export class Controller {
     const s = this.#deps.status() as Partial<StatusInfo>;
     if (typeof s.version === 'number') this.log.publish({ type: 'config', version: s.version });
   }
+}
+
+function noBreakpoints(): Refusal {
+  return refuse('NOT_SUPPORTED', 'this Loopgate has no breakpoints (no engine behind the controller)');
 }
 
 function notSupported(message: string): ConfigWriteResult {

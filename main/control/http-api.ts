@@ -196,7 +196,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
       }
     }
     const call = (controller as unknown as Record<string, (...a: unknown[]) => unknown>)[found.name]!;
-    answer(res, spec.answer, await call.apply(controller, args), id);
+    answer(res, spec.answer, await call.apply(controller, args), id, spec.status);
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -236,7 +236,7 @@ export async function createControlServer(opts: ControlServerOptions): Promise<C
 }
 
 /** A controller answer over HTTP, by the method's answer kind (shared/api.ts). */
-function answer(res: ServerResponse, kind: ApiAnswer, result: unknown, id: number): void {
+function answer(res: ServerResponse, kind: ApiAnswer, result: unknown, id: number, status = 200): void {
   if (kind === 'none') return sendJson(res, 200, { ok: true });
   if (kind === 'config') return configAnswer(res, result as ConfigWriteResult);
   if (kind === 'found' && result === null)
@@ -246,7 +246,7 @@ function answer(res: ServerResponse, kind: ApiAnswer, result: unknown, id: numbe
     const extra = kind === 'result' ? refusal : {};
     return sendError(res, statusOf(refusal.code), refusal.code, String(refusal.message), extra);
   }
-  sendJson(res, 200, result);
+  sendJson(res, status, result);
 }
 
 function configAnswer(res: ServerResponse, result: ConfigWriteResult): void {
