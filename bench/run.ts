@@ -1,30 +1,48 @@
-// `npm run bench`: direct vs Loopgate vs bare http-proxy-3 vs nginx, measured in one run, printed as ratios.
+// `npm run bench`: Loopgate as shipped vs http-proxy-3 (with and without keep-alive), mockttp, nginx and direct, in one run, as ratios.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startNginx, NGINX_BIN } from '../test/helpers/nginx.ts';
 import { freePort } from '../test/helpers/net.ts';
 
-const REPS = Number(process.env.BENCH_REPS ?? 3);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+/**
+ * BENCH_QUICK=1: a short run that proves the bench works (1 rep of 1 s, 64 MiB stream, 200 idle
+ * sessions, a small UI run); its numbers are not for the README. The BENCH_* variables below still win.
+ */
+const QUICK = process.env.BENCH_QUICK === '1';
+if (QUICK) {
+  process.env.BENCH_UI_FRAMES ??= '10000';
+  process.env.BENCH_UI_REPS ??= '1';
+}
+const REPS = Number(process.env.BENCH_REPS ?? (QUICK ? 1 : 3));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 1 : 3));
 /** Bytes sent (and echoed back) through one WebSocket session for the RSS check. */
-const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? 1024 * 1024 * 1024);
+const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? (QUICK ? 64 : 1024) * 1024 * 1024);
+/** Idle WebSocket sessions opened for the RSS-per-session check. */
+const IDLE_SESSIONS = QUICK ? 200 : 1000;
+/** Spawns timed for time-to-ready, each of `loopgate serve` and of a bare Node http server. */
+const READY_REPS = QUICK ? 3 : 9;
 /** The session log cap bench/servers.ts gives Loopgate (MiB). */
 const STORE_CAP_MIB = 64;
 const haveTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 const haveWrk = spawnSync('wrk', ['--version']).error === undefined;
 const here = new URL('.', import.meta.url).pathname;
+const ROOT = new URL('..', import.meta.url).pathname;
 /**
  * BENCH_ONLY=ws64 (or ws): only the WebSocket ping-pong phases (64 B, or 64 B and 16 KiB) of Loopgate
- * with and without inspection and http-proxy-3, with the proxy's CPU per round trip: a quick check
+ * with and without inspection and the peers, with the proxy's CPU per round trip: a quick check
  * of the WebSocket target while working on the tunnel. Unset: everything.
  */
 const ONLY = process.env.BENCH_ONLY ?? '';
 if (ONLY !== '' && ONLY !== 'ws64' && ONLY !== 'ws')
   throw new Error(`BENCH_ONLY must be ws64 or ws, not ${JSON.stringify(ONLY)}`);
-const WS_NAMES = ['loopgate', 'loopgate (no inspection)', 'http-proxy-3'];
-/** With BENCH_ONLY, BENCH_BASE=<another checkout> adds its Loopgate (inspection on) as "loopgate (base)": an A/B in one run. */
-const BASE = process.env.BENCH_BASE ? `${process.env.BENCH_BASE.replace(/\/$/, '')}/bench/` : null;
+const HP3_KA = 'http-proxy-3 keep-alive';
+const HP3 = 'http-proxy-3 no agent';
+const WS_NAMES = ['loopgate', 'loopgate (no inspection)', HP3_KA, HP3, 'mockttp'];
+/** With BENCH_ONLY, BENCH_BASE=<another checkout, built> adds its `loopgate serve` (inspection on) as "loopgate (base)": an A/B in one run. */
+const BASE = process.env.BENCH_BASE ? `${process.env.BENCH_BASE.replace(/\/$/, '')}/` : null;
 if (BASE !== null) WS_NAMES.push('loopgate (base)');
 
 interface Proc {
@@ -38,24 +56,150 @@ function pinned(core: number, cmd: string, args: string[]): [string, string[]] {
   return haveTaskset ? ['taskset', ['-c', String(core), cmd, ...args]] : [cmd, args];
 }
 
-async function startServer(args: string[], dir = here): Promise<Proc> {
-  const [cmd, argv] = pinned(0, process.execPath, ['--import', 'tsx', `${dir}servers.ts`, ...args]);
-  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`server ${args[0]} exited with ${code}`)));
+/**
+ * Spawn a server pinned to core 0; it is ready when `portOf` finds its port in a stdout line. The
+ * pid is the server's own (taskset execs). `ms`: from spawn to that line.
+ */
+async function spawnReady(
+  label: string,
+  args: string[],
+  portOf: (line: string) => number | null,
+  cwd?: string,
+): Promise<Proc & { ms: number }> {
+  const [cmd, argv] = pinned(0, process.execPath, args);
+  const t0 = performance.now();
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'], cwd });
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const p = portOf(line);
+      if (p !== null) resolve(p);
+    });
+    child.once('exit', (code) => reject(new Error(`${label} exited with ${code} before it was ready`)));
   });
-  const { port, pid } = JSON.parse(line) as { port: number; pid: number };
+  const ms = performance.now() - t0;
   return {
     port,
-    pid,
+    pid: child.pid!,
     child,
+    ms,
     stop: async () => {
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGKILL');
-      await done;
+      if (child.exitCode === null && child.signalCode === null) {
+        const done = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await done;
+      }
+      if (cwd) rmSync(cwd, { recursive: true, force: true });
     },
   };
+}
+
+async function startServer(args: string[]): Promise<Proc> {
+  return spawnReady(`server ${args[0]}`, ['--import', 'tsx', `${here}servers.ts`, ...args], (line) => {
+    const port = (JSON.parse(line) as { port?: number }).port;
+    return typeof port === 'number' ? port : null;
+  });
+}
+
+/**
+ * Loopgate as shipped: `bin/loopgate.js serve` (the built CLI, plain node) in an empty folder, one
+ * route to the backend and the default config otherwise: inspection on, forwarded headers on, the
+ * control API up. `inspect: false` adds a config file that only turns inspection off.
+ */
+async function startLoopgate(backendPort: number, inspect = true, root = ROOT): Promise<Proc & { ms: number }> {
+  const cwd = mkdtempSync(join(tmpdir(), 'loopgate-bench-'));
+  const args = [`${root}bin/loopgate.js`, 'serve', '--host', '127.0.0.1', '--port', '0'];
+  if (inspect) args.push('--route', `/=http://127.0.0.1:${backendPort}`);
+  else {
+    writeFileSync(
+      join(cwd, 'loopgate.json'),
+      JSON.stringify({
+        inspect: { frames: false, bodyBytes: 0 },
+        routes: [{ match: '/', target: `http://127.0.0.1:${backendPort}` }],
+      }),
+    );
+    args.push('--config', join(cwd, 'loopgate.json'));
+  }
+  return spawnReady(
+    'loopgate serve',
+    args,
+    (line) => {
+      const m = /^Loopgate serving https?:\/\/[^/]*:(\d+)/.exec(line);
+      return m ? Number(m[1]) : null;
+    },
+    cwd,
+  );
+}
+
+/** The time-to-ready baseline: a bare Node http server (plain node, no loader), ready once it listens. */
+const BARE_SERVER = `import { createServer } from 'node:http';
+const s = createServer((q, r) => r.end('ok'));
+s.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: s.address().port })));`;
+
+async function startBare(): Promise<Proc & { ms: number }> {
+  return spawnReady('bare node http server', ['--input-type=module', '-e', BARE_SERVER], (line) => {
+    const port = (JSON.parse(line) as { port?: number }).port;
+    return typeof port === 'number' ? port : null;
+  });
+}
+
+/** A peer proxy by its row name; null when it cannot run here (nginx missing). */
+async function startPeer(name: string, backendPort: number): Promise<Proc | null> {
+  switch (name) {
+    case 'loopgate':
+      return startLoopgate(backendPort);
+    case 'loopgate (no inspection)':
+      return startLoopgate(backendPort, false);
+    case 'loopgate (base)':
+      return startLoopgate(backendPort, true, BASE!);
+    case HP3_KA:
+      return startServer(['hp3-keepalive', String(backendPort)]);
+    case HP3:
+      return startServer(['hp3', String(backendPort)]);
+    case 'mockttp':
+      return startServer(['mockttp', String(backendPort)]);
+    case 'nginx':
+      return startNginxProxy(backendPort);
+    default:
+      throw new Error(`no such peer: ${name}`);
+  }
+}
+
+/**
+ * Time from spawn to listening (the ready line on stdout), `loopgate serve` vs a bare Node http
+ * server, alternating; each spawned server must then answer a request (through Loopgate: proxied).
+ */
+async function timeToReady(backendPort: number): Promise<{ loopgate: number[]; bare: number[] }> {
+  const out = { loopgate: [] as number[], bare: [] as number[] };
+  for (let i = 0; i < READY_REPS; i++) {
+    for (const kind of ['loopgate', 'bare'] as const) {
+      const p = kind === 'loopgate' ? await startLoopgate(backendPort) : await startBare();
+      try {
+        const res = await fetch(`http://127.0.0.1:${p.port}/small`);
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${kind}: first request answered ${res.status}`);
+        out[kind].push(p.ms);
+      } finally {
+        await p.stop();
+      }
+    }
+  }
+  return out;
+}
+
+/** A warning when dist/cli.js (what `loopgate serve` runs) is older than the sources: run `npm run build` first. */
+function staleDist(): string | null {
+  const cli = join(ROOT, 'dist/cli.js');
+  if (!existsSync(cli)) return 'dist/cli.js is missing: run `npm run build` first';
+  const built = statSync(cli).mtimeMs;
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = join(dir, e.name);
+      return Math.max(m, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+    }, 0);
+  const src = Math.max(newest(join(ROOT, 'main')), newest(join(ROOT, 'shared')));
+  return src > built
+    ? 'dist/cli.js is older than main/ or shared/: run `npm run build` first, or this measures old code'
+    : null;
 }
 
 async function startNginxProxy(backendPort: number): Promise<Proc | null> {
@@ -178,13 +322,7 @@ async function idleSessions(port: number, pid: number, count: number): Promise<n
  * the numbers even went negative.
  */
 async function idleRss(name: string, backendPort: number, count: number): Promise<number> {
-  const args: Record<string, string[]> = {
-    loopgate: ['loopgate', String(backendPort)],
-    'loopgate (no inspection)': ['loopgate', String(backendPort), '--no-inspect'],
-    'http-proxy-3': ['hp3', String(backendPort)],
-  };
-  const proc =
-    name === 'nginx' ? await startNginxProxy(backendPort) : args[name] ? await startServer(args[name]) : null;
+  const proc = await startPeer(name, backendPort);
   if (!proc) return NaN;
   try {
     await new Promise((r) => setTimeout(r, 300));
@@ -208,7 +346,7 @@ interface StreamResult {
  * each way in 64 KiB messages, sampled every 100 ms for the peak.
  */
 async function streamRss(backendPort: number, total: number): Promise<StreamResult | null> {
-  const lg = await startServer(['loopgate', String(backendPort)]);
+  const lg = await startLoopgate(backendPort);
   try {
     await new Promise((r) => setTimeout(r, 300));
     const before = rssKiB(lg.pid);
@@ -265,13 +403,7 @@ async function wsOnly(): Promise<void> {
   );
   const backend = await startServer(['backend']);
   const procs: Array<[string, Proc]> = [];
-  for (const name of WS_NAMES) {
-    const args =
-      name === 'http-proxy-3'
-        ? ['hp3', String(backend.port)]
-        : ['loopgate', String(backend.port), ...(name === 'loopgate (no inspection)' ? ['--no-inspect'] : [])];
-    procs.push([name, await startServer(args, name === 'loopgate (base)' ? BASE! : here)]);
-  }
+  for (const name of WS_NAMES) procs.push([name, (await startPeer(name, backend.port))!]);
   const rates = new Map<string, number[]>();
   const cpus = new Map<string, number[]>();
   const backendCpus = new Map<string, number[]>();
@@ -301,7 +433,7 @@ async function wsOnly(): Promise<void> {
   for (const [label] of sizes) {
     const r = (a: string) => median(rates.get(`${a}\t${label}`)!);
     console.log(
-      `WS ${label} msg/s, loopgate / http-proxy-3: ${fmt(r('loopgate') / r('http-proxy-3'), 3)}; inspection on / off: ${fmt(r('loopgate') / r('loopgate (no inspection)'), 3)}`,
+      `WS ${label} msg/s, loopgate / ${HP3_KA}: ${fmt(r('loopgate') / r(HP3_KA), 3)}; / ${HP3}: ${fmt(r('loopgate') / r(HP3), 3)}; / mockttp: ${fmt(r('loopgate') / r('mockttp'), 3)}; inspection on / off: ${fmt(r('loopgate') / r('loopgate (no inspection)'), 3)}`,
     );
   }
   for (const [, p] of procs) await p.stop();
@@ -309,20 +441,21 @@ async function wsOnly(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const stale = staleDist();
+  if (stale) console.error(`warning: ${stale}`);
   if (ONLY !== '') return wsOnly();
   if (!haveWrk) console.error('wrk is not installed (apt-get install wrk): HTTP rows are skipped');
   console.log(
-    `Loopgate benchmark — ${REPS} alternating reps of ${SECONDS}s, medians; servers on core 0, load on core 1${haveTaskset ? '' : ' (taskset missing: not pinned)'}\n`,
+    `Loopgate benchmark${QUICK ? ' (QUICK: proves it runs, numbers not for the README)' : ''} — ${REPS} alternating reps of ${SECONDS}s, medians; servers on core 0, load on core 1${haveTaskset ? '' : ' (taskset missing: not pinned)'}`,
+  );
+  console.log(
+    'loopgate = `loopgate serve` as shipped (default config: inspection on, forwarded headers on, control API up)\n',
   );
   step('backend');
   const backend = await startServer(['backend']);
-  const targets: Array<{ name: string; proc: Proc | null }> = [
-    { name: 'direct', proc: null },
-    { name: 'loopgate', proc: await startServer(['loopgate', String(backend.port)]) },
-    { name: 'loopgate (no inspection)', proc: await startServer(['loopgate', String(backend.port), '--no-inspect']) },
-    { name: 'http-proxy-3', proc: await startServer(['hp3', String(backend.port)]) },
-    { name: 'nginx', proc: await startNginxProxy(backend.port) },
-  ];
+  const targets: Array<{ name: string; proc: Proc | null }> = [{ name: 'direct', proc: null }];
+  for (const name of ['loopgate', 'loopgate (no inspection)', HP3_KA, HP3, 'mockttp', 'nginx'])
+    targets.push({ name, proc: await startPeer(name, backend.port) });
   const live = targets.filter((t) => t.name === 'direct' || t.proc);
   const portOf = (t: (typeof targets)[number]) => t.proc?.port ?? backend.port;
   const results = new Map<string, Record<string, number[]>>();
@@ -353,7 +486,9 @@ async function main(): Promise<void> {
     }
   }
   step('idle');
-  for (const t of live) if (t.proc) add(t.name, 'idle', await idleRss(t.name, backend.port, 1000));
+  for (const t of live) if (t.proc) add(t.name, 'idle', await idleRss(t.name, backend.port, IDLE_SESSIONS));
+  step('time to ready');
+  const ready = await timeToReady(backend.port);
   step('1 GiB through one session');
   const stream = await streamRss(backend.port, STREAM_BYTES);
 
@@ -373,8 +508,22 @@ async function main(): Promise<void> {
       `${(Number.isFinite(value) ? ((cmp === 'ge' ? value >= target : value <= target) ? 'PASS' : 'MISS') : 'n/a ').padEnd(4)}  ${label}: ${fmt(value, 2)} (target ${cmp === 'ge' ? '≥' : '≤'} ${target})`,
     );
   console.log('\nTargets:');
-  check('small req/s, loopgate / http-proxy-3', ratio('loopgate', 'http-proxy-3', 'rps'), 1.5);
-  check('WS 64 B msg/s, loopgate / http-proxy-3', ratio('loopgate', 'http-proxy-3', 'ws64'), 1.0);
+  check(`small req/s, loopgate / ${HP3_KA}`, ratio('loopgate', HP3_KA, 'rps'), 1.5);
+  check('proxy CPU µs per small request, loopgate / nginx', ratio('loopgate', 'nginx', 'cpu'), 2.5, 'le');
+  for (const [key, label] of [
+    ['ws64', '64 B'],
+    ['ws16k', '16 KiB'],
+  ] as const) {
+    check(`WS ${label} msg/s, loopgate / ${HP3_KA}`, ratio('loopgate', HP3_KA, key), 1.0);
+    check(`WS ${label} msg/s, loopgate / ${HP3}`, ratio('loopgate', HP3, key), 1.0);
+    check(`WS ${label} msg/s, loopgate / mockttp`, ratio('loopgate', 'mockttp', key), 1.0);
+  }
+  check(
+    `time to ready, loopgate serve / bare node http server (medians ${fmt(median(ready.loopgate))} ms / ${fmt(median(ready.bare))} ms of ${READY_REPS} spawns each)`,
+    median(ready.loopgate) / median(ready.bare),
+    2,
+    'le',
+  );
   check('1 MiB MiB/s, loopgate / nginx', ratio('loopgate', 'nginx', 'big'), 0.6);
   check('idle WebSocket RSS KiB each, loopgate', m('loopgate', 'idle'), 20, 'le');
   check('WS 64 B msg/s, inspection on / off', ratio('loopgate', 'loopgate (no inspection)', 'ws64'), 0.9);
@@ -397,7 +546,7 @@ async function main(): Promise<void> {
       .join('; ')}`,
   );
   console.log(
-    `info  small req/s, loopgate / nginx: ${fmt(ratio('loopgate', 'nginx', 'rps'), 2)}; CPU µs/req loopgate ${fmt(m('loopgate', 'cpu'), 1)} vs nginx ${fmt(m('nginx', 'cpu'), 1)} vs http-proxy-3 ${fmt(m('http-proxy-3', 'cpu'), 1)}`,
+    `info  small req/s, loopgate / nginx: ${fmt(ratio('loopgate', 'nginx', 'rps'), 2)}; / ${HP3}: ${fmt(ratio('loopgate', HP3, 'rps'), 2)}; / mockttp: ${fmt(ratio('loopgate', 'mockttp', 'rps'), 2)}`,
   );
 
   for (const t of targets) await t.proc?.stop();

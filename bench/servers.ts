@@ -1,6 +1,9 @@
-// Benchmark servers, one per process: the backend, Loopgate (inspection on/off) and a bare http-proxy-3.
-// Usage: node --import tsx bench/servers.ts backend | loopgate BACKEND_PORT [--no-inspect] | hp3 BACKEND_PORT
-import { createServer } from 'node:http';
+// Benchmark servers, one per process: the backend, the peers (http-proxy-3 with and without a keep-alive agent,
+// mockttp), and Loopgate's engine started directly (for profiling with --cpu-prof only: the bench itself
+// runs Loopgate as shipped, `bin/loopgate.js serve`).
+// Usage: node --import tsx bench/servers.ts backend | hp3 BACKEND_PORT | hp3-keepalive BACKEND_PORT
+//        | mockttp BACKEND_PORT | loopgate BACKEND_PORT [--no-inspect]
+import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 
@@ -51,15 +54,28 @@ if (kind === 'backend') {
   const engine = new Engine(inspect ? { recorder: new SessionLog({ capBytes: 64 * 1024 * 1024 }) } : {});
   await engine.start(compileSnapshot(parsed.config, { baseDir: process.cwd() }));
   ready(engine.port!);
-} else if (kind === 'hp3') {
+} else if (kind === 'hp3' || kind === 'hp3-keepalive') {
+  // Without an agent (Vite's default) every proxied request opens a new backend connection; with a
+  // keep-alive agent (what a tuned setup runs) they are reused.
   const { createProxyServer } = await import('http-proxy-3');
-  const proxy = createProxyServer({ target: `http://127.0.0.1:${backendPort}`, ws: true });
+  const agent = kind === 'hp3-keepalive' ? new Agent({ keepAlive: true, maxSockets: 128 }) : undefined;
+  const proxy = createProxyServer({ target: `http://127.0.0.1:${backendPort}`, ws: true, agent });
   proxy.on('error', () => {});
   const server = createServer((req, res) => proxy.web(req, res));
   server.keepAliveTimeout = 60_000;
   server.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head));
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+} else if (kind === 'mockttp') {
+  // HTTP Toolkit's engine with its defaults (it records traffic), forwarding everything to the backend.
+  const { getLocal } = await import('mockttp');
+  const server = getLocal();
+  await server.start();
+  await server.forAnyRequest().thenForwardTo(`http://127.0.0.1:${backendPort}`);
+  await server.forAnyWebSocket().thenForwardTo(`ws://127.0.0.1:${backendPort}`);
+  ready(server.port);
 } else {
-  console.error('usage: servers.ts backend | loopgate PORT [--no-inspect] | hp3 PORT');
+  console.error(
+    'usage: servers.ts backend | hp3 PORT | hp3-keepalive PORT | mockttp PORT | loopgate PORT [--no-inspect]',
+  );
   process.exit(2);
 }
