@@ -17,7 +17,7 @@ describe('tunnel close', () => {
     ws.once('close', () => (open = false));
     for (let i = 0; i < 16; i++) {
       ws.send(`tick ${i}`);
-      await sleep(60);
+      await sleep(60); // the stimulus: traffic every 60 ms
     }
     assert.ok(open, 'a message every 60 ms keeps a 400 ms read timeout from firing');
     const server = b.sockets.at(-1)!;

@@ -66,7 +66,7 @@ describe('tunnel: send_timeout (timeouts.clientSend)', () => {
         clientSend === 0 ? 1000 : 100,
       );
       try {
-        await new Promise((res) => setTimeout(res, 1500));
+        await new Promise((res) => setTimeout(res, 1500)); // the observation window (5 × the timeout), not a wait
         assert.equal(
           r.records[0]!.state,
           'open',

@@ -79,7 +79,7 @@ describe('reused reads', () => {
       }
     });
     await waitFor(() => got.length >= 3, 'three reads');
-    await sleep(50);
+    await sleep(50); // inside the 100 ms pause (the stimulus): nothing to wait on when asserting that nothing came
     assert.equal(got.length, 3, 'no reads while paused');
     await new Promise((r) => sock.once('end', r));
     assert.ok(Buffer.concat(got).equals(big));
@@ -104,7 +104,7 @@ describe('reused reads', () => {
       server.send(m);
       await new Promise((res) => setImmediate(res));
     }
-    await sleep(100);
+    await sleep(100); // the stimulus: time for Loopgate to read ahead while the client holds; no event marks "enough"
     const got: Buffer[] = [];
     ws.on('message', (d) => got.push(d as Buffer));
     raw.resume();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import { sleep, waitFor } from '../../helpers/net.ts';
+import { waitFor } from '../../helpers/net.ts';
 import { closed, openClient, settled, splitHead, startCapture, streamMessage } from '../../helpers/tunnel-harness.ts';
 import { cleanups, rig, backend, wssBackend, messages } from './fixtures.ts';
 
@@ -126,10 +126,9 @@ describe('tunnel', () => {
     const server = [...wss.clients][0]!;
     const chunk = Buffer.alloc(1024 * 1024, 7);
     for (let i = 0; i < 48; i++) server.send(chunk);
-    await sleep(400);
-    assert.ok(
-      server.bufferedAmount > 16 * 1024 * 1024,
-      `the backend is held back (${server.bufferedAmount} bytes still queued there)`,
+    await waitFor(
+      () => server.bufferedAmount > 16 * 1024 * 1024,
+      'the backend held back (over 16 MiB still queued there)',
     );
     let got = 0;
     ws.on('message', (d) => (got += (d as Buffer).length));
