@@ -96,7 +96,7 @@ describe('routes[].respond with no backend running', () => {
   test('the HAR entry carries the mark under _loopgate.standIn, and importing it keeps it', async () => {
     await (await fetch(`${base}/text/har`)).text();
     const rec = await records.done('/text/har');
-    const entry = httpEntry(rec) as { _loopgate: { standIn?: string } };
+    const entry = httpEntry(rec) as unknown as { _loopgate: { standIn?: string } };
     assert.equal(entry._loopgate.standIn, 'mocked');
     const back = parseEntry(JSON.parse(JSON.stringify(entry))).record as HttpRecord;
     assert.equal(back.standIn, 'mocked');
