@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import type { StreamEvent } from '../../shared/api.ts';
-import { sleep, waitFor } from '../helpers/net.ts';
+import { waitFor } from '../helpers/net.ts';
 import { startFixture, TOKEN, type Fixture } from '../helpers/control.ts';
 import { binaryFrame, httpRecord, textFrame, wsRecord } from '../helpers/records.ts';
 
@@ -101,8 +101,9 @@ describe('events WebSocket', () => {
         0,
       );
     } finally {
+      const gone = new Promise((r) => client.ws.once('close', r));
       client.ws.terminate();
-      await sleep(10);
+      await gone;
       await slow.close();
     }
   });
@@ -125,8 +126,12 @@ describe('events WebSocket', () => {
       const a = await connect(own.server.port);
       const b = await connect(own.server.port);
       await waitFor(() => active === 1, 'one subscription');
+      // The close handshake done: the server has taken a's leave before we look.
+      const aClosed = new Promise((r) => a.ws.once('close', r));
       a.ws.close();
-      await sleep(30);
+      await aClosed;
+      // …and a round trip on b after it, so that the server has run whatever a's leave set off.
+      await new Promise((r) => b.ws.once('pong', r).ping());
       assert.equal(active, 1, 'still subscribed for the other client');
       b.ws.close();
       await waitFor(() => active === 0, 'the subscription released');
