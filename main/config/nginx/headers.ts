@@ -52,6 +52,7 @@ export function readRequestHeaders(
     connectionUpgrade: false,
     hostVariable: 'proxy',
   };
+  const joined = new Set<Directive>();
   for (const d of items) {
     const [name, rawValue] = d.args;
     if (d.args.length !== 2 || name === undefined || rawValue === undefined) {
@@ -159,15 +160,41 @@ export function readRequestHeaders(
     }
     if (value === '') {
       if (!s.removeHeaders.some((h) => h.toLowerCase() === lname)) s.removeHeaders.push(name);
-    } else if (hasVariable(value) && onlyEngineVariables(value)) {
-      s.setHeaders[name] = value;
-    } else if (hasVariable(value)) {
+    } else if (hasVariable(value) && !onlyEngineVariables(value)) {
       variable('variables in header values are not supported: header not set');
     } else {
-      s.setHeaders[name] = value;
+      // nginx sends a repeated name twice; the backend reads the two lines as one "a, b": send that.
+      const key = Object.keys(s.setHeaders).find((k) => k.toLowerCase() === lname);
+      if (key === undefined) s.setHeaders[name] = value;
+      else {
+        s.setHeaders[key] = `${s.setHeaders[key]}, ${value}`;
+        joined.add(d);
+      }
     }
   }
+  warnRepeated(items, joined, w);
   return s;
+}
+
+/** A name set again (`include proxy_params` plus the same line): nginx sends every line; say what Loopgate sends. */
+function warnRepeated(items: Directive[], joined: Set<Directive>, w: Warnings): void {
+  const seen = new Map<string, Directive>();
+  for (const d of items) {
+    if (d.args.length !== 2 || d.args[1]!.trim() === '') continue;
+    const lname = d.args[0]!.toLowerCase();
+    const earlier = seen.get(lname);
+    if (!earlier) {
+      seen.set(lname, d);
+      continue;
+    }
+    const where = earlier.file === d.file ? `line ${earlier.line}` : `${earlier.file}:${earlier.line}`;
+    w.at(
+      d,
+      joined.has(d)
+        ? `proxy_set_header ${d.args[0]} is also set on ${where}: nginx sends two lines, Loopgate one with both values ("a, b", as the backend reads them)`
+        : `proxy_set_header ${d.args[0]} is also set on ${where}: nginx sends the header twice, Loopgate once (this later value)`,
+    );
+  }
 }
 
 /** The route fields for these settings (only what differs from Loopgate's defaults). */
