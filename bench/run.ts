@@ -489,7 +489,7 @@ async function main(): Promise<void> {
   for (const t of live) if (t.proc) add(t.name, 'idle', await idleRss(t.name, backend.port, IDLE_SESSIONS));
   step('time to ready');
   const ready = await timeToReady(backend.port);
-  step('1 GiB through one session');
+  step(`${fmt(STREAM_BYTES / 1048576)} MiB through one session`);
   const stream = await streamRss(backend.port, STREAM_BYTES);
 
   const m = (name: string, key: string) => median(results.get(name)?.[key] ?? [NaN]);

@@ -67,6 +67,12 @@ if (kind === 'backend') {
   server.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
 } else if (kind === 'mockttp') {
   // HTTP Toolkit's engine with its defaults (it records traffic), forwarding everything to the backend.
+  // It logs each request the load generator cuts off when its run ends ("aborted"): noise, not a failure.
+  const logError = console.error;
+  console.error = (...args: unknown[]) => {
+    if (String(args[0]).startsWith('Failed to handle request') && /abort/i.test(String(args[1]))) return;
+    logError(...args);
+  };
   const { getLocal } = await import('mockttp');
   const server = getLocal();
   await server.start();
