@@ -9,6 +9,7 @@ import {
   type FullRoute,
   type ServerLevel,
 } from '../../../shared/effective.ts';
+import { writeStandIns } from './export-standin.ts';
 import { hasVariable, quote, targetOrigin } from './values.ts';
 
 /** Lines of text with indentation. */
@@ -148,6 +149,7 @@ export function writeRoute(o: Lines, r: FullRoute, server: ServerLevel, x: Route
     o.line('# equivalent: proxy_read_timeout must outlast idle periods of the socket');
     x.warn(`${label}: keepAlivePing cannot be expressed in nginx (commented in the output)`);
   }
+  writeStandIns(o, r, label, x);
   o.close();
 }
 
