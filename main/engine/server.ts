@@ -53,6 +53,7 @@ export class Engine {
   constructor(opts: EngineOptions = {}) {
     this.recorder = opts.recorder ?? nullRecorder;
     this.#headersTimeout = opts.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+    this.proxy.breakpoints = this.breakpoints;
   }
 
   get snapshot(): Snapshot | null {

@@ -12,18 +12,22 @@ import { IdleTimer, lingerOn } from './timers.ts';
 import { SendWatch } from '../send-watch.ts';
 import type { CompiledRoute, Exchange } from '../types.ts';
 import { UpstreamPools } from './upstream.ts';
+import type { Breakpoints } from '../steps/breakpoints.ts';
+import { ResponseHold } from '../steps/pause-response.ts';
 
 const noop = () => {};
 
 export class HttpProxy {
   #pools = new UpstreamPools();
+  /** The engine's breakpoints: response-stage ones are looked for while there are any (issue #17). */
+  breakpoints: Breakpoints | null = null;
 
   constructor() {}
 
   /** Proxy one routed request (Exchange from main/engine/types.ts) and fill its HttpRecord; never throws. */
   handle(ex: Exchange): void {
     try {
-      new ProxyCall(ex, this.#pools).start();
+      new ProxyCall(ex, this.#pools, this.breakpoints?.size ? this.breakpoints : null).start();
     } catch (err) {
       answerBug(ex, err);
     }
@@ -76,8 +80,13 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   #bytesOut = 0;
   #reqCapture: Capture | null = null;
   #resCapture: Capture | null = null;
+  /** Breakpoints with any in them (else null: nothing is looked up). */
+  #breakpoints: Breakpoints | null;
+  /** A response breakpoint holds this answer: its body is buffered, not streamed. */
+  #hold: ResponseHold | null = null;
 
-  constructor(ex: Exchange, pools: UpstreamPools) {
+  constructor(ex: Exchange, pools: UpstreamPools, breakpoints: Breakpoints | null) {
+    this.#breakpoints = breakpoints;
     this.#ex = ex;
     this.#pools = pools;
     this.#req = ex.req;
@@ -273,6 +282,12 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     this.#armReadTimer();
     if (statusCode < 200) return;
     const ex = this.#ex;
+    const bp = this.#breakpoints && this.#matchResponse();
+    if (bp) {
+      this.#hold = new ResponseHold(this.#breakpoints!, bp, statusCode, headers, statusMessage);
+      this.#state = 'streaming';
+      return;
+    }
     const refused = writeResponseHead(ex, statusCode, headers, statusMessage);
     if (refused !== null) {
       const message = `backend sent a response node cannot relay (${refused}) (${ex.route.target.origin})`;
@@ -286,6 +301,8 @@ class ProxyCall implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#state !== 'streaming') return;
     this.#armReadTimer();
+    if (this.#hold?.add(chunk)) return;
+    if (this.#hold && !this.#unhold()) return;
     this.#bytesOut += chunk.length;
     const keep = this.#ex.snapshot.inspect.bodyBytes;
     if (keep > 0) (this.#resCapture ??= new Capture(keep)).add(chunk);
@@ -313,6 +330,7 @@ class ProxyCall implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.#state !== 'streaming') return;
+    if (this.#hold) return this.#pauseResponse();
     this.#state = 'done';
     this.#clearSendTimer();
     this.#res.end();
@@ -352,10 +370,69 @@ class ProxyCall implements Dispatcher.DispatchHandler {
     return true;
   }
 
+  // ---- response breakpoints (steps/pause-response.ts) ----
+
+  #matchResponse() {
+    const url = this.#req.url ?? '/';
+    const q = url.indexOf('?');
+    return this.#breakpoints!.match(
+      'response',
+      this.#route.label,
+      this.#req.method ?? 'GET',
+      q < 0 ? url : url.slice(0, q),
+    );
+  }
+
+  /** Too big to hold: the head and what was kept go out, and the rest streams as usual. False if that failed. */
+  #unhold(): boolean {
+    const h = this.#hold!;
+    this.#hold = null;
+    const refused = writeResponseHead(this.#ex, h.status, h.headers, h.statusMessage);
+    if (refused !== null) {
+      this.#fail(
+        502,
+        { code: 'BAD_RESPONSE', side: 'backend', message: `backend sent a response node cannot relay (${refused})` },
+        true,
+      );
+      return false;
+    }
+    this.#ex.recorder.http(this.#ex.record);
+    for (const c of h.chunks) this.onResponseData(this.#controller!, c);
+    return true;
+  }
+
+  /** The whole answer is here: the read timeout stops (held time is not the backend's), and the user decides. */
+  #pauseResponse(): void {
+    const h = this.#hold!;
+    this.#readTimer?.clear();
+    this.#clearSendTimer();
+    h.pause(this.#ex.record, this.#req.method ?? 'GET', this.#req.url ?? '/', (answer) => {
+      this.#hold = null;
+      if (this.#state === 'done') return;
+      if (answer === null) {
+        const message = `dropped at breakpoint ${h.bp.id}`;
+        return this.#fail(502, { code: 'BREAKPOINT_DROPPED', side: 'loopgate', message }, false);
+      }
+      const refused = writeResponseHead(this.#ex, answer.status, answer.headers, h.statusMessage);
+      if (refused !== null) {
+        const message = `the edited response cannot be sent (${refused})`;
+        return this.#fail(502, { code: 'BAD_RESPONSE', side: 'loopgate', message }, false);
+      }
+      this.#bytesOut += answer.body.length;
+      const keep = this.#ex.snapshot.inspect.bodyBytes;
+      if (keep > 0 && answer.body.length > 0) (this.#resCapture = new Capture(keep)).add(answer.body);
+      this.#state = 'done';
+      this.#res.end(answer.body);
+      this.#stopReadingRequest();
+      this.#record();
+    });
+  }
+
   // ---- endings ----
 
   #onClientClose(): void {
     this.#sendWatch?.clear();
+    this.#hold?.forget();
     if (this.#state === 'done') return;
     this.#state = 'done';
     this.#clearSendTimer();

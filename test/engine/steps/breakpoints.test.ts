@@ -1,4 +1,4 @@
-// Request-stage breakpoints through the real engine and a real backend: hold, continue (edited), answer, drop, release.
+// Request- and response-stage breakpoints through the real engine and a real backend: hold, continue (edited), answer, drop, release.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Paused } from '../../../shared/breakpoints.ts';
@@ -166,6 +166,64 @@ describe('request breakpoints', () => {
     assert.equal(res.status, 413);
     assert.equal(engine.breakpoints.paused().length, 0);
     engine.breakpoints.remove(id);
+  });
+});
+
+describe('response breakpoints', () => {
+  test('continue with edits: status, headers and body changed, Content-Length right; held past the read timeout', async () => {
+    const id = add({ match: { path: '/api/resp' }, at: 'response' });
+    const { paused, answer } = await hold('/api/resp/1', { method: 'POST', body: 'sent' });
+    assert.equal(paused.at, 'response');
+    assert.equal(paused.status, 200);
+    assert.equal((JSON.parse(paused.text!) as EchoBody).body, 'sent', 'the backend did answer');
+    await new Promise((r) => setTimeout(r, 400)); // read timeout 150 ms
+    const r = engine.breakpoints.resolve(paused.id, 'continue', {
+      status: 203,
+      headers: { 'content-type': 'text/plain', 'x-edited': 'yes', 'content-length': '2' },
+      text: 'changed ✓',
+    });
+    assert.deepEqual(r, { ok: true, resolution: 'edited' });
+    const res = await answer;
+    assert.equal(res.status, 203);
+    assert.equal(res.headers.get('x-edited'), 'yes');
+    assert.equal(res.headers.get('content-length'), String(Buffer.byteLength('changed ✓')));
+    assert.equal(await res.text(), 'changed ✓');
+    const rec = records.get(paused.requestId)!;
+    assert.equal(rec.intervened, 'edited');
+    assert.equal(rec.status, 203);
+    assert.equal(rec.done, true);
+    engine.breakpoints.remove(id);
+  });
+
+  test('continue unchanged passes the answer as the backend sent it; drop answers 502', async () => {
+    const id = add({ match: { route: '/api/' }, at: 'response' });
+    const one = await hold('/api/same');
+    engine.breakpoints.resolve(one.paused.id, 'continue', {});
+    const res1 = await one.answer;
+    assert.equal(res1.status, 200);
+    assert.equal(((await res1.json()) as EchoBody).url, '/v1/same');
+    const two = await hold('/api/dropme');
+    assert.equal(
+      engine.breakpoints.resolve(two.paused.id, 'respond', { status: 200 }).ok,
+      false,
+      'respond is request stage only',
+    );
+    engine.breakpoints.resolve(two.paused.id, 'drop', {});
+    const res2 = await two.answer;
+    assert.equal(res2.status, 502);
+    assert.match(await res2.text(), new RegExp(`breakpoint ${id}`));
+    assert.equal(records.get(two.paused.requestId)!.intervened, 'dropped');
+    engine.breakpoints.remove(id);
+  });
+
+  test('deleting the breakpoint sends the held answer unchanged', async () => {
+    const id = add({ match: { method: 'GET', path: '/api/del' }, at: 'response' });
+    const { answer } = await hold('/api/del');
+    engine.breakpoints.remove(id);
+    const res = await answer;
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as EchoBody).url, '/v1/del');
+    assert.equal(engine.breakpoints.paused().length, 0);
   });
 });
 
