@@ -173,7 +173,7 @@ async function watchRss<T>(work: () => Promise<T>): Promise<{ value: T; startMb:
   const sampler = (async () => {
     while (!done) {
       peak = Math.max(peak, (await child.stats()).rss);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 100)); // the sampling interval
     }
   })();
   const value = await work();

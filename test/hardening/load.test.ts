@@ -109,7 +109,7 @@ test(`${SOCKETS} WebSockets + HTTP for ${DURATION_MS / 1000} s through one engin
         sent++;
       }
       n++;
-      await sleep(50);
+      await sleep(50); // the stimulus: the load's pace
     }
   })();
 
@@ -127,7 +127,7 @@ test(`${SOCKETS} WebSockets + HTTP for ${DURATION_MS / 1000} s through one engin
         } catch (e) {
           errors.push(`HTTP error ${(e as Error).message}`);
         }
-        await sleep(2);
+        await sleep(2); // the stimulus: the load's pace
       }
     }),
   );
@@ -159,7 +159,7 @@ test(`${SOCKETS} WebSockets + HTTP for ${DURATION_MS / 1000} s through one engin
       } catch (e) {
         errors.push(`stats ${(e as Error).message}`);
       }
-      await sleep(250);
+      await sleep(250); // the sampling interval
     }
   })();
 

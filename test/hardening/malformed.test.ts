@@ -267,6 +267,8 @@ describe('malformed HTTP: Loopgate forwards nothing nginx would not (differentia
             rawExchange(nginx.port, data, { idleMs: 500 }),
             rawExchange(lg.port, data, { idleMs: 500 }),
           ]);
+          // A grace for what may still reach a backend after both answers (a smuggled second request): no
+          // event marks "nothing more will come", so this stays a short sleep.
           await sleep(100);
           const pick = (backend: Backend) =>
             backend.seen.filter((s) => s.url.startsWith(p)).map((s) => `${s.method} ${s.url} ${s.body}`);

@@ -245,7 +245,7 @@ describe('live reconfiguration of the running runtime', { timeout: 60_000 }, () 
         );
       for (let i = 0; i < 20; i += 2) {
         await Promise.all([update(i), update(i + 1)]);
-        await sleep(50);
+        await sleep(50); // the stimulus: config changes spread over the load, not a wait
       }
     } finally {
       done = true;
