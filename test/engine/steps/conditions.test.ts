@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { type ConfigInput, validateConfig } from '../../../shared/config.ts';
 import { fullConditions } from '../../../shared/effective.ts';
 import type { HttpRecord } from '../../../shared/events.ts';
+import { checkLines } from '../../../main/config-lines.ts';
 import { Engine } from '../../../main/engine/server.ts';
 import { compileSnapshot } from '../../../main/engine/snapshot.ts';
 import { freePort } from '../../helpers/net.ts';
@@ -139,4 +140,18 @@ describe('conditions: merging and config errors', () => {
     assert.match(byPath['routes.0.conditions.failRate'] ?? '', /from 0 to 1/);
     assert.ok(byPath['routes.0.conditions.jitter'], JSON.stringify(byPath));
   });
+});
+
+test("`loopgate check` lists each route's mock and conditions under it", () => {
+  const r = validateConfig({
+    conditions: { latency: '300ms' },
+    routes: [
+      { match: '/api/users', target: 'http://127.0.0.1:3000', respond: { body: { users: [] } } },
+      { match: '/api/', target: 'http://127.0.0.1:3000', conditions: { failRate: 0.1 } },
+    ],
+  });
+  assert.ok(r.ok);
+  const text = checkLines(r.config, compileSnapshot(r.config, { baseDir: '.' })).join('\n');
+  assert.match(text, /\/api\/users .*\n {4}mock: 200 \(12 bytes, application\/json\); the backend is not called/);
+  assert.match(text, /\/api\/ .*\n {4}conditions: latency 300ms, failRate 0\.1 \(502 "failed by rule"\)/);
 });
