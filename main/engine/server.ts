@@ -19,7 +19,14 @@ import { TunnelRegistry } from './ws/tunnel.ts';
 import { Breakpoints } from './steps/breakpoints.ts';
 import { pauseRequest } from './steps/pause-request.ts';
 import { standIn } from './steps/stand-in.ts';
-import { nullRecorder, type CompiledRoute, type FileLocationCompiled, type Recorder, type Snapshot } from './types.ts';
+import {
+  nullRecorder,
+  type CompiledRoute,
+  type Exchange,
+  type FileLocationCompiled,
+  type Recorder,
+  type Snapshot,
+} from './types.ts';
 
 export interface EngineOptions {
   recorder?: Recorder;
@@ -256,16 +263,7 @@ export class Engine {
       this.recorder.http(record);
       const bp = this.breakpoints.size > 0 && this.breakpoints.match('request', route.label, record.method, path);
       if (bp) return this.#pauseRequest(req, res, snapshot, route, record, bp);
-      const ex = { req, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream };
-      // Mock answers and network conditions (issue #18): looked at only on routes that have them.
-      if (route.respond || route.conditions) {
-        return standIn(
-          ex,
-          () => this.#track(res, record),
-          () => this.proxy.handle(ex),
-        );
-      }
-      this.proxy.handle(ex);
+      this.#proxyStep({ req, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream });
       return;
     }
     const extra = snapshot.cors ? corsHeaders(snapshot.cors, req) : [];
@@ -301,6 +299,18 @@ export class Engine {
     );
   }
 
+  /** Mock answers and network conditions (issue #18), looked at only on routes that have them; then the proxy. */
+  #proxyStep(ex: Exchange): void {
+    if (ex.route.respond || ex.route.conditions) {
+      return standIn(
+        ex,
+        () => this.#track(ex.res, ex.record),
+        () => this.proxy.handle(ex),
+      );
+    }
+    this.proxy.handle(ex);
+  }
+
   /** A request breakpoint matched: hold it (steps/pause-request.ts), then proxy, answer or drop it. */
   #pauseRequest(
     req: IncomingMessage,
@@ -326,7 +336,7 @@ export class Engine {
           return this.#answer(res, record, 'proxy', 400, `invalid edited path "${url.slice(0, 200)}"`, [], 'BAD_PATH');
         const upstream = upstreamPath(route, url, path);
         record.target = route.target.origin + upstream;
-        this.proxy.handle({ req: sent, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream });
+        this.#proxyStep({ req: sent, res, snapshot, route, record, recorder: this.recorder, upstreamPath: upstream });
       },
       answer: (status, headers, body) => {
         this.#track(res, record);
