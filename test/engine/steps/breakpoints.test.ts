@@ -227,6 +227,23 @@ describe('response breakpoints', () => {
   });
 });
 
+test('stopping the engine continues what breakpoints hold, unchanged', async () => {
+  const own = new Engine({ recorder });
+  const r = validateConfig({ listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/', target: backend.url }] });
+  if (!r.ok) throw new Error(JSON.stringify(r.errors));
+  const url = await own.start(compileSnapshot(r.config, { baseDir: process.cwd() }));
+  own.breakpoints.add({ match: { path: '/' }, at: 'request' });
+  const paused = new Promise((resolve) => own.breakpoints.onEvent((e) => e.type === 'paused' && resolve(e)));
+  const answer = fetch(`${url}/stopping`, { method: 'POST', body: 'kept' });
+  await paused;
+  const stopped = own.stop({ drainMs: 2000 });
+  const res = await answer;
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as EchoBody).body, 'kept');
+  await stopped;
+  assert.equal(own.breakpoints.paused().length, 0);
+});
+
 describe('breakpoint input', () => {
   test('bad breakpoints and edits are refused with a message naming the problem', () => {
     const bp = new Breakpoints();
