@@ -81,6 +81,11 @@ export class Breakpoints {
       return refuse('BAD_REQUEST', 'a breakpoint is {"match": {...}, "at": "request"|"response"|"message"}');
     const at = input.at;
     if (!AT.includes(at as BreakAt)) return refuse('BAD_REQUEST', `"at" must be one of ${AT.join(', ')}`);
+    if (at === 'message')
+      return refuse(
+        'BAD_REQUEST',
+        'WebSocket message breakpoints ("at": "message") are not supported yet: use "request" or "response"',
+      );
     const m = input.match ?? {};
     if (!isObj(m)) return refuse('BAD_REQUEST', '"match" must be an object');
     const known = ['route', 'method', 'path', 'direction', 'text'];

@@ -254,6 +254,7 @@ describe('breakpoint input', () => {
     assert.match(msg(bp.add({ at: 'request', match: { path: '/([/' } })), /invalid/);
     assert.match(msg(bp.add({ at: 'request', match: { colour: 'red' } })), /match\.colour/);
     assert.match(msg(bp.add({ at: 'request', match: { text: 'x' } })), /"message" only/);
+    assert.match(msg(bp.add({ at: 'message', match: { direction: 'to-client' } })), /not supported yet/);
     assert.equal(bp.size, 0);
     assert.equal(bp.resolve(99, 'continue', {}).ok, false);
   });
