@@ -7,6 +7,7 @@ import type { HttpRecord } from '../../../shared/events.ts';
 import { checkLines } from '../../../main/config-lines.ts';
 import { Engine } from '../../../main/engine/server.ts';
 import { compileSnapshot } from '../../../main/engine/snapshot.ts';
+import { delayOf } from '../../../main/engine/steps/conditions.ts';
 import { freePort } from '../../helpers/net.ts';
 
 /** Keeps the records and resolves a wait once the request to `url` is finished. */
@@ -154,4 +155,16 @@ test("`loopgate check` lists each route's mock and conditions under it", () => {
   const text = checkLines(r.config, compileSnapshot(r.config, { baseDir: '.' })).join('\n');
   assert.match(text, /\/api\/users .*\n {4}mock: 200 \(12 bytes, application\/json\); the backend is not called/);
   assert.match(text, /\/api\/ .*\n {4}conditions: latency 300ms, failRate 0\.1 \(502 "failed by rule"\)/);
+});
+
+test('jitter moves the latency by up to ± its value per request, never below 0', () => {
+  const delays = Array.from({ length: 200 }, () => delayOf({ latency: 100, jitter: 50, failRate: 0 }));
+  assert.ok(
+    delays.every((d) => d >= 50 && d <= 150),
+    `out of 100 ± 50: ${delays.filter((d) => d < 50 || d > 150)}`,
+  );
+  assert.ok(new Set(delays).size > 10, 'jitter varies the delay');
+  const low = Array.from({ length: 50 }, () => delayOf({ latency: 10, jitter: 100, failRate: 0 }));
+  assert.ok(low.every((d) => d >= 0));
+  assert.equal(delayOf({ latency: 300, jitter: 0, failRate: 0 }), 300);
 });
