@@ -236,7 +236,7 @@ describe('atomic save', () => {
       } finally {
         clearTimeout(timer);
       }
-      await sleep(Math.floor(Math.random() * 40));
+      await sleep(Math.floor(Math.random() * 40)); // the stimulus: a kill at a random moment of the writes
       p.kill('SIGKILL');
       await exited;
       const content = readFileSync(file, 'utf8');

@@ -127,7 +127,7 @@ describe('README screenshots', { skip, timeout: 120_000 }, () => {
             depth: { levels: [1, 2, 3], venue: 'XNAS' },
           }),
         );
-        await new Promise((r) => setTimeout(r, 15 + (i % 4) * 10));
+        await new Promise((r) => setTimeout(r, 15 + (i % 4) * 10)); // the stimulus: frames spread in time
       }
       ws.send(new Uint8Array([0x82, 0x01, 0xff, 0x00, 0x10, 0x20, 0x7f, 0x41, 0x42]));
       const failed = new WebSocket(`${base.replace('http', 'ws')}/legacy/feed`);
@@ -136,6 +136,8 @@ describe('README screenshots', { skip, timeout: 120_000 }, () => {
   }
 
   async function shoot(page: Page, name: string): Promise<void> {
+    // Kept: lets transitions finish before the picture; nothing to wait on (spinners animate forever), and
+    // this file writes pictures to look at, it asserts no timing.
     await page.waitForTimeout(300);
     const path = join(OUT, `${name}.png`);
     await page.screenshot({ path });

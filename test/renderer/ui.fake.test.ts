@@ -151,6 +151,7 @@ describe('Watch tab with 100,000 frames (fake bridge)', { skip, timeout: 90_000 
     const list = page.locator('.log-body');
     await list.evaluate((el) => el.scrollTo({ top: 0 }));
     await page.getByRole('button', { name: '↓ Follow new requests' }).waitFor();
+    const heightBefore = await list.evaluate((el) => el.scrollHeight);
     await page.evaluate(() => {
       const rec = {
         kind: 'http',
@@ -170,7 +171,8 @@ describe('Watch tab with 100,000 frames (fake bridge)', { skip, timeout: 90_000 
       };
       (window as unknown as { emit: (b: unknown[]) => void }).emit([{ type: 'http', record: rec }]);
     });
-    await page.waitForTimeout(100);
+    // The new row is in the list (it grew), instead of waiting 100 ms for it.
+    await page.waitForFunction((h) => document.querySelector('.log-body')!.scrollHeight > h, heightBefore);
     assert.equal(await list.evaluate((el) => el.scrollTop), 0, 'stays where the user scrolled');
     await page.getByRole('button', { name: '↓ Follow new requests' }).click();
     await page.locator('.log-body .vrow', { hasText: '/late/500' }).waitFor();

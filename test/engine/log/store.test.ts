@@ -236,7 +236,7 @@ describe('SessionLog byte cap', () => {
     );
     assert.equal(ids[0], live.id + total - ids.length + 1, 'what is kept is the newest, without gaps');
     // Evicted records are not held anywhere (no leak through the eviction order).
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setTimeout(r, 0)); // one turn of the event loop before the collection, not a wait
     gc();
     const alive = refs.filter((w) => w.deref() !== undefined).length;
     assert.ok(alive <= records + 5, `${alive - records} of ${evictedRecords} evicted records still reachable`);
@@ -253,7 +253,7 @@ describe('SessionLog byte cap', () => {
     }
     const { records, evictedRecords } = log.stats();
     assert.ok(evictedRecords > 80, `${evictedRecords} evicted`);
-    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setTimeout(r, 0)); // one turn of the event loop before the collection, not a wait
     gc();
     const alive = refs.filter((w) => w.deref() !== undefined).length;
     assert.equal(
