@@ -87,6 +87,16 @@ export function readCors(
       'Access-Control-Allow-Origin is only sent on preflight answers here; Loopgate sends it on every response',
     );
   }
+  if (preflight && !last(preflight, ACAO)) {
+    // add_header in the `if` block replaces the location's own: nginx's preflight answer lacks them.
+    const own = preflight.find((h) => !main.includes(h));
+    if (own) {
+      w.at(
+        own.d,
+        "the preflight block has add_header lines of its own, so nginx sends none of the outer ones on preflight answers (no Access-Control-Allow-Origin: browsers refuse the preflight); Loopgate's preflight answer carries the CORS policy",
+      );
+    }
+  }
   const consumed = new Set<AddHeader>([acao]);
   const pick = (name: string, preferPreflight: boolean): AddHeader | undefined => {
     const fromMain = last(main, name);
@@ -133,6 +143,20 @@ export function readCors(
   if (maxAge && /^\d+$/.test(maxAge.value.trim())) {
     cors.maxAge = Number(maxAge.value.trim());
     consumed.add(maxAge);
+  } else if (!maxAge) {
+    w.at(
+      acao.d,
+      `no Access-Control-Max-Age here: nginx sends none on preflight answers, Loopgate its default (${CORS_DEFAULTS.maxAge})`,
+    );
+  }
+  for (const h of [methods, headers, expose]) {
+    const v = h?.value.trim();
+    if (h && v && consumed.has(h) && v !== commaList(v).join(', ')) {
+      w.at(
+        h.d,
+        `add_header ${h.name} "${v}": Loopgate sends the list as "${commaList(v).join(', ')}" (the same to browsers)`,
+      );
+    }
   }
   const pna = pick(ACAPN, true);
   if (pna && pna.value.trim().toLowerCase() === 'true') {

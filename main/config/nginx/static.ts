@@ -91,6 +91,12 @@ export function readStatic(
   const charset = charsetD?.args[0];
   // Literal: nginx adds no charset, serves no precompressed sibling and sets no caching headers unless told.
   fields.charset = charset && charset !== 'off' ? charset : 'off';
+  if (charsetD && fields.charset !== 'off') {
+    w.at(
+      charsetD,
+      `charset ${charset}: nginx adds it only to text/html, text/plain, text/xml, application/javascript and RSS (charset_types); Loopgate to every text type (CSS, JSON, SVG too)`,
+    );
+  }
   const gz = scalar(chain, 'gzip_static', used);
   fields.gzipStatic = gz?.args[0] === 'on' || gz?.args[0] === 'always';
   fields.brotliStatic = scalar(chain, 'brotli_static', used)?.args[0] === 'on';

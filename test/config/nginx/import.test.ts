@@ -66,7 +66,8 @@ describe('fixture corpus', () => {
       },
     ]);
     const lines = r.warnings.map((w) => `${w.line}:${w.directive}`);
-    assert.deepEqual(lines.sort(), ['11:proxy_set_header', '12:add_header']);
+    assert.deepEqual(lines.sort(), ['11:proxy_set_header', '12:add_header', '12:add_header']);
+    assert.ok(warned(r, /no Access-Control-Max-Age here/).length);
   });
 
   test('react-spa-websocket.conf', () => {
@@ -112,7 +113,14 @@ describe('fixture corpus', () => {
     });
     assert.deepEqual(
       r.warnings.map((w) => [w.line, w.directive, w.message]),
-      [[34, 'proxy_buffering', 'not needed: Loopgate streams']],
+      [
+        [
+          12,
+          'charset',
+          'charset utf-8: nginx adds it only to text/html, text/plain, text/xml, application/javascript and RSS (charset_types); Loopgate to every text type (CSS, JSON, SVG too)',
+        ],
+        [34, 'proxy_buffering', 'not needed: Loopgate streams'],
+      ],
     );
   });
 
@@ -615,5 +623,45 @@ describe('a file location Loopgate cannot serve says where its URIs go instead (
       warned(r, /location ~ \\\.php\$ has no proxy_pass: .*the route "\/" sends these URIs/).length,
       JSON.stringify(r.warnings),
     );
+  });
+});
+
+describe('CORS and charset differences are said at import (issue #16)', () => {
+  test('a preflight block with add_header lines of its own: nginx drops the outer Allow-Origin there', () => {
+    const { result } = one(`server { listen 8080; location /api/ {
+      add_header Access-Control-Allow-Origin *;
+      if ($request_method = OPTIONS) { add_header Access-Control-Max-Age 100; return 204; }
+      proxy_pass http://127.0.0.1:1; } }`);
+    assert.equal(warned(result, /the preflight block has add_header lines of its own/).length, 1);
+  });
+
+  test('a preflight block that only returns inherits the outer headers: no such warning', () => {
+    const { result } = one(`server { listen 8080; location /api/ {
+      add_header Access-Control-Allow-Origin *;
+      add_header Access-Control-Max-Age 100;
+      if ($request_method = OPTIONS) { return 204; }
+      proxy_pass http://127.0.0.1:1; } }`);
+    assert.equal(warned(result, /preflight block has add_header|no Access-Control-Max-Age/).length, 0);
+  });
+
+  test('no Max-Age: Loopgate sends its default, said on Allow-Origin; a list without spaces is respaced, said', () => {
+    const { result } = one(`server { listen 8080; location / {
+      add_header Access-Control-Allow-Origin *;
+      add_header Access-Control-Allow-Headers 'A,B';
+      add_header Access-Control-Allow-Methods 'GET, POST';
+      proxy_pass http://127.0.0.1:1; } }`);
+    assert.deepEqual(
+      warned(result, /Max-Age here|sends the list as/).map((w) => [w.line, w.message]),
+      [
+        [2, 'no Access-Control-Max-Age here: nginx sends none on preflight answers, Loopgate its default (600)'],
+        [3, 'add_header Access-Control-Allow-Headers "A,B": Loopgate sends the list as "A, B" (the same to browsers)'],
+      ],
+    );
+  });
+
+  test('charset: nginx limits it to charset_types, said on the line', () => {
+    const { result } = one('server { listen 8080; root /srv; charset utf-8; }');
+    assert.equal(warned(result, /nginx adds it only to text\/html/).length, 1);
+    assert.equal(warned(one('server { listen 8080; root /srv; charset off; }').result, /charset/).length, 0);
   });
 });
