@@ -25,15 +25,19 @@ function recorderOf() {
       waiters = [];
       for (const f of w) f();
     },
-    done(url: string): Promise<HttpRecord> {
+    /** The first record for `url` that `ok` accepts, waiting on the recorder's calls. */
+    when(url: string, ok: (r: HttpRecord) => boolean): Promise<HttpRecord> {
       return new Promise((resolve) => {
         const look = () => {
-          const r = [...http.values()].find((x) => x.url === url && x.done);
+          const r = [...http.values()].find((x) => x.url === url && ok(x));
           if (r) resolve(r);
           else waiters.push(look);
         };
         look();
       });
+    },
+    done(url: string): Promise<HttpRecord> {
+      return this.when(url, (r) => r.done);
     },
   };
 }
@@ -102,6 +106,19 @@ describe('conditions with no backend running', () => {
       assert.equal(res.status, 200);
       assert.equal(await res.text(), 'passed');
     }
+  });
+
+  test('a client that leaves while the latency holds its request: the record says so, nothing is sent', async () => {
+    const ac = new AbortController();
+    const pending = fetch(`${base}/slow-mock?leave=1`, { signal: ac.signal }).catch((e: Error) => e);
+    // Aborted once the request is held (its record published), before the 300 ms latency ends.
+    await recorder.when('/slow-mock?leave=1', () => true);
+    ac.abort();
+    assert.ok((await pending) instanceof Error);
+    const rec = await recorder.done('/slow-mock?leave=1');
+    assert.equal(rec.error?.code, 'CLIENT_ABORTED');
+    assert.equal(rec.standIn, 'delayed');
+    assert.equal(rec.status, undefined);
   });
 
   test('latency on a proxied route: the request reaches the (absent) backend after the delay; marked delayed', async () => {
