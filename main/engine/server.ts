@@ -328,6 +328,7 @@ export class Engine {
       record,
       maxBodySize: route.maxBodySize,
       routeLabel: route.label,
+      clientBodyMs: route.timeouts.clientBody,
       forward: (sent) => {
         const url = sent.url ?? '/';
         const q = url.indexOf('?');
@@ -343,6 +344,14 @@ export class Engine {
         res.writeHead(status, { ...headers, 'content-length': body.length }).end(body);
       },
       fail: (status, code, message) => this.#answer(res, record, 'proxy', status, message, [], code),
+      cut: (error, status) => {
+        record.error = error;
+        if (status !== undefined) record.status = status;
+        record.timings.end = Date.now() - record.startedAt;
+        record.done = true;
+        this.recorder.http(record);
+        res.destroy();
+      },
     });
   }
 

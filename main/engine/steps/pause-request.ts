@@ -2,8 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Breakpoint, PausedEdits } from '../../../shared/breakpoints.ts';
-import type { HttpRecord } from '../../../shared/events.ts';
-import { describeBodyTooLarge } from '../errors.ts';
+import type { ErrorInfo, HttpRecord } from '../../../shared/events.ts';
+import { CLIENT_ABORTED, describeBodyTooLarge, describeClientTimeout } from '../errors.ts';
 import { type Breakpoints, bodyView, editedBody } from './breakpoints.ts';
 
 export interface RequestStop {
@@ -15,12 +15,16 @@ export interface RequestStop {
   /** The route's maxBodySize (0: no limit) and label, for the 413. */
   maxBodySize: number;
   routeLabel: string;
+  /** The route's timeouts.clientBody: a client that stops sending its body is cut, as the proxy does. */
+  clientBodyMs: number;
   /** Go on through the proxy with this request (the original, or a replay of the edited one). */
   forward(req: IncomingMessage): void;
   /** Answer locally (respond). */
   answer(status: number, headers: Record<string, string | string[]>, body: Buffer): void;
   /** Answer with Loopgate's error (drop: 502, too large: 413). */
   fail(status: number, code: string, message: string, side: 'client' | 'loopgate'): void;
+  /** The exchange ended without an answer (client gone, body timeout): close the record, cut the connection. */
+  cut(error: ErrorInfo, status?: number): void;
 }
 
 /** Read the whole body (within maxBodySize), then hold the request in the registry. */
@@ -37,22 +41,46 @@ export function pauseRequest(s: RequestStop): void {
     res.writeContinue();
   const chunks: Buffer[] = [];
   let size = 0;
-  let over = false;
+  /** reading the body → held → settled (answered, cut or passed on). */
+  let state: 'reading' | 'held' | 'settled' = 'reading';
+  let pausedId = 0;
+  let bodyTimer: NodeJS.Timeout | null = null;
+  const armBodyTimer = () => {
+    if (s.clientBodyMs <= 0 || req.complete) return;
+    if (bodyTimer) bodyTimer.refresh();
+    else
+      bodyTimer = setTimeout(() => {
+        if (state !== 'reading') return;
+        state = 'settled';
+        const e = describeClientTimeout('body', s.clientBodyMs);
+        s.cut({ ...e, message: `route ${s.routeLabel}: ${e.message}` }, 408);
+      }, s.clientBodyMs);
+  };
+  armBodyTimer();
+  res.once('close', () => {
+    if (bodyTimer) clearTimeout(bodyTimer);
+    if (state === 'settled') return;
+    if (state === 'held') s.registry.forget(pausedId);
+    state = 'settled';
+    s.cut({ ...CLIENT_ABORTED });
+  });
   req.on('data', (chunk: Buffer) => {
-    if (over) return;
+    if (state !== 'reading') return;
     size += chunk.length;
     if (limit > 0 && size > limit) {
-      over = true;
+      state = 'settled';
       chunks.length = 0;
       return tooLarge();
     }
     chunks.push(chunk);
+    armBodyTimer();
   });
   req.once('end', () => {
-    if (over || res.destroyed) return;
+    if (bodyTimer) clearTimeout(bodyTimer);
+    if (state !== 'reading' || res.destroyed) return;
+    state = 'held';
     const body = Buffer.concat(chunks);
-    let held = true;
-    const paused = s.registry.hold(
+    pausedId = s.registry.hold(
       {
         at: 'request',
         breakpoint: s.bp.id,
@@ -63,7 +91,7 @@ export function pauseRequest(s: RequestStop): void {
         ...bodyView(body),
       },
       (action, edits) => {
-        held = false;
+        state = 'settled';
         s.record.breakpoint = s.bp.id;
         if (action === 'drop') {
           s.record.intervened = 'dropped';
@@ -76,10 +104,7 @@ export function pauseRequest(s: RequestStop): void {
         if (Object.keys(edits).length) s.record.intervened = 'edited';
         s.forward(replay(req, body, edits));
       },
-    );
-    res.once('close', () => {
-      if (held) s.registry.forget(paused.id);
-    });
+    ).id;
   });
 }
 

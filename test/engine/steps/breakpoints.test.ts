@@ -1,5 +1,6 @@
 // Request- and response-stage breakpoints through the real engine and a real backend: hold, continue (edited), answer, drop, release.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Paused } from '../../../shared/breakpoints.ts';
 import { validateConfig } from '../../../shared/config.ts';
@@ -28,7 +29,7 @@ before(async () => {
   const r = validateConfig({
     listen: { host: '127.0.0.1', port: 0 },
     maxBodySize: '1k',
-    routes: [{ match: '/api/', target: `${backend.url}/v1/`, timeouts: { read: '150ms' } }],
+    routes: [{ match: '/api/', target: `${backend.url}/v1/`, timeouts: { read: '150ms', clientBody: '300ms' } }],
   });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   base = await engine.start(compileSnapshot(r.config, { baseDir: process.cwd() }));
@@ -164,6 +165,43 @@ describe('request breakpoints', () => {
     const id = add({ match: { path: '/api/' }, at: 'request' });
     const res = await fetch(`${base}/api/big`, { method: 'POST', body: 'x'.repeat(2048) });
     assert.equal(res.status, 413);
+    assert.equal(engine.breakpoints.paused().length, 0);
+    engine.breakpoints.remove(id);
+  });
+});
+
+describe('request breakpoints: clients that go away', () => {
+  test('a client gone while held: the entry leaves the queue, the record is closed as aborted', async () => {
+    const id = add({ match: { path: '/api/gone-client' }, at: 'request' });
+    const ac = new AbortController();
+    const paused = nextPause();
+    const answer = fetch(`${base}/api/gone-client`, { signal: ac.signal }).catch((e: Error) => e);
+    const p = await paused;
+    const resolved = new Promise((resolve) => {
+      const off = engine.breakpoints.onEvent((e) => e.type === 'resolved' && e.id === p.id && (off(), resolve(e)));
+    });
+    ac.abort();
+    await answer;
+    await resolved;
+    assert.equal(engine.breakpoints.paused().length, 0);
+    const rec = records.get(p.requestId)!;
+    assert.equal(rec.done, true);
+    assert.equal(rec.error?.code, 'CLIENT_ABORTED');
+    engine.breakpoints.remove(id);
+  });
+
+  test("a client that stops sending its body is cut after the route's clientBody timeout, never held", async () => {
+    const id = add({ match: { path: '/api/slow-body' }, at: 'request' });
+    const closed = await new Promise<string>((resolve) => {
+      const req = request(`${base}/api/slow-body`, { method: 'POST', headers: { 'content-length': '100' } });
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      req.on('response', (r) => resolve(`status ${r.statusCode}`));
+      req.write('only part');
+    });
+    assert.equal(closed, 'ECONNRESET', 'closed without an answer, as nginx does');
+    const rec = [...records.values()].find((r) => r.url === '/api/slow-body')!;
+    assert.equal(rec.error?.code, 'CLIENT_BODY_TIMEOUT');
+    assert.equal(rec.status, 408);
     assert.equal(engine.breakpoints.paused().length, 0);
     engine.breakpoints.remove(id);
   });
