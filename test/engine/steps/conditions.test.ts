@@ -3,47 +3,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type ConfigInput, validateConfig } from '../../../shared/config.ts';
 import { fullConditions } from '../../../shared/effective.ts';
-import type { HttpRecord } from '../../../shared/events.ts';
 import { checkLines } from '../../../main/config-lines.ts';
 import { Engine } from '../../../main/engine/server.ts';
 import { compileSnapshot } from '../../../main/engine/snapshot.ts';
 import { delayOf } from '../../../main/engine/steps/conditions.ts';
 import { freePort } from '../../helpers/net.ts';
-
-/** Keeps the records and resolves a wait once the request to `url` is finished. */
-function recorderOf() {
-  let id = 0;
-  const http = new Map<number, HttpRecord>();
-  let waiters: Array<() => void> = [];
-  return {
-    nextId: () => ++id,
-    ws() {},
-    frame() {},
-    http(r: HttpRecord) {
-      http.set(r.id, r);
-      const w = waiters;
-      waiters = [];
-      for (const f of w) f();
-    },
-    /** The first record for `url` that `ok` accepts, waiting on the recorder's calls. */
-    when(url: string, ok: (r: HttpRecord) => boolean): Promise<HttpRecord> {
-      return new Promise((resolve) => {
-        const look = () => {
-          const r = [...http.values()].find((x) => x.url === url && ok(x));
-          if (r) resolve(r);
-          else waiters.push(look);
-        };
-        look();
-      });
-    },
-    done(url: string): Promise<HttpRecord> {
-      return this.when(url, (r) => r.done);
-    },
-  };
-}
+import { waitingRecorder } from '../../helpers/waiting-recorder.ts';
 
 describe('conditions with no backend running', () => {
-  const recorder = recorderOf();
+  const recorder = waitingRecorder();
   const engine = new Engine({ recorder });
   let base = '';
 

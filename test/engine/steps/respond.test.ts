@@ -11,41 +11,12 @@ import { parseEntry } from '../../../main/control/har/import.ts';
 import { Engine } from '../../../main/engine/server.ts';
 import { compileSnapshot } from '../../../main/engine/snapshot.ts';
 import { freePort } from '../../helpers/net.ts';
-
-class Records {
-  id = 0;
-  http = new Map<number, HttpRecord>();
-  nextId = () => ++this.id;
-  ws() {}
-  frame() {}
-  httpRecord = (r: HttpRecord) => this.http.set(r.id, r);
-  /** The finished record of the request to `url`, waiting for it on the recorder's calls. */
-  done(url: string): Promise<HttpRecord> {
-    return new Promise((resolve) => {
-      const look = () => {
-        const r = [...this.http.values()].find((x) => x.url === url && x.done);
-        if (r) return resolve(r);
-        this.waiters.push(look);
-      };
-      look();
-    });
-  }
-  waiters: Array<() => void> = [];
-}
+import { waitingRecorder } from '../../helpers/waiting-recorder.ts';
 
 describe('routes[].respond with no backend running', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lg-respond-'));
-  const records = new Records();
-  const recorder = {
-    nextId: records.nextId,
-    ws() {},
-    frame() {},
-    http(r: HttpRecord) {
-      records.httpRecord(r);
-      for (const w of records.waiters.splice(0)) w();
-    },
-  };
-  const engine = new Engine({ recorder });
+  const records = waitingRecorder();
+  const engine = new Engine({ recorder: records });
   let base = '';
   let absent = '';
 
