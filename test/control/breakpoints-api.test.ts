@@ -117,4 +117,27 @@ describe('breakpoints API', () => {
     const resolved = seen.flatMap((e) => (e.type === 'resolved' ? [e.resolution] : []));
     assert.deepEqual(resolved, ['edited', 'answered', 'dropped', 'continued']);
   });
+
+  it('holds a response: continue with a new status and body, then drop one (502)', async () => {
+    const add = await lg.api('POST', '/api/breakpoints', { at: 'response', match: { path: '/^\\/api\\/r\\d$/' } });
+    assert.equal(add.status, 201);
+    const first = site('/api/r1');
+    const p1 = await heldOne();
+    assert.equal(p1.at, 'response');
+    assert.equal(p1.status, 200);
+    assert.equal(JSON.parse(p1.text).url, '/r1');
+    const c = await lg.api('POST', `/api/paused/${p1.id}/continue`, { status: 404, text: 'not here' });
+    assert.deepEqual(c.json, { ok: true, resolution: 'edited' });
+    const a1 = await first;
+    assert.equal(a1.status, 404);
+    assert.equal(a1.headers.get('content-length'), '8');
+    assert.equal(await a1.text(), 'not here');
+    const respondAtResponse = site('/api/r2');
+    const p2 = await heldOne();
+    assert.equal((await lg.api('POST', `/api/paused/${p2.id}/respond`, { status: 200 })).status, 400);
+    await lg.api('POST', `/api/paused/${p2.id}/drop`, {});
+    assert.equal((await respondAtResponse).status, 502);
+    assert.equal((await site('/api/other')).status, 200, 'no match: not held');
+    assert.equal((await lg.api('DELETE', `/api/breakpoints/${add.json.id}`, {})).status, 200);
+  });
 });
