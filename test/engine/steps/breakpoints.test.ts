@@ -254,6 +254,25 @@ describe('response breakpoints', () => {
     engine.breakpoints.remove(id);
   });
 
+  test('a client gone while its answer is held: the entry leaves the queue, the record is closed as aborted', async () => {
+    const id = add({ match: { path: '/api/resp-gone' }, at: 'response' });
+    const ac = new AbortController();
+    const paused = nextPause();
+    const answer = fetch(`${base}/api/resp-gone`, { signal: ac.signal }).catch((e: Error) => e);
+    const p = await paused;
+    const resolved = new Promise((resolve) => {
+      const off = engine.breakpoints.onEvent((e) => e.type === 'resolved' && e.id === p.id && (off(), resolve(e)));
+    });
+    ac.abort();
+    await answer;
+    await resolved;
+    assert.equal(engine.breakpoints.paused().length, 0);
+    const rec = records.get(p.requestId)!;
+    assert.equal(rec.done, true);
+    assert.equal(rec.error?.code, 'CLIENT_ABORTED');
+    engine.breakpoints.remove(id);
+  });
+
   test('deleting the breakpoint sends the held answer unchanged', async () => {
     const id = add({ match: { method: 'GET', path: '/api/del' }, at: 'response' });
     const { answer } = await hold('/api/del');
