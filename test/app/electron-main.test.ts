@@ -229,6 +229,7 @@ test('without the single-instance lock: quits at once, no window, no tray, no se
   try {
     assert.deepEqual(fake.calls, ['lock', 'quit']);
     fake.ready();
+    // kept: asserting that nothing happens after ready; there is no event for "nothing"
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(FakeBrowserWindow.all.length, 0);
     assert.equal(FakeTray.all.length, 0);

@@ -32,7 +32,7 @@ test('no sockets, handles or sessions left behind', { timeout: 120_000 }, async 
   const engine = new Engine({ recorder: log });
   await engine.start(compileSnapshot(parsed.config, { baseDir: process.cwd() }));
   const port = engine.port!;
-  await sleep(50);
+  await sleep(50); // kept: lets start-up handles settle before the baseline count (no event marks that)
   const baseline = tcpHandles();
 
   for (let i = 0; i < CYCLES; i += BATCH) {
@@ -64,6 +64,7 @@ test('no sockets, handles or sessions left behind', { timeout: 120_000 }, async 
             });
             req.on('error', () => resolve());
             req.write('x'.repeat(50));
+            // the stimulus: a client that gives up mid-body
             setTimeout(() => {
               req.destroy();
               resolve();

@@ -80,7 +80,7 @@ describe('backend and client faults through the engine', () => {
       s.once('data', () => {
         s.write(
           `HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nContent-Type: application/octet-stream\r\n\r\n${'a'.repeat(10_000)}`,
-          () => setTimeout(() => s.resetAndDestroy(), 50),
+          () => setTimeout(() => s.resetAndDestroy(), 50), // the stimulus: a reset mid-body
         );
       }),
     );
@@ -246,6 +246,7 @@ describe('backend and client faults through the engine', () => {
         });
         req.on('error', () => resolve());
         req.write(Buffer.alloc(256 * 1024, 99), () =>
+          // the stimulus: a client that gives up mid-upload
           setTimeout(() => {
             req.destroy();
             resolve();

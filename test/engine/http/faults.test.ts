@@ -62,7 +62,7 @@ describe('HttpProxy: failures and timeouts', () => {
   it('a sub-second read timeout is kept to: headers at 600 ms against 200 ms are a 504, a body resuming at 600 ms is cut', async () => {
     const url = await rawBackend((req, res) => {
       if (req.url === '/late') {
-        setTimeout(() => res.end('too late'), 600);
+        setTimeout(() => res.end('too late'), 600); // the stimulus: a slow backend
         return;
       }
       res.writeHead(200, { 'content-type': 'text/plain' });

@@ -152,7 +152,7 @@ describe('byte path', () => {
       );
       feedAll(taps, chunks(stream(true, deflate !== null)), chunks(stream(false, deflate !== null)));
       for (const t of taps) t.end();
-      await sleep(30);
+      await sleep(30); // kept: messages still inflating asynchronously; the engine exposes no "idle" to wait on
       watched.flush();
       const expected = comparable(plain.frames);
       const held = comparable(quiet.frames(1, { limit: 10_000 })!.frames);
