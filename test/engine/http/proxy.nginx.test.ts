@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBackend, type Backend, type EchoBody } from '../../helpers/backend.ts';
-import { freePort } from '../../helpers/net.ts';
+import { freePort, waitFor } from '../../helpers/net.ts';
 import { nginxMissing, startNginx, type Nginx } from '../../helpers/nginx.ts';
 import { hit, startFront, type Answer, type Front } from '../../helpers/proxy-front.ts';
 
@@ -128,8 +128,9 @@ describe('HttpProxy vs nginx proxy_pass', { skip: nginxMissing }, () => {
     } catch (err) {
       return { error: (err as Error).message };
     }
-    // nginx answers before the backend handler runs in a few cases: wait a moment for `seen`.
-    await new Promise((r) => setTimeout(r, 20));
+    // nginx answers before the backend handler runs in a few cases: wait for `seen` (at once when it is
+    // there); a request that never reaches the backend has no event, so that wait is bounded at ~20 ms.
+    await waitFor(() => backend.seen.length > before, 'the backend to see the request', 20).catch(() => {});
     const seen: EchoBody | undefined = backend.seen[before];
     const normalize = (v: unknown) => (typeof v === 'string' ? v.replaceAll(`127.0.0.1:${port}`, 'FRONT') : v);
     const client = pick(answer.headers as Record<string, unknown>, CLIENT);
