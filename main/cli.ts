@@ -7,6 +7,7 @@ import type { ConfigInput, RouteInput } from '../shared/config.ts';
 import { formatConfigErrors, validateConfig } from '../shared/config.ts';
 import { exportNginx } from './config/nginx/export.ts';
 import { importNginx } from './config/nginx/import.ts';
+import { pickSite, type Picked } from './config/nginx/pick.ts';
 import { cliErrorText, type ErrorContext, UsageError } from './cli-errors.ts';
 import { configSourceLines, reportConfigEdits } from './config-notes.ts';
 import { checkLines, rootProblem, serveLines } from './config-lines.ts';
@@ -25,6 +26,7 @@ Usage:
   loopgate import-nginx FILE         nginx server block → loopgate.json on stdout (warnings on stderr)
   loopgate export-nginx [--config FILE] [--server-name NAME]   loopgate.json → nginx server block
 
+--nginx with several server blocks: --server PORT or --server NAME picks one (listen port or server_name).
 Without --config, ./loopgate.json is used when it exists. --route may repeat:
   loopgate serve --root dist --route /api=http://localhost:8888/api --route /ws=ws://localhost:8888
 `;
@@ -32,6 +34,7 @@ Without --config, ./loopgate.json is used when it exists. --route may repeat:
 const OPTIONS = {
   ...SERVE_OPTIONS,
   'server-name': { type: 'string' },
+  server: { type: 'string' },
   open: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -101,12 +104,14 @@ async function serve(
     nginxFile = file;
     const result = importNginx(readFileSync(file, 'utf8'), { file });
     for (const w of result.warnings) console.error(`warning: ${w.file}:${w.line}: ${w.directive}: ${w.message}`);
-    if (result.sites.length === 0) throw new UsageError(`${file} has no server block`);
-    if (result.sites.length > 1)
-      console.error(
-        `note: ${file} has ${result.sites.length} server blocks; serving the first (${result.sites[0]!.name})`,
-      );
-    input = result.sites[0]!.config;
+    let picked: Picked;
+    try {
+      picked = pickSite(result.sites, file, v.server === undefined ? undefined : String(v.server));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (picked.note) console.error(`note: ${picked.note}`);
+    input = picked.site.config;
   } else {
     configFile = configFileFrom(v as { config?: string }, mode);
   }
