@@ -75,6 +75,8 @@ export interface HttpRecord {
   /** A breakpoint held this request (its id); `intervened` says how the user changed its course (issue #17). */
   breakpoint?: number;
   intervened?: 'edited' | 'answered' | 'dropped';
+  /** This request is a resend (POST /api/requests/:id/resend) of the logged request with this id (issue #17). */
+  resentFrom?: number;
   /**
    * The backend lost the connection under the request before answering (most often a keep-alive
    * connection it had just closed) and Loopgate sent the request again, once, on a fresh connection.

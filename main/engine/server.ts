@@ -18,6 +18,7 @@ import { recordFailed } from './ws/lifecycle.ts';
 import { TunnelRegistry } from './ws/tunnel.ts';
 import { Breakpoints } from './steps/breakpoints.ts';
 import { pauseRequest } from './steps/pause-request.ts';
+import { ResendMarks } from './steps/resend-mark.ts';
 import { standIn } from './steps/stand-in.ts';
 import {
   nullRecorder,
@@ -52,6 +53,8 @@ export class Engine {
   readonly tunnels = new TunnelRegistry();
   /** Breakpoints (issue #17): looked at only while it holds any. */
   readonly breakpoints = new Breakpoints();
+  /** Resends from the control API (issue #17): their mark header is stripped before anything else. */
+  readonly resends = new ResendMarks();
   #snapshot: Snapshot | null = null;
   #server: Server | null = null;
   #sockets = new Set<Socket>();
@@ -187,6 +190,7 @@ export class Engine {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse, upgradeNote?: string): void {
+    const resend = this.resends.take(req);
     dropControlCookie(req);
     const snapshot = this.#snapshot!;
     const rawUrl = req.url ?? '/';
@@ -205,6 +209,7 @@ export class Engine {
       requestHeaders: req.headers as HttpRecord['requestHeaders'],
       done: false,
     };
+    if (resend) ResendMarks.claim(resend, record);
     if (upgradeNote) record.error = { code: 'UPGRADE_AS_GET', message: upgradeNote, side: 'loopgate' };
     const refused = checkRequest(req, snapshot);
     if (refused !== null) {
