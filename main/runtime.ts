@@ -57,6 +57,7 @@ export class Runtime {
       log: this.log,
       tunnels: this.engine.tunnels,
       breakpoints: this.engine.breakpoints,
+      resend: this.engine,
       config: {
         get: () => this.store.input,
         state: () => this.store.state(),

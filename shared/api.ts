@@ -360,6 +360,11 @@ export interface LoopgateBridge {
   continuePaused(id: number, edits?: PausedEdits): Promise<{ ok: true; resolution: Resolution }>;
   respondPaused(id: number, answer: PausedEdits): Promise<{ ok: true; resolution: Resolution }>;
   dropPaused(id: number): Promise<{ ok: true; resolution: Resolution }>;
+  /**
+   * Send a logged request again through the same listener (routes, steps, breakpoints, mocks apply),
+   * as it was or with edits (method, url, headers: the whole set, text|base64); the new record has resentFrom.
+   */
+  resendRequest(id: number, edits?: PausedEdits): Promise<{ ok: true; id: number; status: number }>;
   /** Live events, in batches. Returns the unsubscribe function. */
   subscribe(onEvents: (batch: StreamEvent[]) => void): () => void;
 }
@@ -482,6 +487,11 @@ export const API_METHODS = {
   respondPaused: { route: 'POST /api/paused/:id/respond', args: ['id', 'body'], answer: 'value', bodyLimit: 64 << 20 },
   /** → like continuePaused; the client gets a 502 naming the breakpoint */
   dropPaused: { route: 'POST /api/paused/:id/drop', args: ['id'], answer: 'value' },
+  /**
+   * body: PausedEdits (method, url, headers, text|base64) → {ok, id (the new record), status} | 400 | 404
+   * NOT_FOUND | 409 BODY_CUT (the logged body was cut at inspect.bodyBytes: give the body) / NOT_FINISHED
+   */
+  resendRequest: { route: 'POST /api/requests/:id/resend', args: ['id', 'body'], answer: 'value', bodyLimit: 64 << 20 },
   /** Desktop only: the HTTP bridge refuses it (NOT_SUPPORTED) without asking the server. */
   openConfig: { route: null, args: ['options'], answer: 'value' },
   /** The HTTP bridge uses the events socket below; the IPC bridge a channel of its own. */

@@ -34,6 +34,7 @@ import type { SessionLog } from '../engine/log/store.ts';
 import { ProtocolReader } from '../engine/log/protocols/reader.ts';
 import { encodeComposed } from '../engine/log/protocols/compose.ts';
 import type { ProtocolSetting } from '../engine/log/protocols/detect.ts';
+import { resend, type ResendResult, type ResendTarget } from './resend.ts';
 
 export interface TunnelControl {
   send(id: number, to: 'client' | 'backend', data: Buffer, binary: boolean): SendResult;
@@ -65,6 +66,8 @@ export interface ControllerDeps {
   /** Without it the breakpoint methods answer NOT_SUPPORTED. */
   breakpoints?: BreakpointControl;
   config: ConfigAccess;
+  /** The engine's listener, for resending logged requests; without it resendRequest answers NOT_SUPPORTED. */
+  resend?: ResendTarget;
   /** Runtime status (StatusInfo's fields); the controller adds the log's stats. */
   status(): object;
 }
@@ -351,6 +354,17 @@ export class Controller {
 
   dropPaused(id: number): { ok: true; resolution: Resolution } | Refusal {
     return this.#deps.breakpoints?.resolve(id, 'drop', {}) ?? noBreakpoints();
+  }
+
+  /** Send a logged request again (optionally edited) through the engine's listener; its record says resentFrom. */
+  async resendRequest(id: number, edits: unknown = {}): Promise<ResendResult> {
+    if (!this.#deps.resend)
+      return refuse('NOT_SUPPORTED', 'this Loopgate cannot resend (no engine behind the controller)');
+    const r = this.log.get(id);
+    if (!r) return refuse('NOT_FOUND', `no request ${id} in the log`);
+    if (r.kind !== 'http') return refuse('BAD_REQUEST', `record ${id} is a WebSocket session, not an HTTP request`);
+    if (!r.done) return refuse('NOT_FINISHED', `request ${id} is still in progress: resend it once it has finished`);
+    return resend(this.#deps.resend, r, edits);
   }
 
   clear(): void {

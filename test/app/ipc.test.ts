@@ -178,6 +178,7 @@ test('every handler rejects a foreign sender without touching the controller', a
     continuePaused: [1, {}],
     respondPaused: [1, { status: 200 }],
     dropPaused: [1],
+    resendRequest: [1, {}],
     clear: [],
     openConfig: [{ path: '/tmp/other/loopgate.json' }],
     subscribe: [{ on: true }],
