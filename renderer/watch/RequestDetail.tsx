@@ -1,11 +1,12 @@
 // One HTTP exchange: where it went, timings, sizes, why it failed, headers and the first bytes of each body.
 import { useState } from 'preact/hooks';
-import type { HttpView } from '../../shared/api.ts';
+import type { HttpView, LoopgateBridge } from '../../shared/api.ts';
 import { clock, explainHttpError, formatBytes, formatMs, statusTone } from '../lib/format.ts';
 import { base64ToBytes, hexDump } from './frames.ts';
 import { cx, Tabs } from '../components/ui.tsx';
 import { CopyAs } from './CopyAs.tsx';
 import { HeadersTable } from './Headers.tsx';
+import { Resend } from './Resend.tsx';
 
 type Tab = 'headers' | 'request' | 'response';
 
@@ -18,7 +19,19 @@ function bodyText(b64: string | undefined): string {
   return odd > 8 ? hexDump(bytes, 4096) : text;
 }
 
-export function RequestDetail({ record: r, onClose }: { record: HttpView; onClose: () => void }) {
+export function RequestDetail({
+  record: r,
+  onClose,
+  bridge,
+  onOpen,
+}: {
+  record: HttpView;
+  onClose: () => void;
+  /** With it: Resend / Edit and resend (issue #17). */
+  bridge?: LoopgateBridge;
+  /** Show another record (a resend's original, or the new one). */
+  onOpen?: (id: number) => void;
+}) {
   const [tab, setTab] = useState<Tab>('headers');
   const err = explainHttpError(r);
   return (
@@ -56,6 +69,20 @@ export function RequestDetail({ record: r, onClose }: { record: HttpView; onClos
           <dt>Target</dt>
           <dd class="mono">{r.target ?? '—'}</dd>
         </div>
+        {r.resentFrom !== undefined && (
+          <div>
+            <dt>Resent from</dt>
+            <dd data-testid="resent-from">
+              {onOpen ? (
+                <button type="button" class="link mono" onClick={() => onOpen(r.resentFrom!)}>
+                  #{r.resentFrom}
+                </button>
+              ) : (
+                <span class="mono">#{r.resentFrom}</span>
+              )}
+            </dd>
+          </div>
+        )}
         {r.retried && (
           <div class="wide">
             <dt>Retried</dt>
@@ -92,6 +119,7 @@ export function RequestDetail({ record: r, onClose }: { record: HttpView; onClos
           <dd class="mono">{r.host}</dd>
         </div>
       </dl>
+      {bridge && <Resend record={r} bridge={bridge} onOpen={onOpen} />}
       <Tabs<Tab>
         label="Request views"
         idBase="req"

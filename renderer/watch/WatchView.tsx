@@ -123,7 +123,13 @@ export function WatchView({
                 now={now}
               />
             ) : (
-              <RequestDetail key={selected.id} record={selected} onClose={() => setSelectedId(null)} />
+              <RequestDetail
+                key={selected.id}
+                record={selected}
+                bridge={bridge}
+                onOpen={setSelectedId}
+                onClose={() => setSelectedId(null)}
+              />
             )}
           </div>
         )}
