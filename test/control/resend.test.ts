@@ -11,7 +11,10 @@ let lg: Loopgate;
 before(async () => {
   backend = await startBackend();
   lg = await startLoopgate({
-    routes: [{ match: '/api/', target: `${backend.url}/` }],
+    routes: [
+      { match: '/api/mocked', target: `${backend.url}/`, respond: { status: 203, body: { mocked: true } } },
+      { match: '/api/', target: `${backend.url}/` },
+    ],
     inspect: { bodyBytes: 64 },
   });
 });
@@ -123,5 +126,35 @@ describe('resend', () => {
     assert.match(bad.json.error.message, /"url"/);
     const both = await lg.api('POST', `/api/requests/${big.id}/resend`, { text: 'a', base64: 'YQ==' });
     assert.equal(both.status, 400);
+  });
+
+  it('goes through the same route: a mock answers it, a breakpoint holds it until continued', async () => {
+    await (await site('/api/plain')).text();
+    const plain = await finished('/api/plain');
+    // edited onto the mocked route: the mock answers, the backend is not called
+    const before = backend.seen.length;
+    const m = await lg.api('POST', `/api/requests/${plain.id}/resend`, { url: '/api/mocked' });
+    assert.equal(m.status, 200, JSON.stringify(m.json));
+    assert.equal(m.json.status, 203);
+    assert.equal(backend.seen.length, before);
+    const mocked = await finished('/api/mocked');
+    assert.equal(mocked.standIn, 'mocked');
+    assert.equal(mocked.resentFrom, plain.id);
+
+    const bp = await lg.api('POST', '/api/breakpoints', { at: 'request', match: { path: '/api/plain' } });
+    assert.equal(bp.status, 201);
+    const pending = lg.api('POST', `/api/requests/${plain.id}/resend`, {});
+    const held = await until(async () => (await lg.api('GET', '/api/paused')).json[0], 'the held resend');
+    assert.equal(
+      lg.rt.log.get(held.requestId)?.kind === 'http' && (lg.rt.log.get(held.requestId) as HttpRecord).resentFrom,
+      plain.id,
+    );
+    assert.equal((await lg.api('POST', `/api/paused/${held.id}/continue`, { text: '' })).status, 200);
+    const r = await pending;
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.id, held.requestId);
+    assert.equal(r.json.status, 200);
+    assert.equal((await lg.api('DELETE', `/api/breakpoints/${bp.json.id}`, {})).status, 200);
+    assert.ok(!markSeen());
   });
 });
