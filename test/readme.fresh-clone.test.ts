@@ -228,7 +228,7 @@ describe('the README from a fresh clone', () => {
         if (line.includes('import-nginx')) {
           const written = JSON.parse(readFileSync(join(project, 'loopgate.json'), 'utf8')) as Record<string, unknown>;
           assert.deepEqual(written, JSON.parse(withBackend(block('## loopgate.json', 'json'))), 'the README shows it');
-          assert.equal(r.err.trim().split('\n').length, 2, `the two warnings the README names:\n${r.err}`);
+          assert.equal(r.err.trim().split('\n').length, 3, `the three warnings the README names:\n${r.err}`);
         }
         if (line.includes('check')) {
           assert.match(r.out, /is valid/);

@@ -101,7 +101,7 @@ describe('nginx import and export in the UI', { skip, timeout: 90_000 }, () => {
     assert.equal(await ui.locator('.site-pick').count(), 0, 'one server block: nothing to pick');
 
     // A warning's line link selects that line in the text.
-    await warnings.getByRole('button', { name: 'line 4' }).click();
+    await warnings.getByRole('button', { name: 'line 4' }).first().click();
     assert.equal(
       await textarea().evaluate((t: HTMLTextAreaElement) => t.value.slice(t.selectionStart, t.selectionEnd)),
       'add_header Access-Control-Allow-Origin *;',
