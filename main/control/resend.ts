@@ -2,6 +2,7 @@
 import { request } from 'node:http';
 import type { PausedEdits } from '../../shared/breakpoints.ts';
 import type { Headers, HttpRecord } from '../../shared/events.ts';
+import { connectionTokens, isHopByHop } from '../engine/http/headers.ts';
 import { checkEdits, editedBody } from '../engine/steps/breakpoints.ts';
 import { RESEND_HEADER, type ResendMarks } from '../engine/steps/resend-mark.ts';
 
@@ -12,20 +13,6 @@ export interface ResendTarget {
 }
 
 export type ResendResult = { ok: true; id: number; status: number } | { ok: false; code: string; message: string };
-
-/** Headers of one connection only: never resent (Content-Length is set again from the body). */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'content-length',
-  RESEND_HEADER,
-]);
 
 const refuse = (code: string, message: string): ResendResult => ({ ok: false, code, message });
 
@@ -59,16 +46,13 @@ export function prepareResend(
   return { method: edits.method ?? record.method, url: edits.url ?? record.url, headers, body };
 }
 
+/** The client's headers minus those of one connection only (the proxy's rule), Content-Length (set again from the body) and the resend mark. */
 function withoutHopByHop(h: Headers): Headers {
-  const named = new Set<string>();
-  for (const [k, v] of Object.entries(h)) {
-    if (k.toLowerCase() !== 'connection') continue;
-    for (const one of Array.isArray(v) ? v : [v]) for (const n of one.split(',')) named.add(n.trim().toLowerCase());
-  }
+  const named = connectionTokens(h.connection);
   const out: Headers = {};
   for (const [k, v] of Object.entries(h)) {
     const lower = k.toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && !named.has(lower)) out[lower] = v;
+    if (!isHopByHop(lower, named) && lower !== 'content-length' && lower !== RESEND_HEADER) out[lower] = v;
   }
   return out;
 }
