@@ -2,45 +2,27 @@
 // request detail and run in bash, must reach the backend with the same method, path, headers and body.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { Runtime } from '../../../main/runtime.ts';
-import { type Backend, startBackend } from '../../helpers/backend.ts';
-import { buildRenderer, HAVE_CHROMIUM, launchChromium } from '../../helpers/ui-harness.ts';
+import type { Runtime } from '../../../main/runtime.ts';
+import type { Backend } from '../../helpers/backend.ts';
+import { HAVE_CHROMIUM } from '../../helpers/ui-harness.ts';
+import { startUiStack, type UiStack } from '../../helpers/ui-stack.ts';
 
 describe('Copy as (Chromium)', { skip: HAVE_CHROMIUM ? false : 'no Chromium', timeout: 90_000 }, () => {
+  let stack: UiStack;
   let backend: Backend;
   let rt: Runtime;
   let browser: Browser;
-  let dir: string;
-  let bundle: { dir: string; remove(): void };
 
   before(async () => {
-    bundle = await buildRenderer();
-    backend = await startBackend();
-    dir = mkdtempSync(join(tmpdir(), 'loopgate-copyas-'));
-    writeFileSync(
-      join(dir, 'loopgate.json'),
-      JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/', target: backend.url }] }),
-    );
-    rt = await Runtime.start({
-      configFile: join(dir, 'loopgate.json'),
-      watch: false,
-      control: { port: 0, uiDir: bundle.dir },
-    });
-    browser = await launchChromium();
+    stack = await startUiStack('copyas');
+    ({ backend, rt, browser } = stack);
   });
-  after(async () => {
-    await browser?.close();
-    await rt?.stop();
-    await backend?.close();
-    bundle?.remove();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stack?.stop());
 
   it('copies a curl line that replays the request to the backend', async () => {
     const body = `{"q": "it's $HOME \`x\`"}\nü`;
@@ -60,7 +42,7 @@ describe('Copy as (Chromium)', { skip: HAVE_CHROMIUM ? false : 'no Chromium', ti
     const group = ui.getByRole('group', { name: 'Copy as' });
     await group.getByRole('button', { name: 'curl' }).click();
     await group.getByRole('status').filter({ hasText: 'curl copied' }).waitFor();
-    await ui.screenshot({ path: join(dir, 'copy-as.png') });
+    await ui.screenshot({ path: join(stack.dir, 'copy-as.png') });
     if (process.env.LOOPGATE_KEEP_SHOT) writeFileSync(process.env.LOOPGATE_KEEP_SHOT, await ui.screenshot());
     const line = await ui.evaluate(() => navigator.clipboard.readText());
     await context.close();

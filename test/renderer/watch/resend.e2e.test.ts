@@ -1,44 +1,26 @@
 // Resend in Chromium (issue #17): from a request's detail, "Resend" and "Edit and resend" reach the real backend
 // through Loopgate; the new entry says "resent from #id" and its link opens the original.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { Runtime } from '../../../main/runtime.ts';
-import { type Backend, startBackend } from '../../helpers/backend.ts';
-import { buildRenderer, HAVE_CHROMIUM, launchChromium } from '../../helpers/ui-harness.ts';
+import type { Runtime } from '../../../main/runtime.ts';
+import type { Backend } from '../../helpers/backend.ts';
+import { HAVE_CHROMIUM } from '../../helpers/ui-harness.ts';
+import { startUiStack, type UiStack } from '../../helpers/ui-stack.ts';
 
 describe('Resend (Chromium)', { skip: HAVE_CHROMIUM ? false : 'no Chromium', timeout: 90_000 }, () => {
+  let stack: UiStack;
   let backend: Backend;
   let rt: Runtime;
   let browser: Browser;
-  let dir: string;
-  let bundle: { dir: string; remove(): void };
 
   before(async () => {
-    bundle = await buildRenderer();
-    backend = await startBackend();
-    dir = mkdtempSync(join(tmpdir(), 'loopgate-resend-'));
-    writeFileSync(
-      join(dir, 'loopgate.json'),
-      JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, routes: [{ match: '/', target: backend.url }] }),
-    );
-    rt = await Runtime.start({
-      configFile: join(dir, 'loopgate.json'),
-      watch: false,
-      control: { port: 0, uiDir: bundle.dir },
-    });
-    browser = await launchChromium();
+    stack = await startUiStack('resend');
+    ({ backend, rt, browser } = stack);
   });
-  after(async () => {
-    await browser?.close();
-    await rt?.stop();
-    await backend?.close();
-    bundle?.remove();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => stack?.stop());
 
   it('resends as is and edited; the new entry links back to the original', async () => {
     const res = await fetch(`${rt.siteUrl}/orders/7`, {
@@ -66,7 +48,7 @@ describe('Resend (Chromium)', { skip: HAVE_CHROMIUM ? false : 'no Chromium', tim
     const headers = panel.getByLabel(/^Headers/);
     await headers.fill((await headers.inputValue()).replace('x-note: first', 'x-note: second'));
     await panel.getByLabel(/^Body/).fill('changed body');
-    await ui.screenshot({ path: join(dir, 'resend-form.png') });
+    await ui.screenshot({ path: join(stack.dir, 'resend-form.png') });
     if (process.env.LOOPGATE_KEEP_SHOT)
       writeFileSync(`${process.env.LOOPGATE_KEEP_SHOT}-form.png`, await ui.screenshot());
     await panel.getByRole('button', { name: 'Send', exact: true }).click();
@@ -86,7 +68,7 @@ describe('Resend (Chromium)', { skip: HAVE_CHROMIUM ? false : 'no Chromium', tim
     const from = ui.getByTestId('resent-from');
     const firstId = Number((await from.textContent())!.replace('#', ''));
     assert.ok(firstId < newId);
-    await ui.screenshot({ path: join(dir, 'resent-from.png') });
+    await ui.screenshot({ path: join(stack.dir, 'resent-from.png') });
     if (process.env.LOOPGATE_KEEP_SHOT)
       writeFileSync(`${process.env.LOOPGATE_KEEP_SHOT}-from.png`, await ui.screenshot());
     await from.getByRole('button').click();
